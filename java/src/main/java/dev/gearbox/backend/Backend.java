@@ -1,0 +1,77 @@
+package dev.gearbox.backend;
+
+import dev.gearbox.gguf.GGUFFile;
+import dev.gearbox.gguf.TensorInfo;
+
+/**
+ * The one seam between model code and devices, in the spirit of ggml's backends: the forward pass
+ * is written once against these operations, and each backend (CPU now, CUDA later) implements them
+ * on memory it owns. Buffers hold F32 activations laid out row-major, one row per token.
+ */
+public interface Backend extends AutoCloseable {
+
+    /** Short name, e.g. "cpu" or "cuda:0". */
+    String name();
+
+    /** An opaque handle to activations or cache memory owned by this backend. */
+    interface Buffer {
+        /** Number of F32 elements. */
+        long size();
+    }
+
+    /** An opaque handle to a weight placed on this backend (a matrix or a vector). */
+    interface Weight {
+        TensorInfo info();
+    }
+
+    /** Places a tensor of a mapped GGUF file on the backend, once, for the life of the model. */
+    Weight load(GGUFFile file, TensorInfo tensor);
+
+    /** A new zeroed buffer of {@code floats} elements. */
+    Buffer allocate(long floats);
+
+    /** Rows {@code tokens[i]} of the embedding table, dequantized, into rows of {@code out}. */
+    void embed(Weight table, int[] tokens, Buffer out);
+
+    /** {@code out[t] = W · x[t]} for the first {@code n} rows of {@code x}: out row length is W's rows. */
+    void matmul(Weight w, Buffer x, int n, Buffer out);
+
+    /** {@code x[t] += b} for each of the {@code n} rows of length {@code dim}. */
+    void addBias(Buffer x, Weight b, int n, int dim);
+
+    /** RMSNorm of {@code rows} rows of length {@code dim}, times {@code gain} (length dim). In place allowed. */
+    void rmsNorm(Buffer in, Buffer out, Weight gain, int rows, int dim, float eps);
+
+    /**
+     * Rotary position embedding, in place, on {@code n} token rows each of {@code heads} heads of
+     * {@code headDim}; token {@code t} is at position {@code pos0 + t}.
+     */
+    void rope(Buffer x, int n, int heads, int headDim, int pos0, Rope rope);
+
+    /** Writes {@code n} token rows of keys and values into the cache of {@code layer} at positions pos0... */
+    void storeKV(KVCache cache, int layer, Buffer k, Buffer v, int n, int pos0);
+
+    /**
+     * Causal attention for {@code n} query rows at positions pos0..pos0+n-1 over the cache of
+     * {@code layer} (positions 0..pos0+t for query t). Writes {@code n} rows of heads*headDim.
+     */
+    void attention(KVCache cache, int layer, Buffer q, int n, int pos0, int heads, int kvHeads, int headDim, float scale, Buffer out);
+
+    /** {@code gate[i] = silu(gate[i]) * up[i]} for the first {@code count} elements. */
+    void swiglu(Buffer gate, Buffer up, long count);
+
+    /** {@code x[i] += y[i]} for the first {@code count} elements. */
+    void add(Buffer x, Buffer y, long count);
+
+    /** Copies {@code count} elements from {@code src[srcOff]} to {@code dst[dstOff]} on the device. */
+    void copy(Buffer src, long srcOff, Buffer dst, long dstOff, long count);
+
+    /** Copies {@code count} elements starting at {@code offset} to the host. */
+    void read(Buffer b, long offset, float[] dst, int dstOff, int count);
+
+    /** A KV cache for {@code layers} layers of {@code capacity} positions of {@code kvDim} keys and values. */
+    KVCache allocateKV(int layers, int capacity, int kvDim);
+
+    @Override
+    void close();
+}
