@@ -1,0 +1,206 @@
+package dev.gearbox.backend.cpu;
+
+import dev.gearbox.backend.Backend;
+import dev.gearbox.backend.KVCache;
+import dev.gearbox.backend.Rope;
+import dev.gearbox.gguf.GGUFFile;
+import dev.gearbox.gguf.TensorInfo;
+import dev.gearbox.tensor.Kernels;
+import dev.gearbox.tensor.Parallel;
+import dev.gearbox.tensor.Quantizer;
+import dev.gearbox.tensor.WeightMatrix;
+
+/**
+ * The CPU backend: activations in heap float arrays, weights left quantized in the memory-mapped
+ * file (matrices) or dequantized once (1-D norms and biases), kernels from {@link Kernels}, spread
+ * over {@link Parallel}'s threads.
+ */
+public final class CpuBackend implements Backend {
+
+    record CpuBuffer(float[] data) implements Buffer {
+        public long size() { return data.length; }
+    }
+
+    /** A matrix stays in the mapping; a vector is dequantized to F32 once. */
+    record CpuWeight(TensorInfo info, WeightMatrix matrix, float[] vector) implements Weight {}
+
+    static final class CpuKV implements KVCache {
+        final int layers, capacity, kvDim;
+        final float[][] keys, values; // [layer][pos * kvDim + i]
+
+        CpuKV(int layers, int capacity, int kvDim) {
+            long per = (long) capacity * kvDim;
+            if (per > Integer.MAX_VALUE - 16) {
+                throw new IllegalArgumentException("KV cache of " + capacity + " positions x " + kvDim + " is too large for one CPU array; use a smaller context");
+            }
+            this.layers = layers;
+            this.capacity = capacity;
+            this.kvDim = kvDim;
+            this.keys = new float[layers][(int) per];
+            this.values = new float[layers][(int) per];
+        }
+
+        public int layers() { return layers; }
+        public int capacity() { return capacity; }
+        public int kvDim() { return kvDim; }
+        public long bytes() { return 2L * layers * capacity * kvDim * Float.BYTES; }
+        public void close() { }
+    }
+
+    @Override
+    public String name() { return "cpu"; }
+
+    private static float[] f(Buffer b) { return ((CpuBuffer) b).data; }
+
+    @Override
+    public Weight load(GGUFFile file, TensorInfo t) {
+        if (t.shape().length == 1) {
+            int n = Math.toIntExact(t.elementCount());
+            float[] v = new float[n];
+            Quantizer.dequantize(t.type(), file.data(t), v, 0, n);
+            return new CpuWeight(t, null, v);
+        }
+        int cols = Math.toIntExact(t.dim(0));
+        int rows = Math.toIntExact(t.elementCount() / cols);
+        return new CpuWeight(t, new WeightMatrix(t.type(), rows, cols, file.data(t)), null);
+    }
+
+    @Override
+    public Buffer allocate(long floats) {
+        if (floats > Integer.MAX_VALUE - 16) throw new IllegalArgumentException("CPU buffer of " + floats + " floats is too large");
+        return new CpuBuffer(new float[(int) floats]);
+    }
+
+    @Override
+    public void embed(Weight table, int[] tokens, Buffer out) {
+        WeightMatrix m = ((CpuWeight) table).matrix;
+        float[] o = f(out);
+        for (int i = 0; i < tokens.length; i++) Quantizer.dequantizeRow(m, tokens[i], o, i * m.cols());
+    }
+
+    @Override
+    public void matmul(Weight w, Buffer x, int n, Buffer out) {
+        Kernels.matmul(((CpuWeight) w).matrix, f(x), n, f(out));
+    }
+
+    @Override
+    public void addBias(Buffer x, Weight b, int n, int dim) {
+        float[] xs = f(x), bs = ((CpuWeight) b).vector;
+        for (int t = 0; t < n; t++) {
+            int o = t * dim;
+            for (int i = 0; i < dim; i++) xs[o + i] += bs[i];
+        }
+    }
+
+    @Override
+    public void rmsNorm(Buffer in, Buffer out, Weight gain, int rows, int dim, float eps) {
+        float[] src = f(in), dst = f(out), g = ((CpuWeight) gain).vector;
+        for (int r = 0; r < rows; r++) {
+            int o = r * dim;
+            double ss = 0;
+            for (int i = 0; i < dim; i++) ss += (double) src[o + i] * src[o + i];
+            float scale = (float) (1.0 / Math.sqrt(ss / dim + eps));
+            for (int i = 0; i < dim; i++) dst[o + i] = src[o + i] * scale * g[i];
+        }
+    }
+
+    @Override
+    public void rope(Buffer xb, int n, int heads, int headDim, int pos0, Rope rope) {
+        float[] x = f(xb);
+        int half = rope.dims() / 2;
+        float[] freqs = rope.freqs();
+        float[] cos = new float[half], sin = new float[half];
+        for (int t = 0; t < n; t++) {
+            int pos = pos0 + t;
+            for (int i = 0; i < half; i++) {
+                double theta = pos * (double) freqs[i];
+                cos[i] = (float) Math.cos(theta);
+                sin[i] = (float) Math.sin(theta);
+            }
+            for (int h = 0; h < heads; h++) {
+                int o = (t * heads + h) * headDim;
+                for (int i = 0; i < half; i++) {
+                    int a = rope.neox() ? o + i : o + 2 * i;
+                    int b = rope.neox() ? o + i + half : o + 2 * i + 1;
+                    float x0 = x[a], x1 = x[b];
+                    x[a] = x0 * cos[i] - x1 * sin[i];
+                    x[b] = x0 * sin[i] + x1 * cos[i];
+                }
+            }
+        }
+    }
+
+    @Override
+    public void storeKV(KVCache cache, int layer, Buffer k, Buffer v, int n, int pos0) {
+        CpuKV kv = (CpuKV) cache;
+        System.arraycopy(f(k), 0, kv.keys[layer], pos0 * kv.kvDim, n * kv.kvDim);
+        System.arraycopy(f(v), 0, kv.values[layer], pos0 * kv.kvDim, n * kv.kvDim);
+    }
+
+    @Override
+    public void attention(KVCache cache, int layer, Buffer qb, int n, int pos0, int heads, int kvHeads, int headDim, float scale, Buffer outb) {
+        CpuKV kv = (CpuKV) cache;
+        float[] q = f(qb), out = f(outb), keys = kv.keys[layer], values = kv.values[layer];
+        int kvDim = kv.kvDim, group = heads / kvHeads;
+        Parallel.forRange(n * heads, 1, (s, e) -> {
+            float[] scores = new float[pos0 + n];
+            for (int th = s; th < e; th++) {
+                int t = th / heads, h = th % heads;
+                int qo = (t * heads + h) * headDim;
+                int ko = (h / group) * headDim;
+                int len = pos0 + t + 1;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int p = 0; p < len; p++) {
+                    float sc = AttentionKernels.dot(q, qo, keys, p * kvDim + ko, headDim) * scale;
+                    scores[p] = sc;
+                    if (sc > max) max = sc;
+                }
+                double sum = 0;
+                for (int p = 0; p < len; p++) {
+                    float ex = (float) Math.exp(scores[p] - max);
+                    scores[p] = ex;
+                    sum += ex;
+                }
+                float inv = (float) (1.0 / sum);
+                int oo = (t * heads + h) * headDim;
+                java.util.Arrays.fill(out, oo, oo + headDim, 0f);
+                for (int p = 0; p < len; p++) {
+                    AttentionKernels.axpy(scores[p] * inv, values, p * kvDim + ko, out, oo, headDim);
+                }
+            }
+        });
+    }
+
+    @Override
+    public void swiglu(Buffer gate, Buffer up, long count) {
+        float[] g = f(gate), u = f(up);
+        for (int i = 0; i < count; i++) {
+            float x = g[i];
+            g[i] = x / (1f + (float) Math.exp(-x)) * u[i];
+        }
+    }
+
+    @Override
+    public void add(Buffer x, Buffer y, long count) {
+        float[] a = f(x), b = f(y);
+        for (int i = 0; i < count; i++) a[i] += b[i];
+    }
+
+    @Override
+    public void copy(Buffer src, long srcOff, Buffer dst, long dstOff, long count) {
+        System.arraycopy(f(src), (int) srcOff, f(dst), (int) dstOff, (int) count);
+    }
+
+    @Override
+    public void read(Buffer b, long offset, float[] dst, int dstOff, int count) {
+        System.arraycopy(f(b), (int) offset, dst, dstOff, count);
+    }
+
+    @Override
+    public KVCache allocateKV(int layers, int capacity, int kvDim) {
+        return new CpuKV(layers, capacity, kvDim);
+    }
+
+    @Override
+    public void close() { }
+}

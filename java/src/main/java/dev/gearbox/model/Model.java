@@ -1,0 +1,110 @@
+package dev.gearbox.model;
+
+import dev.gearbox.backend.Backend;
+import dev.gearbox.backend.Rope;
+import dev.gearbox.backend.cpu.CpuBackend;
+import dev.gearbox.gguf.GGUFFile;
+import dev.gearbox.gguf.GGUFFormatException;
+import dev.gearbox.tokenizer.Tokenizer;
+import dev.gearbox.tokenizer.Tokenizers;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * A loaded model: its config, tokenizer and weights on one backend. Generation state lives in
+ * {@link Sequence}s, so one model serves many sequences.
+ */
+public final class Model implements AutoCloseable {
+    private final GGUFFile file;
+    private final ModelConfig config;
+    private final Tokenizer tokenizer;
+    private final Backend backend;
+    private final Weights weights;
+    private final Rope rope;
+
+    private Model(GGUFFile file, ModelConfig config, Tokenizer tokenizer, Backend backend, Weights weights, Rope rope) {
+        this.file = file;
+        this.config = config;
+        this.tokenizer = tokenizer;
+        this.backend = backend;
+        this.weights = weights;
+        this.rope = rope;
+    }
+
+    /** Loads a model onto the CPU backend. */
+    public static Model load(Path path) throws IOException {
+        return load(path, new CpuBackend());
+    }
+
+    public static Model load(Path path, Backend backend) throws IOException {
+        GGUFFile f = GGUFFile.open(path);
+        try {
+            ModelConfig c = ModelConfig.from(f);
+            Weights w = Weights.load(f, c, backend);
+            return new Model(f, c, null, backend, w, rope(c, f, w, backend));
+        } catch (IOException | RuntimeException e) {
+            f.close();
+            throw e;
+        }
+    }
+
+    /** Inverse rope frequencies, with linear scaling and Llama 3's per-frequency factors applied. */
+    private static Rope rope(ModelConfig c, GGUFFile f, Weights w, Backend backend) throws GGUFFormatException {
+        float[] freqs = Rope.frequencies(c.ropeDims(), c.ropeBase());
+        for (int i = 0; i < freqs.length; i++) freqs[i] *= (float) c.ropeScale();
+        if (w.ropeFactors() != null) {
+            float[] factors = new float[freqs.length];
+            dev.gearbox.tensor.Quantizer.dequantize(w.ropeFactors().info().type(), f.data(w.ropeFactors().info()), factors, 0, factors.length);
+            for (int i = 0; i < freqs.length; i++) {
+                if (!(factors[i] > 0)) throw new GGUFFormatException(f.path(), -1, "rope_freqs.weight[" + i + "] = " + factors[i] + " is not positive");
+                freqs[i] /= factors[i];
+            }
+        }
+        return new Rope(c.arch().neoxRope(), c.ropeDims(), freqs);
+    }
+
+    public ModelConfig config() { return config; }
+    private Tokenizer lazyTokenizer;
+
+    /** Interim until the tokenizer branch lands: built on first use. */
+    public synchronized Tokenizer tokenizer() {
+        if (lazyTokenizer == null) {
+            try {
+                lazyTokenizer = Tokenizers.fromGGUF(file);
+            } catch (GGUFFormatException e) {
+                throw new IllegalStateException(e.getMessage(), e);
+            }
+        }
+        return lazyTokenizer;
+    }
+    public GGUFFile file() { return file; }
+    public Backend backend() { return backend; }
+    Weights weights() { return weights; }
+    Rope rope() { return rope; }
+
+    /** The raw {@code tokenizer.chat_template}, or null. */
+    public String chatTemplate() {
+        var v = file.get("tokenizer.chat_template");
+        return v != null && v.value() instanceof String s ? s : null;
+    }
+
+    /** Bytes of all weight tensors as stored (quantized). */
+    public long weightBytes() {
+        long total = 0;
+        for (var t : file.tensors().values()) total += t.byteSize();
+        return total;
+    }
+
+    /** A new sequence with a KV cache for {@code capacity} positions. */
+    public Sequence newSequence(int capacity) {
+        if (capacity < 1) throw new IllegalArgumentException("context size must be at least 1, got " + capacity);
+        return new Sequence(this, capacity);
+    }
+
+    @Override
+    public void close() {
+        backend.close();
+        file.close();
+    }
+}
