@@ -81,6 +81,11 @@ final class FakeModel {
         public int position() { return position; }
         public int capacity() { return capacity; }
 
+        public void truncate(int n) {
+            if (n < 0 || n > position) throw new IllegalArgumentException("cannot truncate to " + n);
+            position = n;
+        }
+
         public float[] forward(int[] tokens) {
             if (position + tokens.length > capacity) throw new IllegalArgumentException("context full");
             calls.add(tokens.clone());
