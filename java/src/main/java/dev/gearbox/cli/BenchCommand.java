@@ -99,6 +99,7 @@ final class BenchCommand implements Callable<Integer> {
             }
             SplittableRandom random = new SplittableRandom(seed);
             int vocab = m.config().vocabSize();
+            int originalThreads = Parallel.threads();
             try (Sequence seq = m.newSequence(capacity)) {
                 for (int t : threadCounts) {
                     Parallel.setThreads(t);
@@ -109,6 +110,8 @@ final class BenchCommand implements Callable<Integer> {
                         if (n > 0) results.add(runGen(seq, n, t, vocab, random, err));
                     }
                 }
+            } finally {
+                Parallel.setThreads(originalThreads);
             }
             long peak = peakRssBytes();
             if (json) {
