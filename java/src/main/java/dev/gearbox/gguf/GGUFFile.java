@@ -401,7 +401,8 @@ public final class GGUFFile implements AutoCloseable {
             // Each element takes at least one byte (strings at least 8): check before allocating.
             long minBytes = et.size() > 0 ? et.size() : (et == GGUFValueType.STRING ? 8 : 12);
             if (n * minBytes > seg.byteSize() - pos) {
-                throw new GGUFFormatException(path, at, what + ": array of " + n + " " + et + " runs past the end of the file");
+                throw new GGUFFormatException(path, at, what + ": array of " + n + " " + et + " runs past the end of the file ("
+                        + (seg.byteSize() - pos) + " bytes left): truncated file or corrupt length?");
             }
             int len = (int) n;
             switch (et) {
