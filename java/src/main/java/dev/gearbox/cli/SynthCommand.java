@@ -3,6 +3,8 @@ package dev.gearbox.cli;
 import dev.gearbox.gguf.synth.SyntheticModel;
 import dev.gearbox.tensor.GGMLType;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
 
 import java.io.PrintWriter;
@@ -42,20 +44,12 @@ public final class SynthCommand implements Callable<Integer> {
         @Override public java.util.Iterator<String> iterator() { return SyntheticModel.PRESETS.iterator(); }
     }
 
-    private final PrintWriter out;
-    private final PrintWriter err;
-
-    public SynthCommand() {
-        this(new PrintWriter(System.out, true), new PrintWriter(System.err, true));
-    }
-
-    public SynthCommand(PrintWriter out, PrintWriter err) {
-        this.out = out;
-        this.err = err;
-    }
+    @Spec CommandSpec spec;
 
     @Override
     public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
         try {
             SyntheticModel.Builder b = preset != null ? SyntheticModel.preset(preset) : SyntheticModel.builder();
             if (arch != null) b.arch(arch);
