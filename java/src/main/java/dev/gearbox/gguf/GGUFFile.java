@@ -15,6 +15,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,7 +36,8 @@ public final class GGUFFile implements AutoCloseable {
     static final long MAX_TENSORS = 1L << 20;
     static final long MAX_KV = 1L << 20;
     static final long MAX_STRING = 1L << 30;
-    static final long MAX_ARRAY = 1L << 28;
+    // Arrays are held as long[] even for UINT8, so this also bounds the heap a hostile file can claim.
+    static final long MAX_ARRAY = 1L << 26;
     static final int MAX_DIMS = 4;
     static final int MAX_NESTING = 4;
 
@@ -44,12 +46,14 @@ public final class GGUFFile implements AutoCloseable {
     private final MemorySegment file;
     private final int version;
     private final Map<String, GGUFValue> metadata;
+    private final Map<String, Long> valueOffsets;
     private final Map<String, TensorInfo> tensors;
     private final long alignment;
     private final long dataOffset;
 
     private GGUFFile(Path path, Arena arena, MemorySegment file, int version, Map<String, GGUFValue> metadata,
-                     Map<String, TensorInfo> tensors, long alignment, long dataOffset) {
+                     Map<String, Long> valueOffsets, Map<String, TensorInfo> tensors, long alignment, long dataOffset) {
+        this.valueOffsets = valueOffsets;
         this.path = path;
         this.arena = arena;
         this.file = file;
@@ -66,16 +70,24 @@ public final class GGUFFile implements AutoCloseable {
         try {
             MemorySegment seg;
             try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-                seg = ch.size() == 0 ? MemorySegment.NULL.reinterpret(0) : ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
+                seg = ch.size() == 0 ? MemorySegment.ofArray(new byte[0]) : ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
             } catch (NoSuchFileException e) {
                 throw new GGUFFormatException(path, -1, "no such file");
             }
-            GGUFFile f = parse(path, arena, seg);
-            return f;
+            return parse(path, arena, seg);
         } catch (IOException | RuntimeException e) {
             arena.close();
             throw e;
         }
+    }
+
+    /**
+     * Parses GGUF bytes that are already in memory (a resource, a test buffer). {@code name} is only
+     * used in error messages. The segment must stay valid while the returned file is used; closing
+     * the returned file does not free it.
+     */
+    public static GGUFFile parse(Path name, MemorySegment contents) throws GGUFFormatException {
+        return parse(name, null, contents);
     }
 
     private static GGUFFile parse(Path path, Arena arena, MemorySegment seg) throws GGUFFormatException {
@@ -87,18 +99,22 @@ public final class GGUFFile implements AutoCloseable {
         }
         int version = in.i32("version");
         if (version != 2 && version != 3) {
-            throw new GGUFFormatException(path, 4, "unsupported GGUF version " + version + " (supported: 2, 3)");
+            String hint = version == 1 ? " (GGUF v1 predates 64-bit counts; re-convert the model)"
+                    : (version & 0xFFFF) == 0 && version != 0 ? " (looks like a big-endian file, which is not supported)" : "";
+            throw new GGUFFormatException(path, 4, "unsupported GGUF version " + Integer.toUnsignedString(version) + " (supported: 2, 3)" + hint);
         }
         long tensorCount = in.count("tensor_count", MAX_TENSORS);
         long kvCount = in.count("metadata_kv_count", MAX_KV);
 
         Map<String, GGUFValue> metadata = new LinkedHashMap<>();
+        Map<String, Long> valueAt = new HashMap<>(); // file offset of each metadata value, for later messages
         for (long i = 0; i < kvCount; i++) {
             long at = in.pos;
             String key = in.string("metadata key #" + i);
             int typeId = in.i32("type of metadata '" + key + "'");
             GGUFValueType type = GGUFValueType.byId(typeId);
             if (type == null) throw new GGUFFormatException(path, in.pos - 4, "metadata '" + key + "': unknown value type " + typeId);
+            valueAt.put(key, in.pos);
             GGUFValue v = in.value(type, "metadata '" + key + "'", 0);
             if (metadata.put(key, v) != null) throw new GGUFFormatException(path, at, "duplicate metadata key '" + key + "'");
         }
@@ -107,30 +123,34 @@ public final class GGUFFile implements AutoCloseable {
         GGUFValue a = metadata.get("general.alignment");
         if (a != null) {
             if (!(a.value() instanceof Long al) || al <= 0 || (al & (al - 1)) != 0 || al > (1 << 20)) {
-                throw new GGUFFormatException(path, -1, "metadata 'general.alignment' must be a power of two, got " + a);
+                throw new GGUFFormatException(path, valueAt.get("general.alignment"), "metadata 'general.alignment' must be a power of two up to 2^20, got "
+                        + a.type() + " " + a);
             }
             alignment = al;
         }
 
         Map<String, TensorInfo> tensors = new LinkedHashMap<>();
         Set<String> seen = new HashSet<>();
+        Map<String, Long> offsetFieldAt = new HashMap<>(); // where each tensor's offset field sits, for messages
         for (long i = 0; i < tensorCount; i++) {
             long at = in.pos;
             String name = in.string("name of tensor #" + i);
             if (!seen.add(name)) throw new GGUFFormatException(path, at, "duplicate tensor '" + name + "'");
             String what = "tensor '" + name + "'";
             int nDims = in.i32(what + " n_dims");
-            if (nDims < 1 || nDims > MAX_DIMS) throw new GGUFFormatException(path, in.pos - 4, what + ": bad number of dimensions " + nDims);
+            if (nDims < 1 || nDims > MAX_DIMS) {
+                throw new GGUFFormatException(path, in.pos - 4, what + ": bad number of dimensions " + nDims + " (must be 1.." + MAX_DIMS + ")");
+            }
             long[] shape = new long[nDims];
             long elements = 1;
             for (int d = 0; d < nDims; d++) {
                 shape[d] = in.i64(what + " dimension " + d);
-                if (shape[d] <= 0 || shape[d] > (1L << 40)) throw new GGUFFormatException(path, in.pos - 8, what + ": bad dimension " + d + " = " + shape[d]);
-                try {
-                    elements = Math.multiplyExact(elements, shape[d]);
-                } catch (ArithmeticException e) {
-                    throw new GGUFFormatException(path, in.pos - 8, what + ": element count overflows");
+                // llama.cpp accepts empty dimensions, so we do too; negative or astronomically large ones are corrupt.
+                if (shape[d] < 0 || shape[d] > (1L << 40)) {
+                    throw new GGUFFormatException(path, in.pos - 8, what + ": bad dimension " + d + " = " + Long.toUnsignedString(shape[d]));
                 }
+                elements = Math.multiplyHigh(elements, shape[d]) != 0 ? -1 : elements * shape[d];
+                if (elements < 0) throw new GGUFFormatException(path, in.pos - 8, what + ": element count overflows 64 bits");
             }
             int typeId = in.i32(what + " type");
             GGMLType type = GGMLType.byId(typeId);
@@ -138,8 +158,14 @@ public final class GGUFFile implements AutoCloseable {
             if (shape[0] % type.blockSize() != 0) {
                 throw new GGUFFormatException(path, in.pos - 4, what + ": row length " + shape[0] + " is not a multiple of " + type + "'s block size " + type.blockSize());
             }
+            long blocks = elements / type.blockSize();
+            if (Math.multiplyHigh(blocks, type.typeSize()) != 0 || blocks * type.typeSize() < 0) {
+                throw new GGUFFormatException(path, in.pos - 4, what + ": byte size of " + elements + " " + type + " values overflows 64 bits");
+            }
+            offsetFieldAt.put(name, in.pos);
             long offset = in.i64(what + " offset");
-            if (offset < 0 || offset % alignment != 0) {
+            if (offset < 0) throw new GGUFFormatException(path, in.pos - 8, what + ": negative data offset " + offset);
+            if (offset % alignment != 0) {
                 throw new GGUFFormatException(path, in.pos - 8, what + ": data offset " + offset + " is not a multiple of the alignment " + alignment);
             }
             tensors.put(name, new TensorInfo(name, type, shape, offset));
@@ -150,13 +176,15 @@ public final class GGUFFile implements AutoCloseable {
             throw new GGUFFormatException(path, seg.byteSize(), "file truncated: tensor data section would start at byte " + dataOffset);
         }
         for (TensorInfo t : tensors.values()) {
-            long end = dataOffset + t.offset() + t.byteSize();
-            if (end > seg.byteSize() || end < 0) {
-                throw new GGUFFormatException(path, dataOffset + t.offset(), "tensor '" + t.name() + "' (" + t.type() + " " + java.util.Arrays.toString(t.shape())
-                        + ", " + t.byteSize() + " bytes) runs past the end of the file (" + seg.byteSize() + " bytes): truncated file?");
+            // Written as subtractions so that no sum of file-controlled values can overflow.
+            long room = seg.byteSize() - dataOffset;
+            if (t.offset() > room || t.byteSize() > room - t.offset()) {
+                throw new GGUFFormatException(path, offsetFieldAt.get(t.name()), "tensor '" + t.name() + "' (" + t.type() + " "
+                        + java.util.Arrays.toString(t.shape()) + ", " + t.byteSize() + " bytes at data offset " + t.offset()
+                        + ") runs past the end of the file (" + seg.byteSize() + " bytes, data section starts at " + dataOffset + "): truncated file?");
             }
         }
-        return new GGUFFile(path, arena, seg, version, metadata, tensors, alignment, dataOffset);
+        return new GGUFFile(path, arena, seg, version, metadata, valueAt, tensors, alignment, dataOffset);
     }
 
     public Path path() { return path; }
@@ -174,6 +202,9 @@ public final class GGUFFile implements AutoCloseable {
     }
 
     public TensorInfo tensor(String name) { return tensors.get(name); }
+
+    /** File offset of metadata {@code key}'s value, or -1 when absent. */
+    public long metadataOffset(String key) { return valueOffsets.getOrDefault(key, -1L); }
 
     public boolean has(String key) { return metadata.containsKey(key); }
 
@@ -193,10 +224,16 @@ public final class GGUFFile implements AutoCloseable {
         return s;
     }
 
+    /** An integer value, or {@code def} when the key is absent. A UINT64 of 2^63 or more is an error. */
     public long getLong(String key, long def) throws GGUFFormatException {
         GGUFValue v = metadata.get(key);
         if (v == null) return def;
-        if (v.value() instanceof Long l) return l;
+        if (v.value() instanceof Long l) {
+            if (l < 0 && v.type() == GGUFValueType.UINT64) {
+                throw new GGUFFormatException(path, metadataOffset(key), "metadata '" + key + "' = " + v + " does not fit a signed 64-bit integer");
+            }
+            return l;
+        }
         throw typeError(key, v, "an integer");
     }
 
@@ -209,7 +246,7 @@ public final class GGUFFile implements AutoCloseable {
     /** An integer that must fit an int and lie in [min, max]. */
     public int requireInt(String key, int min, int max) throws GGUFFormatException {
         long v = requireLong(key);
-        if (v < min || v > max) throw new GGUFFormatException(path, -1, "metadata '" + key + "' = " + v + " is outside [" + min + ", " + max + "]");
+        if (v < min || v > max) throw new GGUFFormatException(path, metadataOffset(key), "metadata '" + key + "' = " + metadata.get(key) + " is outside [" + min + ", " + max + "]");
         return (int) v;
     }
 
@@ -260,13 +297,13 @@ public final class GGUFFile implements AutoCloseable {
     }
 
     private GGUFFormatException typeError(String key, GGUFValue v, String expected) {
-        return new GGUFFormatException(path, -1, "metadata '" + key + "' should be " + expected + " but is " + v.type()
+        return new GGUFFormatException(path, metadataOffset(key), "metadata '" + key + "' should be " + expected + " but is " + v.type()
                 + (v.elementType() != null ? " of " + v.elementType() : ""));
     }
 
     @Override
     public void close() {
-        arena.close();
+        if (arena != null) arena.close();
     }
 
     /** Bounds-checked little-endian reader over the mapping; every read names what it reads. */
@@ -364,7 +401,8 @@ public final class GGUFFile implements AutoCloseable {
             // Each element takes at least one byte (strings at least 8): check before allocating.
             long minBytes = et.size() > 0 ? et.size() : (et == GGUFValueType.STRING ? 8 : 12);
             if (n * minBytes > seg.byteSize() - pos) {
-                throw new GGUFFormatException(path, at, what + ": array of " + n + " " + et + " runs past the end of the file");
+                throw new GGUFFormatException(path, at, what + ": array of " + n + " " + et + " runs past the end of the file ("
+                        + (seg.byteSize() - pos) + " bytes left): truncated file or corrupt length?");
             }
             int len = (int) n;
             switch (et) {
