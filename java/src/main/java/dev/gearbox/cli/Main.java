@@ -28,9 +28,8 @@ import java.util.Properties;
                 // ChatCommand.class,
                 TokenizeCommand.class,
                 BenchCommand.class,
-                // The integrator wires these in when their branch lands:
-                // InspectCommand.class,
-                // SynthCommand.class,
+                InspectCommand.class,
+                SynthCommand.class,
                 CommandLine.HelpCommand.class,
         },
         footer = {"", "Run 'gearbox COMMAND --help' for a command's options. Set GEARBOX_DEBUG=1 for stack traces."})

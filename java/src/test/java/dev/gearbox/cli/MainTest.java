@@ -36,7 +36,7 @@ class MainTest {
         assertThat(v.out()).startsWith("gearbox ").contains("Java 25");
         CliRun h = CliRun.run("--help");
         assertThat(h.exitCode()).isZero();
-        assertThat(h.out()).contains("generate").contains("tokenize").contains("bench");
+        assertThat(h.out()).contains("generate").contains("tokenize").contains("bench").contains("inspect").contains("synth");
         CliRun g = CliRun.run("generate", "--help");
         assertThat(g.exitCode()).isZero();
         String help = g.out().replaceAll("\\s+", " ");
