@@ -62,11 +62,8 @@ public final class Sampler {
 
     /** log softmax(logits)[token], computed in double for accuracy over large vocabularies. */
     public static float logSoftmaxAt(float[] logits, int token) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (float l : logits) if (l > max) max = l;
-        double sum = 0;
-        for (float l : logits) sum += Math.exp(l - max);
-        return (float) (logits[token] - max - Math.log(sum));
+        float max = LogitMath.max(logits);
+        return (float) (logits[token] - max - Math.log(LogitMath.sumExp(logits, max)));
     }
 
     /** Index of the largest value, the first one on ties. */
@@ -105,28 +102,42 @@ public final class Sampler {
     private int draw(float[] logits) {
         int n = logits.length;
         int k = params.topK() <= 0 || params.topK() >= n ? n : params.topK();
-        float max = logits[argmax(logits)];
+        float max = LogitMath.max(logits);
 
         // Candidates as packed keys: sorting keys ascending = logits descending, lower index first on ties.
+        // Top-p and min-p both keep a prefix of that order, so each path below only sorts what can survive.
         int count;
         double fullSum = Double.NaN; // normalisation over all candidates, needed by top-p
         if (k < n) {
             count = selectTopK(logits, k);
-        } else {
-            // No top-k: min-p and top-p both keep a prefix of the sorted list, so min-p can prune before
-            // the sort as long as top-p still normalises over every token.
-            float floor = params.minP() > 0 ? max + (float) Math.log(params.minP()) : Float.NEGATIVE_INFINITY;
+            Arrays.sort(keys, 0, count);
+        } else if (params.minP() > 0) {
+            // min-p's floor is known before sorting; top-p still normalises over every token.
+            float floor = max + (float) Math.log(params.minP());
             ensureKeys(n);
             count = 0;
-            fullSum = 0;
             for (int i = 0; i < n; i++) {
-                float l = logits[i];
-                fullSum += Math.exp(l - max);
-                if (l >= floor) keys[count++] = key(l, i);
+                if (logits[i] >= floor) keys[count++] = key(logits[i], i);
             }
-            if (count == 0) keys[count++] = key(max, argmax(logits));
+            if (count == 0) keys[count++] = key(logits[argmax(logits)], argmax(logits)); // only when logits are NaN
+            Arrays.sort(keys, 0, count);
+            if (params.topP() < 1f) fullSum = LogitMath.sumExp(logits, max);
+        } else if (params.topP() < 1f) {
+            // Top-p alone: grow a top-m selection until its mass reaches p, instead of sorting everything.
+            fullSum = LogitMath.sumExp(logits, max);
+            int m = Math.min(n, 1024);
+            while (true) {
+                count = selectTopK(logits, m);
+                Arrays.sort(keys, 0, count);
+                if (m == n || massOfSorted(logits, count, max, fullSum) >= params.topP()) break;
+                m = (int) Math.min(n, m * 8L);
+            }
+        } else {
+            // Nothing truncates: draw over the whole vocabulary in index order.
+            ensureKeys(n);
+            for (int i = 0; i < n; i++) keys[i] = key(logits[i], i);
+            count = n;
         }
-        Arrays.sort(keys, 0, count);
 
         if (params.topP() < 1f) {
             double sum = fullSum;
@@ -153,7 +164,7 @@ public final class Sampler {
         // Temperature, softmax over the survivors, and the draw.
         if (weights.length < count) weights = new double[Math.max(count, 64)];
         double invT = 1.0 / params.temperature();
-        double top = logits[index(keys[0])];
+        double top = max; // the largest logit overall, so no exponential overflows
         double total = 0;
         for (int i = 0; i < count; i++) {
             double w = Math.exp((logits[index(keys[i])] - top) * invT);
@@ -169,18 +180,29 @@ public final class Sampler {
         return index(keys[count - 1]); // rounding left u at the very end
     }
 
+    private double massOfSorted(float[] logits, int count, float max, double sum) {
+        double mass = 0;
+        for (int i = 0; i < count; i++) mass += Math.exp(logits[index(keys[i])] - max) / sum;
+        return mass;
+    }
+
     /** Puts the keys of the k best tokens into keys[0..k) (unsorted) with a bounded max-heap. */
     private int selectTopK(float[] logits, int k) {
         ensureKeys(k);
         int size = 0;
+        float entry = Float.NEGATIVE_INFINITY; // logit of the weakest kept token once the heap is full
         for (int i = 0; i < logits.length; i++) {
-            long key = key(logits[i], i);
+            float l = logits[i];
+            if (size == k && l < entry) continue; // the common case: one float compare
+            long key = key(l, i);
             if (size < k) {
                 keys[size] = key;
                 siftUp(size++);
+                if (size == k) entry = logitOf(keys[0]);
             } else if (key < keys[0]) {
                 keys[0] = key;
                 siftDown(k);
+                entry = logitOf(keys[0]);
             }
         }
         return size;
@@ -226,6 +248,14 @@ public final class Sampler {
             ordered = bits >= 0 ? bits : bits ^ Integer.MAX_VALUE;
         }
         return ((long) ~ordered << 32) | (index & 0xFFFFFFFFL);
+    }
+
+    /** The logit a key was made from (NaN keys give NaN, which no compare lets through). */
+    private static float logitOf(long key) {
+        int ordered = ~(int) (key >> 32);
+        if (ordered == Integer.MIN_VALUE) return Float.NaN;
+        int bits = ordered >= 0 ? ordered : ordered ^ Integer.MAX_VALUE;
+        return Float.intBitsToFloat(bits);
     }
 
     private static int index(long key) {

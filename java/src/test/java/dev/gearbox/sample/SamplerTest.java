@@ -203,6 +203,25 @@ class SamplerTest {
     }
 
     @Test
+    void topPOverAFlatLargeVocabularyKeepsExactlyTheMassNeeded() {
+        // 5000 equal logits: p = 0.5 needs 2500 tokens (more than the first selection of 1024), lowest ids first.
+        float[] logits = new float[5000];
+        Set<Integer> seen = support(plain().topP(0.5f).build(), logits, 20000);
+        assertThat(seen).allSatisfy(t -> assertThat(t).isLessThan(2501));
+        assertThat(seen.stream().mapToInt(Integer::intValue).max().orElseThrow()).isGreaterThan(2400);
+    }
+
+    @Test
+    void minPWithoutTopKOnALargeVocabulary() {
+        float[] logits = new float[100_000];
+        java.util.Arrays.fill(logits, -10f);
+        logits[77_777] = 0f;
+        logits[12] = -0.5f;   // p ratio e^-0.5 = 0.61: kept by min-p 0.5
+        logits[99_999] = -1f; // e^-1 = 0.37: dropped
+        assertThat(support(plain().minP(0.5f).build(), logits, 2000)).containsExactlyInAnyOrder(77_777, 12);
+    }
+
+    @Test
     void negativeZeroAndInfinityAreOrderedLikeNumbers() {
         float[] logits = {Float.NEGATIVE_INFINITY, -0.0f, -3f, 0.5f, -1e-30f};
         assertThat(support(plain().topK(2).temperature(50f).build(), logits, 500)).containsExactlyInAnyOrder(1, 3);
