@@ -29,6 +29,7 @@ public final class Tokenizers {
      * (byte-level BPE, with the pre-tokenizers of {@link PreTokenizer#forName}). Defaults for absent
      * keys are llama.cpp's: SPM adds BOS (id 1), EOS id 2, unknown id 0 and a leading space; BPE adds
      * BOS only for the Llama 3 family of {@code pre} values and has BOS = EOS = 11 unless given.
+     * A special-token id outside the vocabulary (files write 0xFFFFFFFF for "none") keeps the default.
      */
     public static VocabTokenizer fromGGUF(GGUFFile f) throws GGUFFormatException {
         String model = f.getString(MODEL, null);
@@ -89,8 +90,8 @@ public final class Tokenizers {
     private static int id(GGUFFile f, String key, int def, int n) throws GGUFFormatException {
         if (!f.has(key)) return def;
         long v = f.getLong(key, def);
-        if (v < 0 || v >= n) throw err(f, "metadata '" + key + "' = " + v + " is not a token id (vocabulary has " + n + " tokens)");
-        return (int) v;
+        // Real files store "none" as 0xFFFFFFFF; llama.cpp then keeps the default id, and so do we.
+        return v < 0 || v >= n ? def : (int) v;
     }
 
     private static GGUFFormatException err(GGUFFile f, String msg) {
