@@ -3,7 +3,6 @@ package dev.gearbox.tensor;
 import static dev.gearbox.tensor.Quantizer.I16;
 import static dev.gearbox.tensor.Quantizer.I32;
 import static dev.gearbox.tensor.Quantizer.I8;
-import static jdk.incubator.vector.VectorOperators.ADD;
 import static jdk.incubator.vector.VectorOperators.B2F;
 import static jdk.incubator.vector.VectorOperators.B2I;
 import static jdk.incubator.vector.VectorOperators.I2F;
@@ -20,6 +19,7 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -62,6 +62,29 @@ final class DotKernels {
         for (int i = 0; i < 32; i++) IOTA32[i] = i;
     }
 
+    private static final VectorShuffle<Float>[] FOLDS = folds();
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] folds() {
+        int steps = Integer.numberOfTrailingZeros(L);
+        VectorShuffle<Float>[] f = new VectorShuffle[steps];
+        for (int k = 0; k < steps; k++) {
+            int half = L >> (k + 1);
+            f[k] = VectorShuffle.fromOp(F, i -> i ^ half);
+        }
+        return f;
+    }
+
+    /**
+     * Sum of the lanes in a fixed pairwise order. {@code reduceLanes(ADD)} may add in a different
+     * order before and after the JIT compiles a method, which made results depend on timing (and
+     * so on the thread count); this tree of lanewise adds is bit-identical in every mode.
+     */
+    static float sum(FloatVector v) {
+        for (VectorShuffle<Float> f : FOLDS) v = v.add(v.rearrange(f));
+        return v.lane(0);
+    }
+
     static void matvec(WeightMatrix w, float[] x, float[] out) {
         MemorySegment s = w.data();
         int cols = w.cols();
@@ -96,7 +119,7 @@ final class DotKernels {
         for (int b = 0; b < sums.length; b++) {
             FloatVector v = FloatVector.zero(F);
             for (int j = 0; j < 32; j += L) v = v.add(FloatVector.fromArray(F, x, 32 * b + j));
-            sums[b] = v.reduceLanes(ADD);
+            sums[b] = sum(v);
         }
         return sums;
     }
@@ -114,7 +137,7 @@ final class DotKernels {
             a0 = FloatVector.fromMemorySegment(F, s, at + 4L * c, LE).fma(FloatVector.fromArray(F, x, c), a0);
             a1 = FloatVector.fromMemorySegment(F, s, at + 4L * (c + L), LE).fma(FloatVector.fromArray(F, x, c + L), a1);
         }
-        float sum = a0.add(a1).reduceLanes(ADD);
+        float sum = sum(a0.add(a1));
         for (; c < cols; c++) sum += s.get(Quantizer.F32, at + 4L * c) * x[c];
         return sum;
     }
@@ -145,7 +168,7 @@ final class DotKernels {
             a0 = halfs(s, at + 2L * c).fma(FloatVector.fromArray(F, x, c), a0);
             a1 = halfs(s, at + 2L * (c + L)).fma(FloatVector.fromArray(F, x, c + L), a1);
         }
-        float sum = a0.add(a1).reduceLanes(ADD);
+        float sum = sum(a0.add(a1));
         for (; c < cols; c++) sum += Float.float16ToFloat(s.get(I16, at + 2L * c)) * x[c];
         return sum;
     }
@@ -157,7 +180,7 @@ final class DotKernels {
             a0 = bhalfs(s, at + 2L * c).fma(FloatVector.fromArray(F, x, c), a0);
             a1 = bhalfs(s, at + 2L * (c + L)).fma(FloatVector.fromArray(F, x, c + L), a1);
         }
-        float sum = a0.add(a1).reduceLanes(ADD);
+        float sum = sum(a0.add(a1));
         for (; c < cols; c++) sum += Quantizer.bf16ToFloat(s.get(I16, at + 2L * c)) * x[c];
         return sum;
     }
@@ -187,7 +210,7 @@ final class DotKernels {
             a1 = q8_0(s, bo + 34, x, 32 * b + 32).fma(FloatVector.broadcast(F, d1), a1);
         }
         if (b < nb) a0 = q8_0(s, at + 34L * b, x, 32 * b).fma(FloatVector.broadcast(F, f16(s, at + 34L * b)), a0);
-        return a0.add(a1).reduceLanes(ADD);
+        return sum(a0.add(a1));
     }
 
     /** dot(q - 8, x) of one Q4_0 block (q at {@code qs}), unscaled. */
@@ -211,7 +234,7 @@ final class DotKernels {
             a1 = q4_0(s, bo + 20, x, 32 * b + 32).fma(FloatVector.broadcast(F, d1), a1);
         }
         if (b < nb) a0 = q4_0(s, at + 18L * b + 2, x, 32 * b).fma(FloatVector.broadcast(F, f16(s, at + 18L * b)), a0);
-        return a0.add(a1).reduceLanes(ADD);
+        return sum(a0.add(a1));
     }
 
     /** dot(q, x) of 32 nibbles (low nibbles first, then high), unsigned and unscaled. */
@@ -240,7 +263,7 @@ final class DotKernels {
             a0 = nibbles(s, bo + 4, x, 32 * b).fma(FloatVector.broadcast(F, f16(s, bo)), a0);
             mins += f16(s, bo + 2) * xs[b];
         }
-        return a0.add(a1).reduceLanes(ADD) + mins;
+        return sum(a0.add(a1)) + mins;
     }
 
     /** Q5_0: the fifth bit of value j is bit j of the 32-bit qh; widened to int lanes to pick it. */
@@ -268,7 +291,7 @@ final class DotKernels {
             a1 = q5_0(s, bo + 22, x, 32 * b + 32).fma(FloatVector.broadcast(F, f16(s, bo + 22)), a1);
         }
         if (b < nb) a0 = q5_0(s, at + 22L * b, x, 32 * b).fma(FloatVector.broadcast(F, f16(s, at + 22L * b)), a0);
-        return a0.add(a1).reduceLanes(ADD);
+        return sum(a0.add(a1));
     }
 
     // ---- 256-value K-quant super-blocks -----------------------------------------------------
@@ -296,7 +319,7 @@ final class DotKernels {
             }
             mins += dmin * m;
         }
-        return a0.add(a1).reduceLanes(ADD) - mins;
+        return sum(a0.add(a1)) - mins;
     }
 
     static float dotQ5_K(MemorySegment s, long at, float[] x, float[] xs, int nb) {
@@ -325,7 +348,7 @@ final class DotKernels {
             }
             mins += dmin * m;
         }
-        return a0.add(a1).reduceLanes(ADD) - mins;
+        return sum(a0.add(a1)) - mins;
     }
 
     static float dotQ6_K(MemorySegment s, long at, float[] x, int nb) {
@@ -357,6 +380,6 @@ final class DotKernels {
                 }
             }
         }
-        return a0.add(a1).reduceLanes(ADD);
+        return sum(a0.add(a1));
     }
 }

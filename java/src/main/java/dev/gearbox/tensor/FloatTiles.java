@@ -2,7 +2,6 @@ package dev.gearbox.tensor;
 
 import static dev.gearbox.tensor.DotKernels.F;
 import static dev.gearbox.tensor.DotKernels.L;
-import static jdk.incubator.vector.VectorOperators.ADD;
 
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
@@ -60,10 +59,10 @@ final class FloatTiles {
             a03 = v0.fma(u, a03); a13 = v1.fma(u, a13); a23 = v2.fma(u, a23); a33 = v3.fma(u, a33);
         }
         float[] sums = {
-            a00.reduceLanes(ADD), a01.reduceLanes(ADD), a02.reduceLanes(ADD), a03.reduceLanes(ADD),
-            a10.reduceLanes(ADD), a11.reduceLanes(ADD), a12.reduceLanes(ADD), a13.reduceLanes(ADD),
-            a20.reduceLanes(ADD), a21.reduceLanes(ADD), a22.reduceLanes(ADD), a23.reduceLanes(ADD),
-            a30.reduceLanes(ADD), a31.reduceLanes(ADD), a32.reduceLanes(ADD), a33.reduceLanes(ADD)};
+            DotKernels.sum(a00), DotKernels.sum(a01), DotKernels.sum(a02), DotKernels.sum(a03),
+            DotKernels.sum(a10), DotKernels.sum(a11), DotKernels.sum(a12), DotKernels.sum(a13),
+            DotKernels.sum(a20), DotKernels.sum(a21), DotKernels.sum(a22), DotKernels.sum(a23),
+            DotKernels.sum(a30), DotKernels.sum(a31), DotKernels.sum(a32), DotKernels.sum(a33)};
         for (int i = 0; i < nr; i++) {
             for (int j = 0; j < nt; j++) {
                 float sum = sums[i * TT + j];
