@@ -40,7 +40,7 @@ class ArchitectureEndToEndTest {
     void engineMatchesNaiveForward(String arch, GGMLType type) throws Exception {
         SyntheticModel.Builder b = SyntheticModel.builder().arch(arch).embeddingLength(256).layers(2).heads(4).kvHeads(2)
                 .feedForward(512).vocab(320).contextLength(128).weightType(type).seed(7);
-        if (arch.equals("qwen3")) b.headDim(96);        // q/k width differs from n_embd, as in real Qwen3
+        if (arch.equals("qwen3")) b.headDim(128);        // q/k width differs from n_embd, as in real Qwen3
         if (arch.equals("llama")) b.llama3RopeScaling(SyntheticModel.Llama3RopeScaling.llama31(8)).tiedOutput(true);
         Path file = dir.resolve(arch + "-" + type + ".gguf");
         b.build().write(file);
