@@ -1,0 +1,273 @@
+package dev.gearbox.sample;
+
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Chooses the next token from a vector of logits, applying {@link SamplingParams} in llama.cpp's
+ * order: penalties, top-k, top-p, min-p, temperature, then a random draw. Temperature 0 is greedy.
+ * <p>
+ * One sampler per request: it owns the request's random generator (so the same seed gives the same
+ * tokens) and the window of recent tokens that the penalties look at ({@link #accept}).
+ * Not thread-safe.
+ */
+public final class Sampler {
+    private final SamplingParams params;
+    private final long seed;
+    private final SplittableRandom random;
+    private final TokenWindow window;
+
+    // Scratch reused across steps so that a 150k vocabulary costs no allocation per token.
+    private float[] penalized = new float[0];
+    private long[] keys = new long[0];
+    private double[] weights = new double[0];
+
+    /** The chosen token and its log-probability under the model's own distribution (softmax of the raw logits). */
+    public record Choice(int token, float logprob) {}
+
+    public Sampler(SamplingParams params) {
+        this.params = params;
+        this.seed = params.seed() >= 0 ? params.seed() : new SplittableRandom().nextLong() & Long.MAX_VALUE;
+        this.random = new SplittableRandom(seed);
+        this.window = new TokenWindow(params.repeatLastN());
+    }
+
+    public SamplingParams params() {
+        return params;
+    }
+
+    /** The seed in use: the requested one, or the random one drawn for a request that asked for none. */
+    public long seed() {
+        return seed;
+    }
+
+    /** Records a token that is now part of the context (prompt or generated), for the penalties. */
+    public void accept(int token) {
+        window.add(token);
+    }
+
+    public void acceptAll(int[] tokens) {
+        for (int t : tokens) window.add(t);
+    }
+
+    /** Picks the next token. {@code logits} is read, never modified. */
+    public Choice sample(float[] logits) {
+        if (logits.length == 0) throw new IllegalArgumentException("cannot sample from an empty vocabulary");
+        float[] work = applyPenalties(logits);
+        int token = params.temperature() == 0 ? argmax(work) : draw(work);
+        return new Choice(token, logSoftmaxAt(logits, token));
+    }
+
+    /** log softmax(logits)[token], computed in double for accuracy over large vocabularies. */
+    public static float logSoftmaxAt(float[] logits, int token) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (float l : logits) if (l > max) max = l;
+        double sum = 0;
+        for (float l : logits) sum += Math.exp(l - max);
+        return (float) (logits[token] - max - Math.log(sum));
+    }
+
+    /** Index of the largest value, the first one on ties. */
+    public static int argmax(float[] values) {
+        int best = 0;
+        float bestValue = values[0];
+        for (int i = 1; i < values.length; i++) {
+            if (values[i] > bestValue) {
+                bestValue = values[i];
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    // llama.cpp's penalties: each distinct token of the window once by the repeat penalty, then
+    // frequency (per occurrence) and presence (once) subtracted.
+    private float[] applyPenalties(float[] logits) {
+        boolean active = params.repeatLastN() != 0 && window.size() > 0
+                && (params.repeatPenalty() != 1f || params.presencePenalty() != 0f || params.frequencyPenalty() != 0f);
+        if (!active) return logits;
+        if (penalized.length != logits.length) penalized = new float[logits.length];
+        System.arraycopy(logits, 0, penalized, 0, logits.length);
+        Map<Integer, Integer> counts = window.counts();
+        for (Map.Entry<Integer, Integer> e : counts.entrySet()) {
+            int t = e.getKey();
+            if (t < 0 || t >= penalized.length) continue;
+            float l = penalized[t];
+            l = l <= 0 ? l * params.repeatPenalty() : l / params.repeatPenalty();
+            l -= e.getValue() * params.frequencyPenalty() + params.presencePenalty();
+            penalized[t] = l;
+        }
+        return penalized;
+    }
+
+    private int draw(float[] logits) {
+        int n = logits.length;
+        int k = params.topK() <= 0 || params.topK() >= n ? n : params.topK();
+        float max = logits[argmax(logits)];
+
+        // Candidates as packed keys: sorting keys ascending = logits descending, lower index first on ties.
+        int count;
+        double fullSum = Double.NaN; // normalisation over all candidates, needed by top-p
+        if (k < n) {
+            count = selectTopK(logits, k);
+        } else {
+            // No top-k: min-p and top-p both keep a prefix of the sorted list, so min-p can prune before
+            // the sort as long as top-p still normalises over every token.
+            float floor = params.minP() > 0 ? max + (float) Math.log(params.minP()) : Float.NEGATIVE_INFINITY;
+            ensureKeys(n);
+            count = 0;
+            fullSum = 0;
+            for (int i = 0; i < n; i++) {
+                float l = logits[i];
+                fullSum += Math.exp(l - max);
+                if (l >= floor) keys[count++] = key(l, i);
+            }
+            if (count == 0) keys[count++] = key(max, argmax(logits));
+        }
+        Arrays.sort(keys, 0, count);
+
+        if (params.topP() < 1f) {
+            double sum = fullSum;
+            if (Double.isNaN(sum)) {
+                sum = 0;
+                for (int i = 0; i < count; i++) sum += Math.exp(logits[index(keys[i])] - max);
+            }
+            double cumulative = 0;
+            for (int i = 0; i < count; i++) {
+                cumulative += Math.exp(logits[index(keys[i])] - max) / sum;
+                if (cumulative >= params.topP()) {
+                    count = i + 1;
+                    break;
+                }
+            }
+        }
+        if (params.minP() > 0) {
+            float floor = max + (float) Math.log(params.minP());
+            int kept = 1;
+            while (kept < count && logits[index(keys[kept])] >= floor) kept++;
+            count = kept;
+        }
+
+        // Temperature, softmax over the survivors, and the draw.
+        if (weights.length < count) weights = new double[Math.max(count, 64)];
+        double invT = 1.0 / params.temperature();
+        double top = logits[index(keys[0])];
+        double total = 0;
+        for (int i = 0; i < count; i++) {
+            double w = Math.exp((logits[index(keys[i])] - top) * invT);
+            weights[i] = w;
+            total += w;
+        }
+        double u = random.nextDouble() * total;
+        double acc = 0;
+        for (int i = 0; i < count; i++) {
+            acc += weights[i];
+            if (u < acc) return index(keys[i]);
+        }
+        return index(keys[count - 1]); // rounding left u at the very end
+    }
+
+    /** Puts the keys of the k best tokens into keys[0..k) (unsorted) with a bounded max-heap. */
+    private int selectTopK(float[] logits, int k) {
+        ensureKeys(k);
+        int size = 0;
+        for (int i = 0; i < logits.length; i++) {
+            long key = key(logits[i], i);
+            if (size < k) {
+                keys[size] = key;
+                siftUp(size++);
+            } else if (key < keys[0]) {
+                keys[0] = key;
+                siftDown(k);
+            }
+        }
+        return size;
+    }
+
+    private void siftUp(int i) {
+        long v = keys[i];
+        while (i > 0) {
+            int parent = (i - 1) >>> 1;
+            if (keys[parent] >= v) break;
+            keys[i] = keys[parent];
+            i = parent;
+        }
+        keys[i] = v;
+    }
+
+    private void siftDown(int size) {
+        int i = 0;
+        long v = keys[0];
+        while (true) {
+            int child = 2 * i + 1;
+            if (child >= size) break;
+            if (child + 1 < size && keys[child + 1] > keys[child]) child++;
+            if (keys[child] <= v) break;
+            keys[i] = keys[child];
+            i = child;
+        }
+        keys[i] = v;
+    }
+
+    private void ensureKeys(int n) {
+        if (keys.length < n) keys = new long[n];
+    }
+
+    // High 32 bits: the logit mapped to an int that orders like the float, inverted so that larger
+    // logits come first; low 32 bits: the index, so ties go to the lower index. NaN sorts last.
+    private static long key(float logit, int index) {
+        int ordered;
+        if (Float.isNaN(logit)) {
+            ordered = Integer.MIN_VALUE;
+        } else {
+            int bits = Float.floatToIntBits(logit == 0f ? 0f : logit);
+            ordered = bits >= 0 ? bits : bits ^ Integer.MAX_VALUE;
+        }
+        return ((long) ~ordered << 32) | (index & 0xFFFFFFFFL);
+    }
+
+    private static int index(long key) {
+        return (int) key;
+    }
+
+    /** The last N accepted tokens (all of them when N is -1). */
+    private static final class TokenWindow {
+        private final int limit;
+        private int[] tokens = new int[16];
+        private int start;
+        private int size;
+
+        TokenWindow(int limit) {
+            this.limit = limit;
+        }
+
+        int size() {
+            return size;
+        }
+
+        void add(int token) {
+            if (limit == 0) return;
+            if (limit > 0 && size == limit) {
+                tokens[(start + size) % tokens.length] = token; // overwrite the oldest
+                start = (start + 1) % tokens.length;
+                return;
+            }
+            if (size == tokens.length) {
+                int[] grown = new int[tokens.length * 2];
+                for (int i = 0; i < size; i++) grown[i] = tokens[(start + i) % tokens.length];
+                tokens = grown;
+                start = 0;
+            }
+            tokens[(start + size) % tokens.length] = token;
+            size++;
+        }
+
+        Map<Integer, Integer> counts() {
+            Map<Integer, Integer> counts = new HashMap<>();
+            for (int i = 0; i < size; i++) counts.merge(tokens[(start + i) % tokens.length], 1, Integer::sum);
+            return counts;
+        }
+    }
+}

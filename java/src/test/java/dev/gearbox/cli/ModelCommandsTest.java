@@ -1,0 +1,100 @@
+package dev.gearbox.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gearbox.SharedData;
+import dev.gearbox.TokenizerAvailability;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The model-running commands on the real stories260K model. */
+class ModelCommandsTest {
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    static String model() {
+        return SharedData.stories260K().toString();
+    }
+
+    @Test
+    void benchPrintsAMarkdownTableWithBothTests() {
+        CliRun r = CliRun.run("bench", "-m", model(), "-p", "16", "-n", "4", "-r", "2", "-t", "1");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        String[] lines = r.out().split("\n");
+        assertThat(lines[0]).matches("\\| model +\\| +size \\| +params \\| backend \\| threads \\| +test \\| +t/s \\|");
+        assertThat(lines[1]).startsWith("| ---").contains("---: |");
+        assertThat(lines[2]).contains("llama").contains("F32").contains("| cpu ").contains("pp16").matches(".*\\d+\\.\\d\\d ± \\d+\\.\\d\\d \\|");
+        assertThat(lines[3]).contains("tg4");
+        assertThat(r.out()).contains("peak memory (VmHWM)").contains("ppN = one batched prefill");
+    }
+
+    @Test
+    void benchJsonHasOneEntryPerTest() throws IOException {
+        CliRun r = CliRun.run("bench", "-m", model(), "-p", "8,16", "-n", "0", "-r", "1", "-t", "1", "--json", "--no-warmup");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        JsonNode a = JSON.readTree(r.out());
+        assertThat(a.size()).isEqualTo(2);
+        assertThat(a.get(0).get("test").asText()).isEqualTo("pp8");
+        assertThat(a.get(1).get("n_prompt").asInt()).isEqualTo(16);
+        assertThat(a.get(0).get("avg_ts").asDouble()).isPositive();
+        assertThat(a.get(0).get("samples_ns")).hasSize(1);
+        assertThat(a.get(0).get("model_n_params").asLong()).isPositive();
+    }
+
+    @Test
+    void generateJsonGreedyMatchesLlamaCpp() throws IOException {
+        Path m = SharedData.stories260K();
+        TokenizerAvailability.assumeTokenizer(m);
+        JsonNode ref = SharedData.referenceJson("once-upon-a-time.gen64.json");
+        CliRun r = CliRun.run("generate", "-m", m.toString(), "-p", "Once upon a time", "-n", "64", "--temp", "0", "--json");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        JsonNode o = JSON.readTree(r.out());
+        assertThat(o.get("prompt_tokens")).isEqualTo(ref.get("tokens"));
+        assertThat(o.get("tokens")).isEqualTo(ref.get("generated_tokens"));
+        assertThat(o.get("text").asText()).isEqualTo(ref.get("generated_text").asText());
+        assertThat(o.get("logprobs")).hasSize(64);
+        assertThat(o.get("stop_reason").asText()).isEqualTo("max_tokens");
+        assertThat(o.get("timings").get("prompt_ms").asDouble()).isPositive();
+    }
+
+    @Test
+    void generateStreamsTextAndStopsAtAStopString() {
+        Path m = SharedData.stories260K();
+        TokenizerAvailability.assumeTokenizer(m);
+        CliRun r = CliRun.run("generate", "-m", m.toString(), "-p", "Once upon a time", "-n", "64", "--temp", "0", "--stop", "Lily");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).isEqualTo(", there was a little girl named \n");
+        assertThat(r.err()).contains("stop: stop_string");
+    }
+
+    @Test
+    void sameSeedSameTextAtTemperature() {
+        Path m = SharedData.stories260K();
+        TokenizerAvailability.assumeTokenizer(m);
+        CliRun a = CliRun.run("generate", "-m", m.toString(), "-p", "Once", "-n", "24", "--seed", "5", "--temp", "1.2");
+        CliRun b = CliRun.run("generate", "-m", m.toString(), "-p", "Once", "-n", "24", "--seed", "5", "--temp", "1.2");
+        assertThat(a.exitCode()).as(a.err()).isZero();
+        assertThat(a.out()).isEqualTo(b.out());
+    }
+
+    @Test
+    void promptLongerThanTheContextIsAClearError() {
+        Path m = SharedData.stories260K();
+        TokenizerAvailability.assumeTokenizer(m);
+        CliRun r = CliRun.run("generate", "-m", m.toString(), "-p", "Once upon a time there was a dog", "--ctx", "4");
+        MainTest.assertOneLineError(r, "longer than the context of 4 tokens");
+    }
+
+    @Test
+    void tokenizePrintsIdsWithBos() throws IOException {
+        Path m = SharedData.stories260K();
+        TokenizerAvailability.assumeTokenizer(m);
+        JsonNode ref = SharedData.referenceJson("once-upon-a-time.gen64.json");
+        CliRun r = CliRun.run("tokenize", "-m", m.toString(), "Once upon a time");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(JSON.readTree(r.out())).isEqualTo(ref.get("tokens"));
+    }
+}
