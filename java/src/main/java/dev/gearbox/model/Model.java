@@ -41,8 +41,13 @@ public final class Model implements AutoCloseable {
         GGUFFile f = GGUFFile.open(path);
         try {
             ModelConfig c = ModelConfig.from(f);
+            Tokenizer tok = Tokenizers.fromGGUF(f);
+            if (tok.vocabSize() != c.vocabSize()) {
+                throw new GGUFFormatException(path, -1, "tokenizer has " + tok.vocabSize() + " tokens but token_embd.weight has "
+                        + c.vocabSize() + " rows");
+            }
             Weights w = Weights.load(f, c, backend);
-            return new Model(f, c, null, backend, w, rope(c, f, w, backend));
+            return new Model(f, c, tok, backend, w, rope(c, f, w, backend));
         } catch (IOException | RuntimeException e) {
             f.close();
             throw e;
@@ -65,19 +70,7 @@ public final class Model implements AutoCloseable {
     }
 
     public ModelConfig config() { return config; }
-    private Tokenizer lazyTokenizer;
-
-    /** Interim until the tokenizer branch lands: built on first use. */
-    public synchronized Tokenizer tokenizer() {
-        if (lazyTokenizer == null) {
-            try {
-                lazyTokenizer = Tokenizers.fromGGUF(file);
-            } catch (GGUFFormatException e) {
-                throw new IllegalStateException(e.getMessage(), e);
-            }
-        }
-        return lazyTokenizer;
-    }
+    public Tokenizer tokenizer() { return tokenizer; }
     public GGUFFile file() { return file; }
     public Backend backend() { return backend; }
     Weights weights() { return weights; }

@@ -1,11 +1,25 @@
 package dev.gearbox.tensor;
 
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
+import java.lang.foreign.MemorySegment;
 
 /**
- * Matrix products of quantized weights with F32 activations. This first version is a scalar
- * reference through {@link Quantizer#dequantizeRow}; the Vector API kernels replace it per type.
+ * Matrix products of quantized weights with F32 activations.
+ *
+ * <p>Decode ({@code n == 1}) is a matrix-vector product and is bound by reading the weights, so
+ * each type has a fused kernel ({@link DotKernels}) that reads its blocks straight from the
+ * {@link MemorySegment}, widens the small integers to float lanes and multiplies them into the
+ * activations, scaling once per block. Prefill ({@code n > 1}) decodes a tile of four weight rows
+ * into a small per-thread buffer ({@link RowDecoders}), then multiplies that tile with four tokens
+ * at a time ({@link FloatTiles}), so every decoded weight is used by up to n tokens and the weights
+ * are read from memory once per call. The whole matrix is never dequantized.
+ *
+ * <p>Why float lanes and not int8 activations (what llama.cpp does): llama.cpp's integer path
+ * wins because x86 has one-instruction unsigned-by-signed byte dot products
+ * ({@code vpmaddubsw}/{@code vpdpbusd}). The Vector API has no such operation; an int8 x int8
+ * product has to widen both sides to shorts, multiply, widen again to ints and add, which is
+ * more instructions per weight than widening the weight bytes to floats once and using one FMA
+ * ({@code KernelBench} measured both for Q8_0; see its {@code --int8} mode). Float activations
+ * also avoid the quantization error on x.
  */
 public final class Kernels {
     private Kernels() {}
@@ -16,6 +30,30 @@ public final class Kernels {
      * weights, spread over the worker threads.
      */
     public static void matmul(WeightMatrix w, float[] x, int n, float[] out) {
+        int rows = w.rows(), cols = w.cols();
+        if (n < 1) throw new IllegalArgumentException("token count must be at least 1, got " + n);
+        if ((long) n * cols > x.length) {
+            throw new IllegalArgumentException("x holds " + x.length + " values, " + n + " tokens of " + cols + " need " + (long) n * cols);
+        }
+        if ((long) n * rows > out.length) {
+            throw new IllegalArgumentException("out holds " + out.length + " values, " + n + " tokens of " + rows + " need " + (long) n * rows);
+        }
+        if (!w.type().computable()) {
+            throw new UnsupportedOperationException("no kernel for weights of type " + w.type());
+        }
+        if (!DotKernels.VECTOR) {
+            scalarMatmul(w, x, n, out);
+            return;
+        }
+        if (n == 1) {
+            DotKernels.matvec(w, x, out);
+        } else {
+            FloatTiles.matmul(w, x, n, out);
+        }
+    }
+
+    /** Fallback for machines whose vectors are narrower than 256 bits. */
+    static void scalarMatmul(WeightMatrix w, float[] x, int n, float[] out) {
         int rows = w.rows(), cols = w.cols();
         Parallel.forRange(rows, 16, (r0, r1) -> {
             float[] row = new float[cols];

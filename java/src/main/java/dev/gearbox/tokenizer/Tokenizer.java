@@ -34,4 +34,27 @@ public interface Tokenizer {
 
     /** True for control tokens (BOS, EOS, chat markers), which decode to nothing in plain text output. */
     boolean isControl(int id);
+
+    /**
+     * Like {@link #decode(int[])}, but with {@code renderSpecial == false} control tokens give no text
+     * (llama.cpp's token_to_piece with special=false).
+     */
+    default String decode(int[] ids, boolean renderSpecial) {
+        if (renderSpecial) return decode(ids);
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (int id : ids) if (!isControl(id)) out.writeBytes(tokenBytes(id));
+        return out.toString(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** The id of the token whose vocabulary text is exactly {@code text}, or -1. */
+    default int tokenId(String text) {
+        for (int i = 0; i < vocabSize(); i++) if (tokenText(i).equals(text)) return i;
+        return -1;
+    }
+
+    /** Whether {@code encode(text, true, ...)} puts BOS first. */
+    default boolean addsBos() { return true; }
+
+    /** Whether {@code encode(text, true, ...)} appends EOS. */
+    default boolean addsEos() { return false; }
 }

