@@ -12,8 +12,10 @@ import java.util.PriorityQueue;
  */
 public final class BpeTokenizer extends VocabTokenizer {
     private final PreTokenizer pre;
-    /** "left\0right" to merge rank; NUL never occurs in byte-level token text. */
-    private final Map<String, Integer> ranks;
+    /** (left id, right id) to merge rank, for merges whose parts are tokens (all of them in real vocabularies). */
+    private final LongIntMap pairRanks;
+    /** "left\0right" to rank for merges whose parts are not tokens, looked up by text as llama.cpp does. */
+    private final Map<String, Integer> textRanks = new HashMap<>();
     /** Llama 3 style: a word that is a token as a whole is taken as is, without merging. */
     private final boolean ignoreMerges;
 
@@ -21,12 +23,15 @@ public final class BpeTokenizer extends VocabTokenizer {
         super(vocab);
         this.pre = pre;
         this.ignoreMerges = ignoreMerges;
-        this.ranks = new HashMap<>(merges.length * 2);
+        this.pairRanks = new LongIntMap(merges.length);
         for (int i = 0; i < merges.length; i++) {
             String m = merges[i];
             int sp = m.indexOf(' ', 1); // as llama.cpp: the first space after the first character
-            String key = sp < 0 ? "\0" : m.substring(0, sp) + '\0' + m.substring(sp + 1);
-            ranks.putIfAbsent(key, i); // std::map::emplace keeps the first
+            String left = sp < 0 ? "" : m.substring(0, sp), right = sp < 0 ? "" : m.substring(sp + 1);
+            int l = vocab.id(left), r = vocab.id(right);
+            // The first of duplicate merges wins (llama.cpp's std::map::emplace).
+            if (l >= 0 && r >= 0) pairRanks.putIfAbsent(pair(l, r), i);
+            else textRanks.putIfAbsent(left + '\0' + right, i);
         }
     }
 
@@ -50,31 +55,32 @@ public final class BpeTokenizer extends VocabTokenizer {
             }
         }
         // One symbol per byte character; symbols only grow to the right, so a start never moves.
-        int[] len = new int[n], prev = new int[n], next = new int[n];
+        int[] len = new int[n], prev = new int[n], next = new int[n], id = new int[n];
         for (int i = 0; i < n; i++) {
             len[i] = 1;
+            id[i] = vocab.id(String.valueOf(word.charAt(i)));
             prev[i] = i - 1;
             next[i] = i + 1 == n ? -1 : i + 1;
         }
         PriorityQueue<Bigram> queue = new PriorityQueue<>(Math.max(1, n), (a, b) ->
                 a.rank != b.rank ? Integer.compare(a.rank, b.rank) : Integer.compare(a.left, b.left));
-        for (int i = 1; i < n; i++) addBigram(word, len, i - 1, i, queue);
+        for (int i = 1; i < n; i++) addBigram(word, len, id, i - 1, i, queue);
         while (!queue.isEmpty()) {
             Bigram bg = queue.poll();
             if (len[bg.left] == 0 || len[bg.right] == 0 || len[bg.left] + len[bg.right] != bg.len) continue; // stale
             len[bg.left] += len[bg.right];
             len[bg.right] = 0;
+            id[bg.left] = vocab.id(word.substring(bg.left, bg.left + len[bg.left]));
             next[bg.left] = next[bg.right];
             if (next[bg.right] >= 0) prev[next[bg.right]] = bg.left;
-            addBigram(word, len, prev[bg.left], bg.left, queue);
-            addBigram(word, len, bg.left, next[bg.left], queue);
+            addBigram(word, len, id, prev[bg.left], bg.left, queue);
+            addBigram(word, len, id, bg.left, next[bg.left], queue);
         }
         for (int i = 0; i != -1; i = next[i]) {
-            String piece = word.substring(i, i + len[i]);
-            int id = vocab.id(piece);
-            if (id >= 0) {
-                out.add(id);
+            if (id[i] >= 0) {
+                out.add(id[i]);
             } else {
+                String piece = word.substring(i, i + len[i]);
                 // llama.cpp's fallback: a token for each single-byte (ASCII) character, others dropped.
                 for (int k = 0; k < piece.length(); k++) {
                     char c = piece.charAt(k);
@@ -87,10 +93,22 @@ public final class BpeTokenizer extends VocabTokenizer {
         }
     }
 
-    private void addBigram(String word, int[] len, int left, int right, PriorityQueue<Bigram> queue) {
+    private void addBigram(String word, int[] len, int[] id, int left, int right, PriorityQueue<Bigram> queue) {
         if (left < 0 || right < 0) return;
-        Integer rank = ranks.get(word.substring(left, left + len[left]) + '\0' + word.substring(right, right + len[right]));
-        if (rank != null) queue.add(new Bigram(left, right, rank, len[left] + len[right]));
+        int rank;
+        if (id[left] >= 0 && id[right] >= 0) {
+            rank = pairRanks.get(pair(id[left], id[right]));
+        } else if (textRanks.isEmpty()) {
+            return;
+        } else {
+            Integer r = textRanks.get(word.substring(left, left + len[left]) + '\0' + word.substring(right, right + len[right]));
+            rank = r == null ? -1 : r;
+        }
+        if (rank >= 0) queue.add(new Bigram(left, right, rank, len[left] + len[right]));
+    }
+
+    private static long pair(int left, int right) {
+        return ((long) left << 32) | (right & 0xFFFFFFFFL);
     }
 
     @Override

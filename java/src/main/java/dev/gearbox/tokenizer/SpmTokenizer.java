@@ -1,15 +1,15 @@
 package dev.gearbox.tokenizer;
 
 import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.PriorityQueue;
 
 /**
  * llama.cpp's SentencePiece-style tokenizer ({@code tokenizer.ggml.model = llama}): spaces become
  * U+2581, the text starts as one symbol per character, and adjacent symbols are merged while their
- * concatenation is a token, highest score first (leftmost on ties). Symbols that end up not being
- * tokens are split back along their merge history, down to {@code <0xXX>} byte tokens.
+ * concatenation is a token, highest score first (leftmost on ties). A merge only ever forms a token,
+ * so the symbols left at the end are tokens or single characters; characters that are not tokens
+ * become their UTF-8 bytes as {@code <0xXX>} tokens. (llama.cpp keeps a merge history to split
+ * non-token symbols, which for that reason never comes into play; we do without it.)
  */
 public final class SpmTokenizer extends VocabTokenizer {
     static final char SPACE_MARK = '\u2581';
@@ -32,10 +32,10 @@ public final class SpmTokenizer extends VocabTokenizer {
 
     /** One symbol: a range of the text, linked to its live neighbours. */
     private static final class Sym {
-        int start, len, prev, next;
+        int start, len, prev, next, id;
     }
 
-    private record Bigram(int left, int right, float score, int len) {}
+    private record Bigram(int left, int right, float score, int len, int id) {}
 
     @Override
     void encodeText(String raw, boolean afterSpecial, IntList out) {
@@ -49,6 +49,7 @@ public final class SpmTokenizer extends VocabTokenizer {
             s.start = i;
             s.len = Math.min(cl, n - i);
             s.prev = count - 1;
+            s.id = vocab.id(text.substring(i, i + s.len));
             i += s.len;
             s.next = i == n ? -1 : count + 1;
             syms[count++] = s;
@@ -59,55 +60,42 @@ public final class SpmTokenizer extends VocabTokenizer {
             int c = Float.compare(b.score, a.score);
             return c != 0 ? c : Integer.compare(a.left, b.left);
         });
-        Map<String, Long> revMerge = new HashMap<>();
-        for (int i = 1; i < count; i++) tryAddBigram(text, syms, i - 1, i, queue, revMerge);
+        for (int i = 1; i < count; i++) tryAddBigram(text, syms, i - 1, i, queue);
 
         while (!queue.isEmpty()) {
             Bigram bg = queue.poll();
             Sym left = syms[bg.left], right = syms[bg.right];
             if (left.len == 0 || right.len == 0 || left.len + right.len != bg.len) continue; // stale
             left.len += right.len;
+            left.id = bg.id;
             right.len = 0;
             left.next = right.next;
             if (right.next >= 0) syms[right.next].prev = bg.left;
-            tryAddBigram(text, syms, left.prev, bg.left, queue, revMerge);
-            tryAddBigram(text, syms, bg.left, left.next, queue, revMerge);
+            tryAddBigram(text, syms, left.prev, bg.left, queue);
+            tryAddBigram(text, syms, bg.left, left.next, queue);
         }
-        for (int i = 0; i != -1; i = syms[i].next) resegment(text, syms, syms[i].start, syms[i].len, revMerge, out);
+        for (int i = 0; i != -1; i = syms[i].next) {
+            Sym s = syms[i];
+            if (s.id >= 0) out.add(s.id);
+            else byteFallback(text.substring(s.start, s.start + s.len), out);
+        }
     }
 
-    private void tryAddBigram(String text, Sym[] syms, int left, int right, PriorityQueue<Bigram> queue, Map<String, Long> revMerge) {
+    private void tryAddBigram(String text, Sym[] syms, int left, int right, PriorityQueue<Bigram> queue) {
         if (left == -1 || right == -1) return;
         int len = syms[left].len + syms[right].len;
-        String piece = text.substring(syms[left].start, syms[left].start + len);
-        int id = vocab.id(piece);
+        int id = vocab.id(text.substring(syms[left].start, syms[left].start + len));
         if (id < 0) return;
-        queue.add(new Bigram(left, right, vocab.scores[id], len));
-        revMerge.put(piece, ((long) left << 32) | right);
+        queue.add(new Bigram(left, right, vocab.scores[id], len, id));
     }
 
-    private void resegment(String text, Sym[] syms, int start, int len, Map<String, Long> revMerge, IntList out) {
-        String piece = text.substring(start, start + len);
-        int id = vocab.id(piece);
-        if (id >= 0) {
-            out.add(id);
-            return;
+    private void byteFallback(String piece, IntList out) {
+        for (byte b : piece.getBytes(StandardCharsets.UTF_8)) {
+            int bt = byteTokens[b & 0xFF];
+            if (bt < 0) bt = vocab.unk;
+            if (bt < 0) throw new IllegalStateException(String.format("vocabulary has no token for byte 0x%02X and no unknown token", b & 0xFF));
+            out.add(bt);
         }
-        Long pair = revMerge.get(piece);
-        if (pair == null) {
-            for (byte b : piece.getBytes(StandardCharsets.UTF_8)) {
-                int bt = byteTokens[b & 0xFF];
-                if (bt < 0) bt = vocab.unk;
-                if (bt < 0) throw new IllegalStateException(String.format("vocabulary has no token for byte 0x%02X and no unknown token", b & 0xFF));
-                out.add(bt);
-            }
-            return;
-        }
-        // Split along the merge that formed this piece (symbols keep their start; their length then was the sub-piece's).
-        int l = (int) (pair >>> 32), r = (int) (long) pair;
-        int split = syms[r].start - syms[l].start;
-        resegment(text, syms, start, split, revMerge, out);
-        resegment(text, syms, start + split, len - split, revMerge, out);
     }
 
     @Override

@@ -71,6 +71,11 @@ final class Vocab {
             }
         }
         for (int id : new int[] {eos, eot, eom}) if (id >= 0) eog.set(id);
+        // llama.cpp always renders gpt-oss's channel markers, by making them user-defined.
+        for (String t : List.of("<|channel|>", "<|message|>", "<|start|>", "<|constrain|>")) {
+            Integer id = ids.get(t);
+            if (id != null) this.types[id] = TokenType.USER_DEFINED;
+        }
 
         List<Integer> special = new ArrayList<>();
         int[] byteLen = new int[n];
