@@ -25,7 +25,7 @@ import java.util.Properties;
         description = "Runs GGUF language models on the CPU.",
         subcommands = {
                 GenerateCommand.class,
-                // ChatCommand.class,
+                ChatCommand.class,
                 TokenizeCommand.class,
                 BenchCommand.class,
                 InspectCommand.class,
@@ -59,7 +59,7 @@ public final class Main implements Runnable {
     /** Like {@link #commandLine()} with {@code chat} reading from {@code in}. */
     public static CommandLine commandLine(InputStream in) {
         CommandLine cl = commandLine();
-        // ((ChatCommand) cl.getSubcommands().get("chat").getCommand()).input = in;
+        ((ChatCommand) cl.getSubcommands().get("chat").getCommand()).input = in;
         return cl;
     }
 

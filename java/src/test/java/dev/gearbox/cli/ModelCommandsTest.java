@@ -3,7 +3,6 @@ package dev.gearbox.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gearbox.SharedData;
-import dev.gearbox.TokenizerAvailability;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -47,7 +46,6 @@ class ModelCommandsTest {
     @Test
     void generateJsonGreedyMatchesLlamaCpp() throws IOException {
         Path m = SharedData.stories260K();
-        TokenizerAvailability.assumeTokenizer(m);
         JsonNode ref = SharedData.referenceJson("once-upon-a-time.gen64.json");
         CliRun r = CliRun.run("generate", "-m", m.toString(), "-p", "Once upon a time", "-n", "64", "--temp", "0", "--json");
         assertThat(r.exitCode()).as(r.err()).isZero();
@@ -63,7 +61,6 @@ class ModelCommandsTest {
     @Test
     void generateStreamsTextAndStopsAtAStopString() {
         Path m = SharedData.stories260K();
-        TokenizerAvailability.assumeTokenizer(m);
         CliRun r = CliRun.run("generate", "-m", m.toString(), "-p", "Once upon a time", "-n", "64", "--temp", "0", "--stop", "Lily");
         assertThat(r.exitCode()).as(r.err()).isZero();
         assertThat(r.out()).isEqualTo(", there was a little girl named \n");
@@ -73,7 +70,6 @@ class ModelCommandsTest {
     @Test
     void sameSeedSameTextAtTemperature() {
         Path m = SharedData.stories260K();
-        TokenizerAvailability.assumeTokenizer(m);
         CliRun a = CliRun.run("generate", "-m", m.toString(), "-p", "Once", "-n", "24", "--seed", "5", "--temp", "1.2");
         CliRun b = CliRun.run("generate", "-m", m.toString(), "-p", "Once", "-n", "24", "--seed", "5", "--temp", "1.2");
         assertThat(a.exitCode()).as(a.err()).isZero();
@@ -83,7 +79,6 @@ class ModelCommandsTest {
     @Test
     void promptLongerThanTheContextIsAClearError() {
         Path m = SharedData.stories260K();
-        TokenizerAvailability.assumeTokenizer(m);
         CliRun r = CliRun.run("generate", "-m", m.toString(), "-p", "Once upon a time there was a dog", "--ctx", "4");
         MainTest.assertOneLineError(r, "longer than the context of 4 tokens");
     }
@@ -91,7 +86,6 @@ class ModelCommandsTest {
     @Test
     void tokenizePrintsIdsWithBos() throws IOException {
         Path m = SharedData.stories260K();
-        TokenizerAvailability.assumeTokenizer(m);
         JsonNode ref = SharedData.referenceJson("once-upon-a-time.gen64.json");
         CliRun r = CliRun.run("tokenize", "-m", m.toString(), "Once upon a time");
         assertThat(r.exitCode()).as(r.err()).isZero();

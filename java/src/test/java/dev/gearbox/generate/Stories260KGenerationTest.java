@@ -2,7 +2,6 @@ package dev.gearbox.generate;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gearbox.SharedData;
-import dev.gearbox.TokenizerAvailability;
 import dev.gearbox.model.Model;
 import dev.gearbox.model.Sequence;
 import dev.gearbox.sample.Sampler;
@@ -40,7 +39,6 @@ class Stories260KGenerationTest {
     @Test
     void generatorOnceUponATimeMatchesLlamaCppGreedy64() throws IOException {
         Path model = SharedData.stories260K();
-        TokenizerAvailability.assumeTokenizer(model);
         JsonNode ref = SharedData.referenceJson("once-upon-a-time.gen64.json");
         try (Model m = Model.load(model); Sequence seq = m.newSequence(256)) {
             Tokenizer tok = m.tokenizer();
