@@ -9,13 +9,19 @@ import dev.gearbox.model.Model;
 import dev.gearbox.model.Sequence;
 import dev.gearbox.sample.SamplingParams;
 import dev.gearbox.tokenizer.Tokenizer;
+import dev.gearbox.tensor.Parallel;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -35,8 +41,23 @@ final class GenerateCommand implements Callable<Integer> {
     @Mixin
     SamplingOptions sampling = new SamplingOptions();
 
-    @Option(names = {"-p", "--prompt"}, required = true, paramLabel = "TEXT", description = "The prompt to continue.")
-    String prompt;
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    PromptSource source;
+
+    /** The prompt, given inline or as a file (for prompts too long or too awkward for a shell argument). */
+    static final class PromptSource {
+        @Option(names = {"-p", "--prompt"}, required = true, paramLabel = "TEXT", description = "The prompt to continue.")
+        String text;
+
+        @Option(names = {"-f", "--file"}, required = true, paramLabel = "FILE", description = "Read the prompt from FILE (UTF-8, used as is).")
+        Path file;
+
+        String read() throws IOException {
+            if (text != null) return text;
+            if (!Files.isRegularFile(file)) throw new IOException(file + ": prompt file not found");
+            return Files.readString(file, StandardCharsets.UTF_8);
+        }
+    }
 
     @Option(names = "--json", description = "Print one JSON object at the end instead of streaming text.")
     boolean json;
@@ -49,11 +70,16 @@ final class GenerateCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         SamplingParams params = sampling.params();
+        String prompt = source.read();
+        long t0 = System.nanoTime();
         try (Model m = model.load()) {
             int ctx = model.contextSize(m);
             if (ctx > m.config().contextLength()) {
                 err.printf("gearbox: warning: --ctx %d is larger than the model was trained for (%d)%n", ctx, m.config().contextLength());
             }
+            err.printf(Locale.ROOT, "gearbox: loaded %s (%s) in %.0f ms, context %d tokens, %d threads%n",
+                    model.model.getFileName(), BenchCommand.modelName(m), (System.nanoTime() - t0) / 1e6, ctx, Parallel.threads());
+            err.flush();
             Tokenizer tok = m.tokenizer();
             int[] ids = tok.encode(prompt, true, !noSpecial);
             if (ids.length > ctx) {

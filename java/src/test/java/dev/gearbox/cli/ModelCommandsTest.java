@@ -77,6 +77,18 @@ class ModelCommandsTest {
     }
 
     @Test
+    void promptFromAFileGivesTheSameTokens(@org.junit.jupiter.api.io.TempDir Path dir) throws IOException {
+        Path m = SharedData.stories260K();
+        Path prompt = java.nio.file.Files.writeString(dir.resolve("prompt.txt"), "Once upon a time");
+        CliRun r = CliRun.run("generate", "-m", m.toString(), "-f", prompt.toString(), "-n", "64", "--temp", "0", "--json");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        JsonNode ref = SharedData.referenceJson("once-upon-a-time.gen64.json");
+        assertThat(JSON.readTree(r.out()).get("tokens")).isEqualTo(ref.get("generated_tokens"));
+        assertThat(CliRun.run("generate", "-m", m.toString(), "-f", prompt.toString(), "-p", "x").exitCode()).isEqualTo(Main.EXIT_USAGE);
+        MainTest.assertOneLineError(CliRun.run("generate", "-m", m.toString(), "-f", dir.resolve("none.txt").toString()), "prompt file not found");
+    }
+
+    @Test
     void promptLongerThanTheContextIsAClearError() {
         Path m = SharedData.stories260K();
         CliRun r = CliRun.run("generate", "-m", m.toString(), "-p", "Once upon a time there was a dog", "--ctx", "4");
