@@ -11,6 +11,8 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -66,6 +68,7 @@ public final class GGUFFile implements AutoCloseable {
 
     /** Maps and validates {@code path}. The caller closes the returned file to unmap it. */
     public static GGUFFile open(Path path) throws IOException {
+        if (Files.isDirectory(path)) throw new GGUFFormatException(path, -1, "is a directory, not a GGUF file");
         Arena arena = Arena.ofShared();
         try {
             MemorySegment seg;
@@ -73,6 +76,8 @@ public final class GGUFFile implements AutoCloseable {
                 seg = ch.size() == 0 ? MemorySegment.ofArray(new byte[0]) : ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
             } catch (NoSuchFileException e) {
                 throw new GGUFFormatException(path, -1, "no such file");
+            } catch (AccessDeniedException e) {
+                throw new GGUFFormatException(path, -1, "permission denied");
             }
             return parse(path, arena, seg);
         } catch (IOException | RuntimeException e) {
