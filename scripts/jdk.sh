@@ -11,6 +11,11 @@ gearbox_find_jdk() {
         major=$(gearbox_java_major "$candidate")
         if [ -n "$major" ] && [ "$major" -ge 25 ]; then
             export JAVA_HOME="$candidate"
+            # Maven's own bundled Guava calls sun.misc.Unsafe, which JDK 24+ warns about on every build.
+            case " ${MAVEN_OPTS:-} " in
+                *sun-misc-unsafe-memory-access*) ;;
+                *) export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow" ;;
+            esac
             return 0
         fi
     done

@@ -9,8 +9,11 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -66,6 +69,7 @@ public final class GGUFFile implements AutoCloseable {
 
     /** Maps and validates {@code path}. The caller closes the returned file to unmap it. */
     public static GGUFFile open(Path path) throws IOException {
+        if (Files.isDirectory(path)) throw new GGUFFormatException(path, -1, "is a directory, not a GGUF file");
         Arena arena = Arena.ofShared();
         try {
             MemorySegment seg;
@@ -73,6 +77,8 @@ public final class GGUFFile implements AutoCloseable {
                 seg = ch.size() == 0 ? MemorySegment.ofArray(new byte[0]) : ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
             } catch (NoSuchFileException e) {
                 throw new GGUFFormatException(path, -1, "no such file");
+            } catch (AccessDeniedException e) {
+                throw new GGUFFormatException(path, -1, "permission denied");
             }
             return parse(path, arena, seg);
         } catch (IOException | RuntimeException e) {
@@ -316,6 +322,9 @@ public final class GGUFFile implements AutoCloseable {
 
         final Path path;
         final MemorySegment seg;
+        // One strict decoder per parse: making one per string dominated vocabulary loading.
+        final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
         long pos;
 
         Cursor(Path path, MemorySegment seg) {
@@ -352,19 +361,37 @@ public final class GGUFFile implements AutoCloseable {
         }
 
         String string(String what) throws GGUFFormatException {
+            return string(what, -1);
+        }
+
+        /**
+         * Reads a length-prefixed UTF-8 string. {@code index} >= 0 names an array element; the
+         * label is only assembled when there is an error, since vocabularies hold 10^5 strings.
+         */
+        String string(String what, long index) throws GGUFFormatException {
             long at = pos;
-            long len = i64(what + " length");
-            if (len < 0 || len > MAX_STRING) throw new GGUFFormatException(path, at, "absurd length " + Long.toUnsignedString(len) + " of " + what);
-            need(len, what);
-            byte[] bytes = seg.asSlice(pos, len).toArray(ValueLayout.JAVA_BYTE);
+            if (seg.byteSize() - pos < 8) throw new GGUFFormatException(path, pos, "file truncated while reading " + label(what, index) + " length");
+            long len = seg.get(I64, pos);
+            if (len < 0 || len > MAX_STRING) {
+                throw new GGUFFormatException(path, at, "absurd length " + Long.toUnsignedString(len) + " of " + label(what, index));
+            }
+            pos += 8;
+            if (len > seg.byteSize() - pos) {
+                throw new GGUFFormatException(path, pos, "file truncated while reading " + label(what, index) + " (needs " + len + " bytes, "
+                        + (seg.byteSize() - pos) + " left)");
+            }
+            MemorySegment bytes = seg.asSlice(pos, len);
             pos += len;
             try {
-                return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                        .onUnmappableCharacter(CodingErrorAction.REPORT).decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+                return utf8.decode(bytes.asByteBuffer()).toString();
             } catch (CharacterCodingException e) {
                 // Some real vocabularies hold pieces that are not valid UTF-8 on their own; keep them lossy.
-                return new String(bytes, StandardCharsets.UTF_8);
+                return new String(bytes.toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8);
             }
+        }
+
+        private static String label(String what, long index) {
+            return index < 0 ? what : what + "[" + index + "]";
         }
 
         GGUFValue value(GGUFValueType type, String what, int depth) throws GGUFFormatException {
@@ -405,20 +432,30 @@ public final class GGUFFile implements AutoCloseable {
                         + (seg.byteSize() - pos) + " bytes left): truncated file or corrupt length?");
             }
             int len = (int) n;
+            // Fixed-size elements were bounds-checked as a whole above, so they are read directly.
             switch (et) {
                 case STRING -> {
                     String[] a = new String[len];
-                    for (int i = 0; i < len; i++) a[i] = string(what + "[" + i + "]");
+                    for (int i = 0; i < len; i++) a[i] = string(what, i);
                     return GGUFValue.array(et, a);
                 }
-                case FLOAT32, FLOAT64 -> {
+                case FLOAT32 -> {
                     double[] a = new double[len];
-                    for (int i = 0; i < len; i++) a[i] = (Double) value(et, what, depth + 1).value();
+                    for (int i = 0; i < len; i++, pos += 4) a[i] = seg.get(F32, pos);
+                    return GGUFValue.array(et, a);
+                }
+                case FLOAT64 -> {
+                    double[] a = new double[len];
+                    for (int i = 0; i < len; i++, pos += 8) a[i] = seg.get(F64, pos);
                     return GGUFValue.array(et, a);
                 }
                 case BOOL -> {
                     boolean[] a = new boolean[len];
-                    for (int i = 0; i < len; i++) a[i] = (Boolean) value(et, what, depth + 1).value();
+                    for (int i = 0; i < len; i++, pos++) {
+                        byte b = seg.get(ValueLayout.JAVA_BYTE, pos);
+                        if (b != 0 && b != 1) throw new GGUFFormatException(path, pos, what + "[" + i + "]: bool must be 0 or 1, got " + b);
+                        a[i] = b == 1;
+                    }
                     return GGUFValue.array(et, a);
                 }
                 case ARRAY -> {
@@ -428,7 +465,18 @@ public final class GGUFFile implements AutoCloseable {
                 }
                 default -> {
                     long[] a = new long[len];
-                    for (int i = 0; i < len; i++) a[i] = (Long) value(et, what, depth + 1).value();
+                    for (int i = 0; i < len; i++) {
+                        a[i] = switch (et) {
+                            case UINT8 -> seg.get(ValueLayout.JAVA_BYTE, pos) & 0xFFL;
+                            case INT8 -> seg.get(ValueLayout.JAVA_BYTE, pos);
+                            case UINT16 -> seg.get(I16, pos) & 0xFFFFL;
+                            case INT16 -> seg.get(I16, pos);
+                            case UINT32 -> seg.get(I32, pos) & 0xFFFFFFFFL;
+                            case INT32 -> seg.get(I32, pos);
+                            default -> seg.get(I64, pos); // UINT64, INT64
+                        };
+                        pos += et.size();
+                    }
                     return GGUFValue.array(et, a);
                 }
             }

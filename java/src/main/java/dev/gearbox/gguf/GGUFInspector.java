@@ -172,7 +172,7 @@ public final class GGUFInspector {
             for (int i = 0; i < Math.min(arrayElements, v.length()); i++) {
                 switch (v.value()) {
                     case long[] a -> writeInt(g, v.elementType(), a[i]);
-                    case double[] a -> g.writeNumber(a[i]);
+                    case double[] a -> writeFloat(g, v.elementType(), a[i]);
                     case boolean[] a -> g.writeBoolean(a[i]);
                     case String[] a -> g.writeString(a[i]);
                     case GGUFValue[] a -> writeJson(g, a[i]);
@@ -184,13 +184,18 @@ public final class GGUFInspector {
             g.writeFieldName("value");
             switch (v.value()) {
                 case Long l -> writeInt(g, v.type(), l);
-                case Double d -> g.writeNumber(d);
+                case Double d -> writeFloat(g, v.type(), d);
                 case Boolean b -> g.writeBoolean(b);
                 case String s -> g.writeString(s);
                 default -> g.writeString(String.valueOf(v.value()));
             }
         }
         g.writeEndObject();
+    }
+
+    private static void writeFloat(JsonGenerator g, GGUFValueType t, double d) throws IOException {
+        if (t == GGUFValueType.FLOAT32) g.writeNumber((float) d); // 1e-5, not 9.999999747378752E-6
+        else g.writeNumber(d);
     }
 
     private static void writeInt(JsonGenerator g, GGUFValueType t, long x) throws IOException {

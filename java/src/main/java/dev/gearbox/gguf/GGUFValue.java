@@ -84,7 +84,7 @@ public record GGUFValue(GGUFValueType type, GGUFValueType elementType, Object va
     public String elementToString(int i) {
         return switch (value) {
             case long[] a -> elementType == GGUFValueType.UINT64 ? Long.toUnsignedString(a[i]) : Long.toString(a[i]);
-            case double[] a -> Double.toString(a[i]);
+            case double[] a -> elementType == GGUFValueType.FLOAT32 ? Float.toString((float) a[i]) : Double.toString(a[i]);
             case boolean[] a -> Boolean.toString(a[i]);
             case String[] a -> a[i];
             case GGUFValue[] a -> a[i].toString();
@@ -101,6 +101,7 @@ public record GGUFValue(GGUFValueType type, GGUFValueType elementType, Object va
             case String[] a -> "STRING[" + a.length + "]" + (a.length <= 4 ? Arrays.toString(a) : "");
             case GGUFValue[] a -> "ARRAY[" + a.length + "]";
             case Long l when type == GGUFValueType.UINT64 -> Long.toUnsignedString(l);
+            case Double d when type == GGUFValueType.FLOAT32 -> Float.toString(d.floatValue()); // shortest text of the stored float
             default -> String.valueOf(value);
         };
     }

@@ -201,10 +201,33 @@ class GGUFCorruptionTest {
     }
 
     @Test
-    void badBoolAndEmptyFile() throws IOException {
+    void emptyMissingAndDirectory() throws IOException {
         assertThat(corrupt(b -> {}, 0)).hasMessageContaining("too short");
         Path missing = dir.resolve("nope.gguf");
         assertThat(catchThrowable(() -> GGUFFile.open(missing))).isInstanceOf(GGUFFormatException.class).hasMessageContaining("nope.gguf");
+        assertThat(catchThrowable(() -> GGUFFile.open(dir))).isInstanceOf(GGUFFormatException.class).hasMessageContaining("is a directory");
+    }
+
+    @Test
+    void badBoolAndTooDeeplyNestedArrays() throws IOException {
+        var bos = new java.io.ByteArrayOutputStream();
+        new GGUFWriter().putBool("flag", true).write(bos);
+        byte[] b = bos.toByteArray();
+        GGUFLayout l = new GGUFLayout(b);
+        b[(int) l.kvs.get("flag").valueAt()] = 2;
+        Path p = write(b);
+        assertThat(catchThrowable(() -> GGUFFile.open(p))).isInstanceOf(GGUFFormatException.class)
+                .hasMessageContaining("metadata 'flag': bool must be 0 or 1, got 2")
+                .hasMessageContaining("at byte offset " + l.kvs.get("flag").valueAt());
+
+        // Five levels of nesting by hand (the writer refuses to produce them).
+        var h = ByteBuffer.allocate(200).order(ByteOrder.LITTLE_ENDIAN);
+        h.putInt(GGUFFile.MAGIC).putInt(3).putLong(0).putLong(1).putLong(1).put((byte) 'k').putInt(9);
+        for (int i = 0; i < 5; i++) h.putInt(9).putLong(1);
+        h.putInt(5).putLong(0);
+        Path deep = write(Arrays.copyOf(h.array(), h.position()));
+        assertThat(catchThrowable(() -> GGUFFile.open(deep))).isInstanceOf(GGUFFormatException.class)
+                .hasMessageContaining("nested too deeply");
     }
 
     private GGUFFormatException corrupt(Consumer<byte[]> edit) throws IOException {

@@ -30,6 +30,7 @@ class GGUFInspectorTest {
             assertThat(s).containsPattern("general\\.architecture\\s+STRING \"llama\"");
             assertThat(s).containsPattern("tokenizer\\.ggml\\.tokens\\s+ARRAY<STRING>\\[512] \\[\"<unk>\", \"<s>\", \"</s>\", \"<0x00>\", \"<0x01>\", \\.\\.\\.]");
             assertThat(s).containsPattern("tokenizer\\.ggml\\.seperator_token_id\\s+UINT32 4294967295");
+            assertThat(s).containsPattern("llama\\.attention\\.layer_norm_rms_epsilon\\s+FLOAT32 1\\.0E-5\n");
             assertThat(s).containsPattern("blk\\.0\\.ffn_down\\.weight\\s+F32\\s+\\[172, 64]\\s+44,032\\s+355,840");
             assertThat(s).contains(String.format("%,d parameters", STORIES_PARAMS), String.format("%,d bytes", STORIES_PARAMS * 4),
                     "4.0000 bytes/weight (32.00 bits/weight)");
