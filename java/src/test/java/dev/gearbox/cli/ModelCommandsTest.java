@@ -96,6 +96,20 @@ class ModelCommandsTest {
     }
 
     @Test
+    void tokenizeWorksOnAVocabularyOnlyFileAndParsesSpecialTextUnlessAsked() throws IOException {
+        String vocab = SharedData.require("reference/tokenizer/ggml-vocab-llama-spm.gguf").toString();
+        CliRun r = CliRun.run("tokenize", "-m", vocab, "Hello world");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out().strip()).isEqualTo("[1,15043,3186]");
+        JsonNode special = JSON.readTree(CliRun.run("tokenize", "-m", vocab, "<s>").out());
+        JsonNode plain = JSON.readTree(CliRun.run("tokenize", "-m", vocab, "--no-special", "<s>").out());
+        assertThat(special.toString()).isEqualTo("[1,1]");
+        assertThat(plain.size()).isGreaterThan(2);
+        assertThat(plain.get(1).asInt()).isNotEqualTo(1);
+        MainTest.assertOneLineError(CliRun.run("generate", "-m", vocab, "-p", "hi"), "token_embd.weight");
+    }
+
+    @Test
     void tokenizePrintsIdsWithBos() throws IOException {
         Path m = SharedData.stories260K();
         JsonNode ref = SharedData.referenceJson("once-upon-a-time.gen64.json");
