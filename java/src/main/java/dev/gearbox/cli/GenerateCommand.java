@@ -90,8 +90,15 @@ final class GenerateCommand implements Callable<Integer> {
                 Generator.TextListener listener = json ? Generator.TextListener.NONE : piece -> {
                     out.print(piece);
                     out.flush();
+                    // The reader went away (e.g. "| head"): stop spending compute on text nobody reads.
+                    if (out.checkError()) throw new OutputClosed();
                 };
-                GenerationResult r = new Generator(tok).generate(LogitSource.of(seq), ids, params, listener);
+                GenerationResult r;
+                try {
+                    r = new Generator(tok).generate(LogitSource.of(seq), ids, params, listener);
+                } catch (OutputClosed e) {
+                    return Main.EXIT_OK;
+                }
                 if (json) {
                     out.println(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(toJson(r, ctx)));
                 } else {
@@ -103,6 +110,13 @@ final class GenerateCommand implements Callable<Integer> {
             }
         }
         return Main.EXIT_OK;
+    }
+
+    /** Thrown from the text listener when stdout can no longer be written. */
+    private static final class OutputClosed extends RuntimeException {
+        OutputClosed() {
+            super("stdout closed", null, false, false);
+        }
     }
 
     static String summary(GenerationResult r) {
