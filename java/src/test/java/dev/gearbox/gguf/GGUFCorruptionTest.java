@@ -1,5 +1,6 @@
 package dev.gearbox.gguf;
 
+import dev.gearbox.SharedData;
 import dev.gearbox.tensor.GGMLType;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

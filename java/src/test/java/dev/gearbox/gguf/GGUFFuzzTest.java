@@ -1,5 +1,6 @@
 package dev.gearbox.gguf;
 
+import dev.gearbox.SharedData;
 import dev.gearbox.tensor.GGMLType;
 import dev.gearbox.tensor.Quantizer;
 import org.junit.jupiter.api.Test;

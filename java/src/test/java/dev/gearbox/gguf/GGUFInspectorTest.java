@@ -1,5 +1,6 @@
 package dev.gearbox.gguf;
 
+import dev.gearbox.SharedData;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
