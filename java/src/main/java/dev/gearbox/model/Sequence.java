@@ -45,16 +45,29 @@ public final class Sequence implements AutoCloseable {
 
     /** Runs {@code tokens} through the model and returns the logits after the last one. */
     public float[] forward(int[] tokens) {
-        float[][] all = run(tokens, false);
+        float[][] all = run(tokens, false, null);
         return all[0];
     }
 
     /** Runs {@code tokens} through the model and returns the logits at every position. */
     public float[][] forwardAll(int[] tokens) {
-        return run(tokens, true);
+        return run(tokens, true, null);
     }
 
-    private float[][] run(int[] tokens, boolean allLogits) {
+    /** Logits and final (output-normed) hidden states at every position of one prefill pass. */
+    public record Outputs(float[][] logits, float[][] hidden) {}
+
+    /**
+     * Runs {@code tokens} through the model and returns, per position, the logits and the final
+     * hidden state after the output norm: what a gatekeeper reads to judge a prompt.
+     */
+    public Outputs forwardWithHidden(int[] tokens) {
+        float[][] hidden = new float[tokens.length][];
+        float[][] logits = run(tokens, true, hidden);
+        return new Outputs(logits, hidden);
+    }
+
+    private float[][] run(int[] tokens, boolean allLogits, float[][] hiddenOut) {
         if (tokens.length == 0) throw new IllegalArgumentException("no tokens to run");
         if (position + tokens.length > capacity()) {
             throw new IllegalArgumentException("context full: " + position + " positions used + " + tokens.length
@@ -69,6 +82,13 @@ public final class Sequence implements AutoCloseable {
             int[] chunk = java.util.Arrays.copyOfRange(tokens, start, start + n);
             boolean last = start + n == tokens.length;
             forwardChunk(chunk);
+            if (hiddenOut != null) {
+                for (int r = 0; r < n; r++) {
+                    float[] h = new float[c.dim()];
+                    be.read(x, (long) r * c.dim(), h, 0, c.dim());
+                    hiddenOut[start + r] = h;
+                }
+            }
             if (allLogits) {
                 readLogits(n, out, start);
             } else if (last) {

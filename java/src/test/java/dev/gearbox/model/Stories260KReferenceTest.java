@@ -110,6 +110,29 @@ class Stories260KReferenceTest {
         }
     }
 
+    @Test
+    void hiddenStatesComeWithTheSameLogits() throws IOException {
+        JsonNode ref = SharedData.referenceJson("lily-tom.all-logits.json");
+        int[] tokens = SharedData.ints(ref.get("tokens"));
+        try (Sequence a = model.newSequence(64); Sequence b = model.newSequence(64)) {
+            Sequence.Outputs out = a.forwardWithHidden(tokens);
+            float[][] logits = b.forwardAll(tokens);
+            assertThat(out.hidden()).hasNumberOfRows(tokens.length);
+            for (int i = 0; i < tokens.length; i++) {
+                assertThat(out.logits()[i]).containsExactly(logits[i]);
+                // The hidden state is what the output matrix turns into those logits.
+                var output = model.file().tensor("output.weight");
+                float[] w = new float[(int) output.elementCount()];
+                dev.gearbox.tensor.Quantizer.dequantize(output.type(), model.file().data(output), w, 0, w.length);
+                for (int v = 0; v < 512; v += 37) {
+                    double dot = 0;
+                    for (int d = 0; d < 64; d++) dot += w[v * 64 + d] * out.hidden()[i][d];
+                    assertThat(Math.abs(dot - logits[i][v])).isLessThan(1e-4);
+                }
+            }
+        }
+    }
+
     static double maxAbsDiff(float[] a, float[] b) {
         assertThat(a).hasSameSizeAs(b);
         double m = 0;
