@@ -62,26 +62,22 @@ final class DotKernels {
         for (int i = 0; i < 32; i++) IOTA32[i] = i;
     }
 
-    private static final VectorShuffle<Float>[] FOLDS = folds();
-
-    @SuppressWarnings("unchecked")
-    private static VectorShuffle<Float>[] folds() {
-        int steps = Integer.numberOfTrailingZeros(L);
-        VectorShuffle<Float>[] f = new VectorShuffle[steps];
-        for (int k = 0; k < steps; k++) {
-            int half = L >> (k + 1);
-            f[k] = VectorShuffle.fromOp(F, i -> i ^ half);
-        }
-        return f;
-    }
+    private static final VectorShuffle<Float> FOLD8 = VectorShuffle.fromOp(F, i -> i ^ 8);
+    private static final VectorShuffle<Float> FOLD4 = VectorShuffle.fromOp(F, i -> i ^ 4);
+    private static final VectorShuffle<Float> FOLD2 = VectorShuffle.fromOp(F, i -> i ^ 2);
+    private static final VectorShuffle<Float> FOLD1 = VectorShuffle.fromOp(F, i -> i ^ 1);
 
     /**
      * Sum of the lanes in a fixed pairwise order. {@code reduceLanes(ADD)} may add in a different
      * order before and after the JIT compiles a method, which made results depend on timing (and
-     * so on the thread count); this tree of lanewise adds is bit-identical in every mode.
+     * so on the thread count); this tree of lanewise adds is bit-identical in every mode. It is
+     * straight-line code (no loop over the shuffles) so C2 keeps the vector in registers.
      */
     static float sum(FloatVector v) {
-        for (VectorShuffle<Float> f : FOLDS) v = v.add(v.rearrange(f));
+        if (L == 16) v = v.add(v.rearrange(FOLD8));
+        v = v.add(v.rearrange(FOLD4));
+        v = v.add(v.rearrange(FOLD2));
+        v = v.add(v.rearrange(FOLD1));
         return v.lane(0);
     }
 
