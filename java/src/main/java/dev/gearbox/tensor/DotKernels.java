@@ -81,6 +81,18 @@ final class DotKernels {
         return v.lane(0);
     }
 
+    /**
+     * Sums {@code t[0, L)} pairwise in a fixed order, destroying it. The kernels spill their
+     * accumulator here instead of calling a vector-taking helper: C2 stops inlining in the large
+     * K-quant kernels, and a non-inlined call with a vector argument allocates a box per row.
+     */
+    static float sumLanes(float[] t) {
+        for (int h = L / 2; h > 0; h >>= 1) {
+            for (int i = 0; i < h; i++) t[i] += t[i + h];
+        }
+        return t[0];
+    }
+
     static void matvec(WeightMatrix w, float[] x, float[] out) {
         MemorySegment s = w.data();
         int cols = w.cols();
@@ -93,17 +105,18 @@ final class DotKernels {
         int nb = cols / type.blockSize();
         int grain = Math.max(1, (int) (16384 / Math.max(1, rb))); // at least ~16 KB of weights per chunk
         Parallel.forRange(w.rows(), grain, (r0, r1) -> {
+            float[] tmp = new float[L];
             switch (type) {
-                case F32 -> { for (int r = r0; r < r1; r++) out[r] = dotF32(s, r * rb, x, cols); }
-                case F16 -> { for (int r = r0; r < r1; r++) out[r] = dotF16(s, r * rb, x, cols); }
-                case BF16 -> { for (int r = r0; r < r1; r++) out[r] = dotBF16(s, r * rb, x, cols); }
-                case Q8_0 -> { for (int r = r0; r < r1; r++) out[r] = dotQ8_0(s, r * rb, x, nb); }
-                case Q4_0 -> { for (int r = r0; r < r1; r++) out[r] = dotQ4_0(s, r * rb, x, nb); }
-                case Q4_1 -> { for (int r = r0; r < r1; r++) out[r] = dotQ4_1(s, r * rb, x, xs, nb); }
-                case Q5_0 -> { for (int r = r0; r < r1; r++) out[r] = dotQ5_0(s, r * rb, x, nb); }
-                case Q4_K -> { for (int r = r0; r < r1; r++) out[r] = dotQ4_K(s, r * rb, x, xs, nb); }
-                case Q5_K -> { for (int r = r0; r < r1; r++) out[r] = dotQ5_K(s, r * rb, x, xs, nb); }
-                case Q6_K -> { for (int r = r0; r < r1; r++) out[r] = dotQ6_K(s, r * rb, x, nb); }
+                case F32 -> { for (int r = r0; r < r1; r++) out[r] = dotF32(s, r * rb, x, cols, tmp); }
+                case F16 -> { for (int r = r0; r < r1; r++) out[r] = dotF16(s, r * rb, x, cols, tmp); }
+                case BF16 -> { for (int r = r0; r < r1; r++) out[r] = dotBF16(s, r * rb, x, cols, tmp); }
+                case Q8_0 -> { for (int r = r0; r < r1; r++) out[r] = dotQ8_0(s, r * rb, x, nb, tmp); }
+                case Q4_0 -> { for (int r = r0; r < r1; r++) out[r] = dotQ4_0(s, r * rb, x, nb, tmp); }
+                case Q4_1 -> { for (int r = r0; r < r1; r++) out[r] = dotQ4_1(s, r * rb, x, xs, nb, tmp); }
+                case Q5_0 -> { for (int r = r0; r < r1; r++) out[r] = dotQ5_0(s, r * rb, x, nb, tmp); }
+                case Q4_K -> { for (int r = r0; r < r1; r++) out[r] = dotQ4_K(s, r * rb, x, xs, nb, tmp); }
+                case Q5_K -> { for (int r = r0; r < r1; r++) out[r] = dotQ5_K(s, r * rb, x, xs, nb, tmp); }
+                case Q6_K -> { for (int r = r0; r < r1; r++) out[r] = dotQ6_K(s, r * rb, x, nb, tmp); }
                 default -> throw new UnsupportedOperationException("no kernel for " + type);
             }
         });
@@ -126,14 +139,15 @@ final class DotKernels {
 
     // ---- float formats ----------------------------------------------------------------------
 
-    static float dotF32(MemorySegment s, long at, float[] x, int cols) {
+    static float dotF32(MemorySegment s, long at, float[] x, int cols, float[] tmp) {
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
         int c = 0;
         for (; c + 2 * L <= cols; c += 2 * L) {
             a0 = FloatVector.fromMemorySegment(F, s, at + 4L * c, LE).fma(FloatVector.fromArray(F, x, c), a0);
             a1 = FloatVector.fromMemorySegment(F, s, at + 4L * (c + L), LE).fma(FloatVector.fromArray(F, x, c + L), a1);
         }
-        float sum = sum(a0.add(a1));
+        a0.add(a1).intoArray(tmp, 0);
+        float sum = sumLanes(tmp);
         for (; c < cols; c++) sum += s.get(Quantizer.F32, at + 4L * c) * x[c];
         return sum;
     }
@@ -157,26 +171,28 @@ final class DotKernels {
         return (FloatVector) h.lanewise(LSHL, 16).reinterpretShape(F, 0);
     }
 
-    static float dotF16(MemorySegment s, long at, float[] x, int cols) {
+    static float dotF16(MemorySegment s, long at, float[] x, int cols, float[] tmp) {
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
         int c = 0;
         for (; c + 2 * L <= cols; c += 2 * L) {
             a0 = halfs(s, at + 2L * c).fma(FloatVector.fromArray(F, x, c), a0);
             a1 = halfs(s, at + 2L * (c + L)).fma(FloatVector.fromArray(F, x, c + L), a1);
         }
-        float sum = sum(a0.add(a1));
+        a0.add(a1).intoArray(tmp, 0);
+        float sum = sumLanes(tmp);
         for (; c < cols; c++) sum += Float.float16ToFloat(s.get(I16, at + 2L * c)) * x[c];
         return sum;
     }
 
-    static float dotBF16(MemorySegment s, long at, float[] x, int cols) {
+    static float dotBF16(MemorySegment s, long at, float[] x, int cols, float[] tmp) {
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
         int c = 0;
         for (; c + 2 * L <= cols; c += 2 * L) {
             a0 = bhalfs(s, at + 2L * c).fma(FloatVector.fromArray(F, x, c), a0);
             a1 = bhalfs(s, at + 2L * (c + L)).fma(FloatVector.fromArray(F, x, c + L), a1);
         }
-        float sum = sum(a0.add(a1));
+        a0.add(a1).intoArray(tmp, 0);
+        float sum = sumLanes(tmp);
         for (; c < cols; c++) sum += Quantizer.bf16ToFloat(s.get(I16, at + 2L * c)) * x[c];
         return sum;
     }
@@ -196,7 +212,7 @@ final class DotKernels {
         return p;
     }
 
-    static float dotQ8_0(MemorySegment s, long at, float[] x, int nb) {
+    static float dotQ8_0(MemorySegment s, long at, float[] x, int nb, float[] tmp) {
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
         int b = 0;
         for (; b + 1 < nb; b += 2) {
@@ -206,7 +222,8 @@ final class DotKernels {
             a1 = q8_0(s, bo + 34, x, 32 * b + 32).fma(FloatVector.broadcast(F, d1), a1);
         }
         if (b < nb) a0 = q8_0(s, at + 34L * b, x, 32 * b).fma(FloatVector.broadcast(F, f16(s, at + 34L * b)), a0);
-        return sum(a0.add(a1));
+        a0.add(a1).intoArray(tmp, 0);
+        return sumLanes(tmp);
     }
 
     /** dot(q - 8, x) of one Q4_0 block (q at {@code qs}), unscaled. */
@@ -220,7 +237,7 @@ final class DotKernels {
         return p;
     }
 
-    static float dotQ4_0(MemorySegment s, long at, float[] x, int nb) {
+    static float dotQ4_0(MemorySegment s, long at, float[] x, int nb, float[] tmp) {
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
         int b = 0;
         for (; b + 1 < nb; b += 2) {
@@ -230,7 +247,8 @@ final class DotKernels {
             a1 = q4_0(s, bo + 20, x, 32 * b + 32).fma(FloatVector.broadcast(F, d1), a1);
         }
         if (b < nb) a0 = q4_0(s, at + 18L * b + 2, x, 32 * b).fma(FloatVector.broadcast(F, f16(s, at + 18L * b)), a0);
-        return sum(a0.add(a1));
+        a0.add(a1).intoArray(tmp, 0);
+        return sumLanes(tmp);
     }
 
     /** dot(q, x) of 32 nibbles (low nibbles first, then high), unsigned and unscaled. */
@@ -244,7 +262,7 @@ final class DotKernels {
         return p;
     }
 
-    static float dotQ4_1(MemorySegment s, long at, float[] x, float[] xs, int nb) {
+    static float dotQ4_1(MemorySegment s, long at, float[] x, float[] xs, int nb, float[] tmp) {
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
         float mins = 0;
         int b = 0;
@@ -259,7 +277,8 @@ final class DotKernels {
             a0 = nibbles(s, bo + 4, x, 32 * b).fma(FloatVector.broadcast(F, f16(s, bo)), a0);
             mins += f16(s, bo + 2) * xs[b];
         }
-        return sum(a0.add(a1)) + mins;
+        a0.add(a1).intoArray(tmp, 0);
+        return sumLanes(tmp) + mins;
     }
 
     /** Q5_0: the fifth bit of value j is bit j of the 32-bit qh; widened to int lanes to pick it. */
@@ -278,7 +297,7 @@ final class DotKernels {
         return p;
     }
 
-    static float dotQ5_0(MemorySegment s, long at, float[] x, int nb) {
+    static float dotQ5_0(MemorySegment s, long at, float[] x, int nb, float[] tmp) {
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
         int b = 0;
         for (; b + 1 < nb; b += 2) {
@@ -287,12 +306,13 @@ final class DotKernels {
             a1 = q5_0(s, bo + 22, x, 32 * b + 32).fma(FloatVector.broadcast(F, f16(s, bo + 22)), a1);
         }
         if (b < nb) a0 = q5_0(s, at + 22L * b, x, 32 * b).fma(FloatVector.broadcast(F, f16(s, at + 22L * b)), a0);
-        return sum(a0.add(a1));
+        a0.add(a1).intoArray(tmp, 0);
+        return sumLanes(tmp);
     }
 
     // ---- 256-value K-quant super-blocks -----------------------------------------------------
 
-    static float dotQ4_K(MemorySegment s, long at, float[] x, float[] xs, int nb) {
+    static float dotQ4_K(MemorySegment s, long at, float[] x, float[] xs, int nb, float[] tmp) {
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
         float mins = 0;
         for (int b = 0; b < nb; b++) {
@@ -315,10 +335,11 @@ final class DotKernels {
             }
             mins += dmin * m;
         }
-        return sum(a0.add(a1)) - mins;
+        a0.add(a1).intoArray(tmp, 0);
+        return sumLanes(tmp) - mins;
     }
 
-    static float dotQ5_K(MemorySegment s, long at, float[] x, float[] xs, int nb) {
+    static float dotQ5_K(MemorySegment s, long at, float[] x, float[] xs, int nb, float[] tmp) {
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
         float mins = 0;
         for (int b = 0; b < nb; b++) {
@@ -344,10 +365,11 @@ final class DotKernels {
             }
             mins += dmin * m;
         }
-        return sum(a0.add(a1)) - mins;
+        a0.add(a1).intoArray(tmp, 0);
+        return sumLanes(tmp) - mins;
     }
 
-    static float dotQ6_K(MemorySegment s, long at, float[] x, int nb) {
+    static float dotQ6_K(MemorySegment s, long at, float[] x, int nb, float[] tmp) {
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
         for (int b = 0; b < nb; b++) {
             long bo = at + 210L * b;
@@ -376,6 +398,7 @@ final class DotKernels {
                 }
             }
         }
-        return sum(a0.add(a1));
+        a0.add(a1).intoArray(tmp, 0);
+        return sumLanes(tmp);
     }
 }
