@@ -99,7 +99,7 @@ final class DotKernels {
         long rb = w.rowBytes();
         GGMLType type = w.type();
         float[] xs = switch (type) {
-            case Q4_1, Q4_K, Q5_K -> blockSums(x, cols);
+            case Q4_0, Q4_1, Q4_K, Q5_K -> blockSums(x, cols);
             default -> null;
         };
         int nb = cols / type.blockSize();
@@ -111,7 +111,7 @@ final class DotKernels {
                 case F16 -> { for (int r = r0; r < r1; r++) out[r] = dotF16(s, r * rb, x, cols, tmp); }
                 case BF16 -> { for (int r = r0; r < r1; r++) out[r] = dotBF16(s, r * rb, x, cols, tmp); }
                 case Q8_0 -> { for (int r = r0; r < r1; r++) out[r] = dotQ8_0(s, r * rb, x, nb, tmp); }
-                case Q4_0 -> { for (int r = r0; r < r1; r++) out[r] = dotQ4_0(s, r * rb, x, nb, tmp); }
+                case Q4_0 -> { for (int r = r0; r < r1; r++) out[r] = dotQ4_0(s, r * rb, x, xs, nb, tmp); }
                 case Q4_1 -> { for (int r = r0; r < r1; r++) out[r] = dotQ4_1(s, r * rb, x, xs, nb, tmp); }
                 case Q5_0 -> { for (int r = r0; r < r1; r++) out[r] = dotQ5_0(s, r * rb, x, nb, tmp); }
                 case Q4_K -> { for (int r = r0; r < r1; r++) out[r] = dotQ4_K(s, r * rb, x, xs, nb, tmp); }
@@ -226,29 +226,42 @@ final class DotKernels {
         return sumLanes(tmp);
     }
 
-    /** dot(q - 8, x) of one Q4_0 block (q at {@code qs}), unscaled. */
+    /**
+     * dot(q, x) of one Q4_0 block's unsigned nibbles (q at {@code qs}), unscaled. The bytes are
+     * widened to int lanes first: x86 has no byte shifts (C2 emulates them with three
+     * instructions), while the int shift, mask and int-to-float conversion are one each. The -8
+     * offset is applied once per block through the block sum of x.
+     */
     private static FloatVector q4_0(MemorySegment s, long qs, float[] x, int xb) {
         FloatVector p = FloatVector.zero(F);
         for (int j = 0; j < 16; j += L) {
-            ByteVector v = ByteVector.fromMemorySegment(B, s, qs + j, LE);
-            p = bytesToFloats(v.and((byte) 0xF).sub((byte) 8)).fma(FloatVector.fromArray(F, x, xb + j), p);
-            p = bytesToFloats(v.lanewise(LSHR, 4).sub((byte) 8)).fma(FloatVector.fromArray(F, x, xb + 16 + j), p);
+            IntVector v = (IntVector) ByteVector.fromMemorySegment(B, s, qs + j, LE).convertShape(B2I, I, 0);
+            FloatVector lo = (FloatVector) v.and(0xF).convertShape(I2F, F, 0);
+            FloatVector hi = (FloatVector) v.lanewise(LSHR, 4).and(0xF).convertShape(I2F, F, 0);
+            p = lo.fma(FloatVector.fromArray(F, x, xb + j), p);
+            p = hi.fma(FloatVector.fromArray(F, x, xb + 16 + j), p);
         }
         return p;
     }
 
-    static float dotQ4_0(MemorySegment s, long at, float[] x, int nb, float[] tmp) {
+    static float dotQ4_0(MemorySegment s, long at, float[] x, float[] xs, int nb, float[] tmp) {
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
+        float offset = 0;
         int b = 0;
         for (; b + 1 < nb; b += 2) {
             long bo = at + 18L * b;
             float d0 = f16(s, bo), d1 = f16(s, bo + 18);
             a0 = q4_0(s, bo + 2, x, 32 * b).fma(FloatVector.broadcast(F, d0), a0);
             a1 = q4_0(s, bo + 20, x, 32 * b + 32).fma(FloatVector.broadcast(F, d1), a1);
+            offset += d0 * xs[b] + d1 * xs[b + 1];
         }
-        if (b < nb) a0 = q4_0(s, at + 18L * b + 2, x, 32 * b).fma(FloatVector.broadcast(F, f16(s, at + 18L * b)), a0);
+        if (b < nb) {
+            float d0 = f16(s, at + 18L * b);
+            a0 = q4_0(s, at + 18L * b + 2, x, 32 * b).fma(FloatVector.broadcast(F, d0), a0);
+            offset += d0 * xs[b];
+        }
         a0.add(a1).intoArray(tmp, 0);
-        return sumLanes(tmp);
+        return sumLanes(tmp) - 8 * offset;
     }
 
     /** dot(q, x) of 32 nibbles (low nibbles first, then high), unsigned and unscaled. */

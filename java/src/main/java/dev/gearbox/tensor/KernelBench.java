@@ -48,6 +48,7 @@ public final class KernelBench {
         Random rnd = new Random(1);
         float[] values = new float[32000 * 768];
         for (int i = 0; i < values.length; i++) values[i] = (float) rnd.nextGaussian() * 0.02f;
+        java.util.Set<String> warmed = new java.util.HashSet<>();
         try (Arena arena = Arena.ofConfined()) {
             for (GGMLType type : types) {
                 for (int[] shape : shapes) {
@@ -62,6 +63,7 @@ public final class KernelBench {
                         float[] x = new float[n * cols];
                         for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
                         float[] out = new float[n * rows];
+                        firstRun = warmed.add(type + "/" + n);
                         double ms = time(() -> Kernels.matmul(m, x, n, out));
                         System.out.printf(Locale.ROOT, "%-5s %5dx%-5d n=%-3d %8.3f ms/call %7.2f GB/s %8.3f ms/token %6d B/call  caller-cpu %8.3f ms (%6.2f GB/s)%n",
                                 type, rows, cols, n, ms, m.byteSize() / (ms * 1e6), ms / n, lastAlloc, lastCpuMs, m.byteSize() / (lastCpuMs * 1e6));
@@ -72,6 +74,7 @@ public final class KernelBench {
                         float[] out = new float[rows];
                         byte[] xq = new byte[cols];
                         float[] xd = new float[cols / 32];
+                        firstRun = warmed.add("int8");
                         double ms = time(() -> int8Matvec(m, x, xq, xd, out));
                         System.out.printf(Locale.ROOT, "Q8_0xQ8_0-int8 %5dx%-5d n=1   %8.3f ms/call %7.2f GB/s%n",
                                 rows, cols, ms, m.byteSize() / (ms * 1e6));
@@ -83,7 +86,8 @@ public final class KernelBench {
 
     /** Average milliseconds per run after warming up, measured for about half a second. */
     private static double time(Runnable r) {
-        long warmEnd = System.nanoTime() + WARMUP_MS * 1_000_000L;
+        long warmEnd = System.nanoTime() + (firstRun ? WARMUP_MS : WARMUP_MS / 4) * 1_000_000L;
+        firstRun = false;
         while (System.nanoTime() < warmEnd) r.run();
         var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
         long a0 = mx.getCurrentThreadAllocatedBytes();
@@ -101,6 +105,9 @@ public final class KernelBench {
 
     /** Bytes the calling thread allocated per call in the last {@link #time} (workers not counted). */
     private static long lastAlloc;
+
+    /** The first timing of each type and n waits for the JIT; later shapes reuse the compiled kernel. */
+    private static boolean firstRun;
 
     /**
      * CPU milliseconds of the calling thread per call. On a shared machine wall time includes
