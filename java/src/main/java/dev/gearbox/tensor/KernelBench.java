@@ -49,7 +49,7 @@ public final class KernelBench {
         float[] values = new float[32000 * 768];
         for (int i = 0; i < values.length; i++) values[i] = (float) rnd.nextGaussian() * 0.02f;
         java.util.Set<String> warmed = new java.util.HashSet<>();
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) {
             for (GGMLType type : types) {
                 for (int[] shape : shapes) {
                     int rows = shape[0], cols = shape[1];
