@@ -105,7 +105,7 @@ final class DotKernels {
         int nb = cols / type.blockSize();
         int grain = Math.max(1, (int) (16384 / Math.max(1, rb))); // at least ~16 KB of weights per chunk
         Parallel.forRange(w.rows(), grain, (r0, r1) -> {
-            float[] tmp = new float[L];
+            float[] tmp = new float[32]; // [0, L): lane sums; [16, 32): K-quant scales
             switch (type) {
                 case F32 -> { for (int r = r0; r < r1; r++) out[r] = dotF32(s, r * rb, x, cols, tmp); }
                 case F16 -> { for (int r = r0; r < r1; r++) out[r] = dotF16(s, r * rb, x, cols, tmp); }
@@ -199,15 +199,11 @@ final class DotKernels {
 
     // ---- 32-value blocks --------------------------------------------------------------------
 
-    static FloatVector bytesToFloats(ByteVector v) {
-        return (FloatVector) v.convertShape(B2F, F, 0);
-    }
-
     /** dot(q, x) of one Q8_0 block, unscaled. */
     private static FloatVector q8_0(MemorySegment s, long bo, float[] x, int xb) {
-        FloatVector p = bytesToFloats(ByteVector.fromMemorySegment(B, s, bo + 2, LE)).mul(FloatVector.fromArray(F, x, xb));
+        FloatVector p = ((FloatVector) ByteVector.fromMemorySegment(B, s, bo + 2, LE).convertShape(B2F, F, 0)).mul(FloatVector.fromArray(F, x, xb));
         for (int j = L; j < 32; j += L) {
-            p = bytesToFloats(ByteVector.fromMemorySegment(B, s, bo + 2 + j, LE)).fma(FloatVector.fromArray(F, x, xb + j), p);
+            p = ((FloatVector) ByteVector.fromMemorySegment(B, s, bo + 2 + j, LE).convertShape(B2F, F, 0)).fma(FloatVector.fromArray(F, x, xb + j), p);
         }
         return p;
     }
@@ -269,8 +265,8 @@ final class DotKernels {
         FloatVector p = FloatVector.zero(F);
         for (int j = 0; j < 16; j += L) {
             ByteVector v = ByteVector.fromMemorySegment(B, s, qs + j, LE);
-            p = bytesToFloats(v.and((byte) 0xF)).fma(FloatVector.fromArray(F, x, xb + j), p);
-            p = bytesToFloats(v.lanewise(LSHR, 4)).fma(FloatVector.fromArray(F, x, xb + 16 + j), p);
+            p = ((FloatVector) v.and((byte) 0xF).convertShape(B2F, F, 0)).fma(FloatVector.fromArray(F, x, xb + j), p);
+            p = ((FloatVector) v.lanewise(LSHR, 4).convertShape(B2F, F, 0)).fma(FloatVector.fromArray(F, x, xb + 16 + j), p);
         }
         return p;
     }
@@ -330,23 +326,22 @@ final class DotKernels {
         float mins = 0;
         for (int b = 0; b < nb; b++) {
             long bo = at + 144L * b;
-            float d = f16(s, bo), dmin = f16(s, bo + 2);
-            long sc = bo + 4, qs = bo + 16;
+            KQuants.unpackScales(s, bo, tmp, 16);
+            long qs = bo + 16;
             int xb = 256 * b;
             float m = 0;
             for (int c = 0; c < 4; c++) {
                 FloatVector plo = FloatVector.zero(F), phi = FloatVector.zero(F);
                 for (int j = 0; j < 32; j += L) {
                     ByteVector v = ByteVector.fromMemorySegment(B, s, qs + 32 * c + j, LE);
-                    plo = bytesToFloats(v.and((byte) 0xF)).fma(FloatVector.fromArray(F, x, xb + 64 * c + j), plo);
-                    phi = bytesToFloats(v.lanewise(LSHR, 4)).fma(FloatVector.fromArray(F, x, xb + 64 * c + 32 + j), phi);
+                    plo = ((FloatVector) v.and((byte) 0xF).convertShape(B2F, F, 0)).fma(FloatVector.fromArray(F, x, xb + 64 * c + j), plo);
+                    phi = ((FloatVector) v.lanewise(LSHR, 4).convertShape(B2F, F, 0)).fma(FloatVector.fromArray(F, x, xb + 64 * c + 32 + j), phi);
                 }
-                a0 = plo.fma(FloatVector.broadcast(F, d * KQuants.scaleMin(s, sc, 2 * c, false)), a0);
-                a1 = phi.fma(FloatVector.broadcast(F, d * KQuants.scaleMin(s, sc, 2 * c + 1, false)), a1);
-                m += KQuants.scaleMin(s, sc, 2 * c, true) * xs[8 * b + 2 * c]
-                        + KQuants.scaleMin(s, sc, 2 * c + 1, true) * xs[8 * b + 2 * c + 1];
+                a0 = plo.fma(FloatVector.broadcast(F, tmp[16 + 2 * c]), a0);
+                a1 = phi.fma(FloatVector.broadcast(F, tmp[17 + 2 * c]), a1);
+                m += tmp[24 + 2 * c] * xs[8 * b + 2 * c] + tmp[25 + 2 * c] * xs[8 * b + 2 * c + 1];
             }
-            mins += dmin * m;
+            mins += m;
         }
         a0.add(a1).intoArray(tmp, 0);
         return sumLanes(tmp) - mins;
@@ -357,8 +352,8 @@ final class DotKernels {
         float mins = 0;
         for (int b = 0; b < nb; b++) {
             long bo = at + 176L * b;
-            float d = f16(s, bo), dmin = f16(s, bo + 2);
-            long sc = bo + 4, qh = bo + 16, qs = bo + 48;
+            KQuants.unpackScales(s, bo, tmp, 16);
+            long qh = bo + 16, qs = bo + 48;
             int xb = 256 * b;
             float m = 0;
             for (int c = 0; c < 4; c++) {
@@ -368,15 +363,14 @@ final class DotKernels {
                     ByteVector h = ByteVector.fromMemorySegment(B, s, qh + j, LE).lanewise(LSHR, 2 * c);
                     ByteVector lo = v.and((byte) 0xF).or(h.and((byte) 1).lanewise(LSHL, 4));
                     ByteVector hi = v.lanewise(LSHR, 4).or(h.and((byte) 2).lanewise(LSHL, 3));
-                    plo = bytesToFloats(lo).fma(FloatVector.fromArray(F, x, xb + 64 * c + j), plo);
-                    phi = bytesToFloats(hi).fma(FloatVector.fromArray(F, x, xb + 64 * c + 32 + j), phi);
+                    plo = ((FloatVector) lo.convertShape(B2F, F, 0)).fma(FloatVector.fromArray(F, x, xb + 64 * c + j), plo);
+                    phi = ((FloatVector) hi.convertShape(B2F, F, 0)).fma(FloatVector.fromArray(F, x, xb + 64 * c + 32 + j), phi);
                 }
-                a0 = plo.fma(FloatVector.broadcast(F, d * KQuants.scaleMin(s, sc, 2 * c, false)), a0);
-                a1 = phi.fma(FloatVector.broadcast(F, d * KQuants.scaleMin(s, sc, 2 * c + 1, false)), a1);
-                m += KQuants.scaleMin(s, sc, 2 * c, true) * xs[8 * b + 2 * c]
-                        + KQuants.scaleMin(s, sc, 2 * c + 1, true) * xs[8 * b + 2 * c + 1];
+                a0 = plo.fma(FloatVector.broadcast(F, tmp[16 + 2 * c]), a0);
+                a1 = phi.fma(FloatVector.broadcast(F, tmp[17 + 2 * c]), a1);
+                m += tmp[24 + 2 * c] * xs[8 * b + 2 * c] + tmp[25 + 2 * c] * xs[8 * b + 2 * c + 1];
             }
-            mins += dmin * m;
+            mins += m;
         }
         a0.add(a1).intoArray(tmp, 0);
         return sumLanes(tmp) - mins;
@@ -400,10 +394,10 @@ final class DotKernels {
                     ByteVector q4 = vb.lanewise(LSHR, 4).or(hb.lanewise(LSHR, 2).and((byte) 0x30)).sub((byte) 32);
                     int is = 8 * h + l / 16;
                     int xo = xb + 128 * h + l;
-                    FloatVector p1 = bytesToFloats(q1).mul(FloatVector.fromArray(F, x, xo));
-                    FloatVector p2 = bytesToFloats(q2).mul(FloatVector.fromArray(F, x, xo + 32));
-                    FloatVector p3 = bytesToFloats(q3).mul(FloatVector.fromArray(F, x, xo + 64));
-                    FloatVector p4 = bytesToFloats(q4).mul(FloatVector.fromArray(F, x, xo + 96));
+                    FloatVector p1 = ((FloatVector) q1.convertShape(B2F, F, 0)).mul(FloatVector.fromArray(F, x, xo));
+                    FloatVector p2 = ((FloatVector) q2.convertShape(B2F, F, 0)).mul(FloatVector.fromArray(F, x, xo + 32));
+                    FloatVector p3 = ((FloatVector) q3.convertShape(B2F, F, 0)).mul(FloatVector.fromArray(F, x, xo + 64));
+                    FloatVector p4 = ((FloatVector) q4.convertShape(B2F, F, 0)).mul(FloatVector.fromArray(F, x, xo + 96));
                     a0 = p1.fma(FloatVector.broadcast(F, d * s.get(I8, sc + is)), a0);
                     a1 = p2.fma(FloatVector.broadcast(F, d * s.get(I8, sc + is + 2)), a1);
                     a0 = p3.fma(FloatVector.broadcast(F, d * s.get(I8, sc + is + 4)), a0);

@@ -5,11 +5,11 @@ import static dev.gearbox.tensor.DotKernels.F;
 import static dev.gearbox.tensor.DotKernels.I;
 import static dev.gearbox.tensor.DotKernels.L;
 import static dev.gearbox.tensor.DotKernels.LE;
-import static dev.gearbox.tensor.DotKernels.bytesToFloats;
 import static dev.gearbox.tensor.DotKernels.f16;
 import static dev.gearbox.tensor.Quantizer.I16;
 import static dev.gearbox.tensor.Quantizer.I32;
 import static dev.gearbox.tensor.Quantizer.I8;
+import static jdk.incubator.vector.VectorOperators.B2F;
 import static jdk.incubator.vector.VectorOperators.B2I;
 import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LSHL;
@@ -72,7 +72,7 @@ final class RowDecoders {
             long bo = at + 34L * b;
             FloatVector d = FloatVector.broadcast(F, f16(s, bo));
             for (int j = 0; j < 32; j += L) {
-                bytesToFloats(ByteVector.fromMemorySegment(B, s, bo + 2 + j, LE)).mul(d).intoArray(dst, o + 32 * b + j);
+                ((FloatVector) ByteVector.fromMemorySegment(B, s, bo + 2 + j, LE).convertShape(B2F, F, 0)).mul(d).intoArray(dst, o + 32 * b + j);
             }
         }
     }
@@ -83,8 +83,8 @@ final class RowDecoders {
             FloatVector d = FloatVector.broadcast(F, f16(s, bo));
             for (int j = 0; j < 16; j += L) {
                 ByteVector v = ByteVector.fromMemorySegment(B, s, bo + 2 + j, LE);
-                bytesToFloats(v.and((byte) 0xF).sub((byte) 8)).mul(d).intoArray(dst, o + 32 * b + j);
-                bytesToFloats(v.lanewise(LSHR, 4).sub((byte) 8)).mul(d).intoArray(dst, o + 32 * b + 16 + j);
+                ((FloatVector) v.and((byte) 0xF).sub((byte) 8).convertShape(B2F, F, 0)).mul(d).intoArray(dst, o + 32 * b + j);
+                ((FloatVector) v.lanewise(LSHR, 4).sub((byte) 8).convertShape(B2F, F, 0)).mul(d).intoArray(dst, o + 32 * b + 16 + j);
             }
         }
     }
@@ -95,8 +95,8 @@ final class RowDecoders {
             FloatVector d = FloatVector.broadcast(F, f16(s, bo)), m = FloatVector.broadcast(F, f16(s, bo + 2));
             for (int j = 0; j < 16; j += L) {
                 ByteVector v = ByteVector.fromMemorySegment(B, s, bo + 4 + j, LE);
-                bytesToFloats(v.and((byte) 0xF)).fma(d, m).intoArray(dst, o + 32 * b + j);
-                bytesToFloats(v.lanewise(LSHR, 4)).fma(d, m).intoArray(dst, o + 32 * b + 16 + j);
+                ((FloatVector) v.and((byte) 0xF).convertShape(B2F, F, 0)).fma(d, m).intoArray(dst, o + 32 * b + j);
+                ((FloatVector) v.lanewise(LSHR, 4).convertShape(B2F, F, 0)).fma(d, m).intoArray(dst, o + 32 * b + 16 + j);
             }
         }
     }
@@ -139,8 +139,8 @@ final class RowDecoders {
                         hi = hi.or(h.and((byte) 2).lanewise(LSHL, 3));
                     }
                     int xo = o + 256 * b + 64 * c + j;
-                    bytesToFloats(lo).fma(d1, m1).intoArray(dst, xo);
-                    bytesToFloats(hi).fma(d2, m2).intoArray(dst, xo + 32);
+                    ((FloatVector) lo.convertShape(B2F, F, 0)).fma(d1, m1).intoArray(dst, xo);
+                    ((FloatVector) hi.convertShape(B2F, F, 0)).fma(d2, m2).intoArray(dst, xo + 32);
                 }
             }
         }
@@ -162,10 +162,10 @@ final class RowDecoders {
                     ByteVector q4 = vb.lanewise(LSHR, 4).or(hb.lanewise(LSHR, 2).and((byte) 0x30)).sub((byte) 32);
                     int is = 8 * h + l / 16;
                     int xo = o + 256 * b + 128 * h + l;
-                    bytesToFloats(q1).mul(d * s.get(I8, sc + is)).intoArray(dst, xo);
-                    bytesToFloats(q2).mul(d * s.get(I8, sc + is + 2)).intoArray(dst, xo + 32);
-                    bytesToFloats(q3).mul(d * s.get(I8, sc + is + 4)).intoArray(dst, xo + 64);
-                    bytesToFloats(q4).mul(d * s.get(I8, sc + is + 6)).intoArray(dst, xo + 96);
+                    ((FloatVector) q1.convertShape(B2F, F, 0)).mul(d * s.get(I8, sc + is)).intoArray(dst, xo);
+                    ((FloatVector) q2.convertShape(B2F, F, 0)).mul(d * s.get(I8, sc + is + 2)).intoArray(dst, xo + 32);
+                    ((FloatVector) q3.convertShape(B2F, F, 0)).mul(d * s.get(I8, sc + is + 4)).intoArray(dst, xo + 64);
+                    ((FloatVector) q4.convertShape(B2F, F, 0)).mul(d * s.get(I8, sc + is + 6)).intoArray(dst, xo + 96);
                 }
             }
         }
