@@ -23,18 +23,20 @@ final class FloatTiles {
         int tiles = (rows + RT - 1) / RT;
         Parallel.forRange(tiles, 1, (t0, t1) -> {
             float[] buf = new float[RT * cols];
+            float[] tmp = new float[L], sums = new float[RT * TT];
             for (int tile = t0; tile < t1; tile++) {
                 int r0 = tile * RT;
                 int nr = Math.min(RT, rows - r0);
                 for (int i = 0; i < nr; i++) RowDecoders.decode(type, w.data(), (r0 + i) * rb, cols, buf, i * cols);
                 if (nr < RT) Arrays.fill(buf, nr * cols, RT * cols, 0f);
-                for (int t = 0; t < n; t += TT) tile4x4(buf, cols, x, t, n, out, rows, r0, nr);
+                for (int t = 0; t < n; t += TT) tile4x4(buf, cols, x, t, n, out, rows, r0, nr, tmp, sums);
             }
         });
     }
 
     /** Rows r0..r0+nr of out for tokens t..min(t+4, n); missing rows/tokens compute on padding and are not stored. */
-    private static void tile4x4(float[] w, int cols, float[] x, int t, int n, float[] out, int rows, int r0, int nr) {
+    private static void tile4x4(float[] w, int cols, float[] x, int t, int n, float[] out, int rows, int r0, int nr,
+                                float[] tmp, float[] sums) {
         int nt = Math.min(TT, n - t);
         int x0 = t * cols;
         int x1 = Math.min(t + 1, n - 1) * cols, x2 = Math.min(t + 2, n - 1) * cols, x3 = Math.min(t + 3, n - 1) * cols;
@@ -58,11 +60,22 @@ final class FloatTiles {
             u = FloatVector.fromArray(F, x, x3 + c);
             a03 = v0.fma(u, a03); a13 = v1.fma(u, a13); a23 = v2.fma(u, a23); a33 = v3.fma(u, a33);
         }
-        float[] sums = {
-            DotKernels.sum(a00), DotKernels.sum(a01), DotKernels.sum(a02), DotKernels.sum(a03),
-            DotKernels.sum(a10), DotKernels.sum(a11), DotKernels.sum(a12), DotKernels.sum(a13),
-            DotKernels.sum(a20), DotKernels.sum(a21), DotKernels.sum(a22), DotKernels.sum(a23),
-            DotKernels.sum(a30), DotKernels.sum(a31), DotKernels.sum(a32), DotKernels.sum(a33)};
+        a00.intoArray(tmp, 0); sums[0] = DotKernels.sumLanes(tmp);
+        a01.intoArray(tmp, 0); sums[1] = DotKernels.sumLanes(tmp);
+        a02.intoArray(tmp, 0); sums[2] = DotKernels.sumLanes(tmp);
+        a03.intoArray(tmp, 0); sums[3] = DotKernels.sumLanes(tmp);
+        a10.intoArray(tmp, 0); sums[4] = DotKernels.sumLanes(tmp);
+        a11.intoArray(tmp, 0); sums[5] = DotKernels.sumLanes(tmp);
+        a12.intoArray(tmp, 0); sums[6] = DotKernels.sumLanes(tmp);
+        a13.intoArray(tmp, 0); sums[7] = DotKernels.sumLanes(tmp);
+        a20.intoArray(tmp, 0); sums[8] = DotKernels.sumLanes(tmp);
+        a21.intoArray(tmp, 0); sums[9] = DotKernels.sumLanes(tmp);
+        a22.intoArray(tmp, 0); sums[10] = DotKernels.sumLanes(tmp);
+        a23.intoArray(tmp, 0); sums[11] = DotKernels.sumLanes(tmp);
+        a30.intoArray(tmp, 0); sums[12] = DotKernels.sumLanes(tmp);
+        a31.intoArray(tmp, 0); sums[13] = DotKernels.sumLanes(tmp);
+        a32.intoArray(tmp, 0); sums[14] = DotKernels.sumLanes(tmp);
+        a33.intoArray(tmp, 0); sums[15] = DotKernels.sumLanes(tmp);
         for (int i = 0; i < nr; i++) {
             for (int j = 0; j < nt; j++) {
                 float sum = sums[i * TT + j];

@@ -48,7 +48,7 @@ public final class Parallel {
         if (n <= 0) return;
         Pool p = pool;
         int threads = p.threads;
-        if (threads == 1 || n <= grain || Thread.currentThread() instanceof Worker) {
+        if (threads == 1 || n <= grain || Thread.currentThread() instanceof Worker || p.lock.isHeldByCurrentThread()) {
             body.run(0, n);
             return;
         }

@@ -148,15 +148,4 @@ class KernelsTest {
         assertThatThrownBy(() -> Kernels.matmul(q2, new float[256], 1, new float[1]))
                 .isInstanceOf(UnsupportedOperationException.class).hasMessageContaining("Q2_K");
     }
-
-    @Test
-    void parallelForRangePropagatesFailuresAndCoversEveryIndex() {
-        Parallel.setThreads(2);
-        int[] hits = new int[1000];
-        Parallel.forRange(1000, 1, (a, b) -> { for (int i = a; i < b; i++) hits[i]++; });
-        assertThat(hits).containsOnly(1);
-        assertThatThrownBy(() -> Parallel.forRange(1000, 1, (a, b) -> { throw new IllegalStateException("boom " + a); }))
-                .isInstanceOf(IllegalStateException.class).hasMessageStartingWith("boom");
-        Parallel.setThreads(DEFAULT_THREADS);
-    }
 }
