@@ -33,6 +33,11 @@ public final class RoutingMetrics {
         return gap == 0 ? Double.NaN : (quality - weak) / gap;
     }
 
+    /** No quality gap to recover, or a "weak" model that costs no less than the strong one: the curve means nothing. */
+    private static boolean undefined(CurvePoint weak, CurvePoint strong) {
+        return Double.isNaN(pgr(0, weak.quality(), strong.quality())) || !(strong.cost() > weak.cost());
+    }
+
     /** The monotone PGR curve as (cost, PGR) points, sorted by cost, from the weak model's cost to the strong one's. */
     public static List<CurvePoint> pgrCurve(List<CurvePoint> router, CurvePoint weak, CurvePoint strong) {
         if (!(strong.cost() > weak.cost())) {
@@ -58,9 +63,9 @@ public final class RoutingMetrics {
         return out;
     }
 
-    /** APGR: the curve's mean PGR over [weak cost, strong cost]; NaN when there is no quality gap. */
+    /** APGR: the curve's mean PGR over [weak cost, strong cost]; NaN when there is no quality gap (or no cost gap). */
     public static double apgr(List<CurvePoint> router, CurvePoint weak, CurvePoint strong) {
-        if (Double.isNaN(pgr(0, weak.quality(), strong.quality()))) return Double.NaN;
+        if (undefined(weak, strong)) return Double.NaN;
         List<CurvePoint> c = pgrCurve(router, weak, strong);
         double area = 0;
         for (int i = 1; i < c.size(); i++) {
@@ -71,7 +76,7 @@ public final class RoutingMetrics {
 
     /** CPT(target): the least cost at which the PGR curve reaches {@code target} (e.g. 0.5); NaN when there is no quality gap or it never does. */
     public static double cpt(List<CurvePoint> router, CurvePoint weak, CurvePoint strong, double target) {
-        if (Double.isNaN(pgr(0, weak.quality(), strong.quality()))) return Double.NaN;
+        if (undefined(weak, strong)) return Double.NaN;
         List<CurvePoint> c = pgrCurve(router, weak, strong);
         if (c.getFirst().quality() >= target) return c.getFirst().cost();
         for (int i = 1; i < c.size(); i++) {
