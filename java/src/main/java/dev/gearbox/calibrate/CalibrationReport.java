@@ -29,9 +29,9 @@ public final class CalibrationReport {
         List<SvgPlot.Dot> dots = new ArrayList<>();
         String[] colors = {"#2ca02c", "#ff7f0e", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"};
         for (int t = 0; t < r.tierNames().size(); t++) {
-            dots.add(new SvgPlot.Dot("tier " + r.tierNames().get(t), r.singles().get(t), colors[t % colors.length]));
+            dots.add(new SvgPlot.Dot("tier " + r.tierNames().get(t), r.singles().get(t), colors[t % colors.length], true));
         }
-        dots.add(new SvgPlot.Dot("chosen setting", r.routed(), "#000000"));
+        dots.add(new SvgPlot.Dot("chosen setting", r.routed(), "#000000", false));
         return SvgPlot.render("Ladder '" + r.ladderName() + "': quality vs compute (held-out, " + r.heldOutRows() + " prompts)",
                 "compute as a share of always-largest", "quality (share correct)", series, dots);
     }
@@ -117,6 +117,7 @@ public final class CalibrationReport {
     }
 
     static String fmt(double v) {
-        return Double.isNaN(v) ? "n/a" : String.format(Locale.ROOT, "%.3f", v);
+        if (Double.isNaN(v)) return "n/a";
+        return String.format(Locale.ROOT, "%.3f", Math.abs(v) < 5e-4 ? 0.0 : v); // never "-0.000"
     }
 }

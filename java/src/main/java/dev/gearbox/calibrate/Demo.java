@@ -81,19 +81,19 @@ public final class Demo {
                 }
             }
 
+            List<CurvePoint> singles = new ArrayList<>();
+            for (int t = 0; t < k; t++) {
+                double c = 0;
+                for (int i = 0; i < n; i++) c += alone.flops()[i][t];
+                singles.add(new CurvePoint(c / largestFlops, alone.accuracy(t)));
+            }
             List<DemoResult.TierLine> tiers = new ArrayList<>();
             for (int g = 0; g < groups.size(); g++) {
                 boolean ens = g >= k;
                 if (ens && routedTo[g] == 0) continue; // an ensemble the router never picks is not a line of the table
                 tiers.add(new DemoResult.TierLine(groups.get(g), (double) routedTo[g] / n,
                         routedTo[g] == 0 ? Double.NaN : (double) rightAt[g] / routedTo[g],
-                        ens ? Double.NaN : alone.accuracy(g)));
-            }
-            List<CurvePoint> singles = new ArrayList<>();
-            for (int t = 0; t < k; t++) {
-                double c = 0;
-                for (int i = 0; i < n; i++) c += alone.flops()[i][t];
-                singles.add(new CurvePoint(c / largestFlops, alone.accuracy(t)));
+                        ens ? Double.NaN : singles.get(g).quality(), ens ? Double.NaN : singles.get(g).cost()));
             }
             double computeShare = routedFlops / largestFlops;
             Arrays.sort(gkMillis);

@@ -23,8 +23,12 @@ public record DemoResult(String ladder, String data, int prompts, String router,
                          double routedAccuracy, double largestAccuracy, double randomAccuracySameCost,
                          double computeShare, double gatekeeperShare, double gatekeeperP50Ms, double gatekeeperP99Ms, int escalations) {
 
-    /** {@code share} of prompts routed to {@code name}, their accuracy there, and the tier's accuracy on all prompts alone. */
-    public record TierLine(String name, double share, double accuracy, double accuracyAlone) {}
+    /**
+     * {@code share} of prompts routed to {@code name} (by the router's decision; a prompt escalated
+     * from there still counts there), their accuracy, and the tier alone on every prompt: its
+     * accuracy and its compute as a share of always-largest (NaN for the ensemble).
+     */
+    public record TierLine(String name, double share, double accuracy, double accuracyAlone, double computeAlone) {}
 
     /** The goal: at least 95% of always-largest's accuracy. */
     public static final double QUALITY_GOAL = 0.95;
@@ -48,6 +52,7 @@ public record DemoResult(String ladder, String data, int prompts, String router,
             ObjectNode x = a.addObject().put("name", t.name()).put("share", t.share());
             num(x, "accuracy", t.accuracy());
             num(x, "accuracy_alone", t.accuracyAlone());
+            num(x, "compute_share_alone", t.computeAlone());
         }
         o.put("routed_accuracy", routedAccuracy).put("largest_accuracy", largestAccuracy);
         o.put("random_accuracy_same_cost", randomAccuracySameCost).put("compute_share", computeShare);
@@ -72,9 +77,10 @@ public record DemoResult(String ladder, String data, int prompts, String router,
     public String toText() {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "Ladder '%s', %d held-out prompts from %s, router: %s%n%n", ladder, prompts, data, router));
-        sb.append(String.format(Locale.ROOT, "%-10s %8s %10s %14s%n", "tier", "share", "accuracy", "accuracy alone"));
+        sb.append(String.format(Locale.ROOT, "%-10s %8s %10s   %s%n", "tier", "share", "accuracy", "(alone: accuracy, compute)"));
         for (TierLine t : tiers) {
-            sb.append(String.format(Locale.ROOT, "%-10s %7.1f%% %10s %14s%n", t.name(), 100 * t.share(), pct(t.accuracy()), pct(t.accuracyAlone())));
+            sb.append(String.format(Locale.ROOT, "%-10s %7.1f%% %10s   %s%n", t.name(), 100 * t.share(), pct(t.accuracy()),
+                    Double.isNaN(t.accuracyAlone()) ? "" : "(" + pct(t.accuracyAlone()) + ", " + pct(t.computeAlone()) + ")"));
         }
         sb.append('\n');
         sb.append(String.format(Locale.ROOT, "routed accuracy            %s%n", pct(routedAccuracy)));

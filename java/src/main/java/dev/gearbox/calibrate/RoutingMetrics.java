@@ -27,10 +27,10 @@ import java.util.List;
 public final class RoutingMetrics {
     private RoutingMetrics() {}
 
-    /** PGR of {@code quality}; NaN when the strong model is no better or worse than the weak one (no gap). */
+    /** PGR of {@code quality}; NaN when the strong model is not better than the weak one (no gap to recover). */
     public static double pgr(double quality, double weak, double strong) {
         double gap = strong - weak;
-        return gap == 0 ? Double.NaN : (quality - weak) / gap;
+        return gap > 0 ? (quality - weak) / gap : Double.NaN;
     }
 
     /** No quality gap to recover, or a "weak" model that costs no less than the strong one: the curve means nothing. */

@@ -12,8 +12,8 @@ final class SvgPlot {
     /** A curve: its points joined in order. */
     record Series(String label, List<CurvePoint> points, String color, boolean dashed) {}
 
-    /** One labelled point. */
-    record Dot(String label, CurvePoint point, String color) {}
+    /** One point, named in the legend and, when {@code onPlotLabel}, beside itself. */
+    record Dot(String label, CurvePoint point, String color, boolean onPlotLabel) {}
 
     private static final int W = 720, H = 460, LEFT = 64, RIGHT = 200, TOP = 44, BOTTOM = 56;
 
@@ -60,7 +60,7 @@ final class SvgPlot {
         for (Dot d : dots) {
             double px = f.x(d.point().cost()), py = f.y(clamp(d.point().quality()));
             sb.append(String.format(Locale.ROOT, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"%s\"/>%n", px, py, d.color()));
-            sb.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%.1f\">%s</text>%n", px + 7, py - 7, esc(d.label())));
+            if (d.onPlotLabel()) sb.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%.1f\">%s</text>%n", px + 7, py - 7, esc(d.label())));
             sb.append(String.format(Locale.ROOT, "<circle cx=\"%d\" cy=\"%d\" r=\"5\" fill=\"%s\"/>%n", W - RIGHT + 27, legendY, d.color()));
             sb.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\">%s</text>%n", W - RIGHT + 46, legendY + 4, esc(d.label())));
             legendY += 20;

@@ -16,6 +16,7 @@ class RoutingMetricsTest {
         assertThat(RoutingMetrics.pgr(0.9, 0.5, 0.9)).isCloseTo(1.0, within(1e-12));
         assertThat(RoutingMetrics.pgr(0.4, 0.5, 0.9)).isCloseTo(-0.25, within(1e-12));
         assertThat(RoutingMetrics.pgr(0.5, 0.5, 0.5)).isNaN();
+        assertThat(RoutingMetrics.pgr(0.5, 0.9, 0.5)).isNaN(); // a "strong" model worse than the weak one: no gap to recover
     }
 
     @Test
@@ -60,6 +61,8 @@ class RoutingMetricsTest {
         CurvePoint same = new CurvePoint(1, 0.5);
         assertThat(RoutingMetrics.apgr(List.of(), WEAK.withQuality(0.5), same)).isNaN();
         assertThat(RoutingMetrics.cpt(List.of(), WEAK.withQuality(0.5), same, 0.5)).isNaN();
+        assertThat(RoutingMetrics.apgr(List.of(), WEAK.withQuality(0.95), STRONG)).isNaN();
+        assertThat(RoutingMetrics.apgr(List.of(), new CurvePoint(1.0, 0.5), STRONG)).isNaN(); // weak costs as much as strong
     }
 
     @Test
