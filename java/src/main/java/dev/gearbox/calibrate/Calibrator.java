@@ -37,8 +37,12 @@ public final class Calibrator {
 
         public String describe() {
             return targetQuality != null
-                    ? String.format(java.util.Locale.ROOT, "quality >= %.3g x the largest tier's, at the least compute", targetQuality)
-                    : String.format(java.util.Locale.ROOT, "the best quality within %.3g x the largest tier's compute", budget);
+                    ? "quality >= " + plain(targetQuality) + " x the largest tier's, at the least compute"
+                    : "the best quality within " + plain(budget) + " x the largest tier's compute";
+        }
+
+        private static String plain(double v) {
+            return java.math.BigDecimal.valueOf(v).stripTrailingZeros().toPlainString();
         }
     }
 
