@@ -29,8 +29,12 @@ import java.util.Map;
 public final class AnswerCache implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** What a tier did with one prompt: its answer and what it cost. */
-    public record Entry(String answer, double flops, int promptTokens, int answerTokens) {}
+    /** What a tier did with one prompt: its answer, what it cost, and how many tiers took a turn (1 without escalation). */
+    public record Entry(String answer, double flops, int promptTokens, int answerTokens, int hops) {
+        public Entry(String answer, double flops, int promptTokens, int answerTokens) {
+            this(answer, flops, promptTokens, answerTokens, 1);
+        }
+    }
 
     private final Path file;
     private final Map<String, Entry> entries = new HashMap<>();
@@ -56,7 +60,7 @@ public final class AnswerCache implements AutoCloseable {
                     JsonNode o = JSON.readTree(line);
                     if (o == null || !o.path("key").isTextual()) continue;
                     c.entries.put(o.get("key").asText(), new Entry(o.path("answer").asText(), o.path("flops").asDouble(),
-                            o.path("prompt_tokens").asInt(), o.path("answer_tokens").asInt()));
+                            o.path("prompt_tokens").asInt(), o.path("answer_tokens").asInt(), o.path("hops").asInt(1)));
                 } catch (IOException e) {
                     // a torn line from an interrupted run: that answer is simply recomputed
                 }
@@ -73,19 +77,31 @@ public final class AnswerCache implements AutoCloseable {
     }
 
     public Entry get(Path tierFile, int maxTokens, String prompt) throws IOException {
+        return get(List.of(tierFile), "", maxTokens, prompt);
+    }
+
+    public void put(Path tierFile, int maxTokens, String prompt, Entry e) throws IOException {
+        put(List.of(tierFile), "", maxTokens, prompt, e);
+    }
+
+    /**
+     * An answer that depends on several model files (a tier and the tiers it may escalate to) and
+     * on settings ({@code variant}: e.g. the escalation thresholds): all are part of the key.
+     */
+    public Entry get(List<Path> files, String variant, int maxTokens, String prompt) throws IOException {
         if (file == null) {
             misses++;
             return null;
         }
-        Entry e = entries.get(key(tierFile, maxTokens, prompt));
+        Entry e = entries.get(key(files, variant, maxTokens, prompt));
         if (e == null) misses++;
         else hits++;
         return e;
     }
 
-    public void put(Path tierFile, int maxTokens, String prompt, Entry e) throws IOException {
+    public void put(List<Path> files, String variant, int maxTokens, String prompt, Entry e) throws IOException {
         if (file == null) return;
-        String key = key(tierFile, maxTokens, prompt);
+        String key = key(files, variant, maxTokens, prompt);
         entries.put(key, e);
         if (out == null) {
             Files.createDirectories(file.toAbsolutePath().getParent());
@@ -93,7 +109,7 @@ public final class AnswerCache implements AutoCloseable {
         }
         ObjectNode o = JSON.createObjectNode();
         o.put("key", key).put("answer", e.answer()).put("flops", e.flops())
-                .put("prompt_tokens", e.promptTokens()).put("answer_tokens", e.answerTokens());
+                .put("prompt_tokens", e.promptTokens()).put("answer_tokens", e.answerTokens()).put("hops", e.hops());
         out.write(JSON.writeValueAsString(o));
         out.newLine();
         out.flush();
@@ -105,8 +121,13 @@ public final class AnswerCache implements AutoCloseable {
 
     public Path file() { return file; }
 
-    private String key(Path tierFile, int maxTokens, String prompt) throws IOException {
-        return sha256(List.of(fileHash(tierFile), Integer.toString(maxTokens), prompt));
+    private String key(List<Path> files, String variant, int maxTokens, String prompt) throws IOException {
+        List<String> parts = new java.util.ArrayList<>();
+        for (Path f : files) parts.add(fileHash(f));
+        if (!variant.isEmpty()) parts.add(variant); // single-tier keys stay as they were: (hash, limit, prompt)
+        parts.add(Integer.toString(maxTokens));
+        parts.add(prompt);
+        return sha256(parts);
     }
 
     private String fileHash(Path tierFile) throws IOException {

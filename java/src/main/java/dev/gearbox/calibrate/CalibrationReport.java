@@ -56,7 +56,13 @@ public final class CalibrationReport {
         sb.append(String.join(", ", th)).append(".\n");
         sb.append("- Quality: a tier's answer is right when it matches the row's reference (exact, numeric or contains); rows without one count\n")
                 .append("  as right when the answer agrees with the largest tier's. Compute: FLOPs from the model shapes (prefill + decode;\n")
-                .append("  routed settings include the gatekeeper's pass), as a share of the largest tier answering every prompt.\n\n");
+                .append("  routed settings include the gatekeeper's pass), as a share of the largest tier answering every prompt.\n");
+        if (r.escalations() > 0) {
+            sb.append("- Escalation: prompts routed to a watched tier were also run as routing runs them (escalation on, every hop\n")
+                    .append("  charged); routed quality and compute use those runs. ").append(r.escalations())
+                    .append(" of those runs (all prompts, all watched tiers) escalated.\n");
+        }
+        sb.append('\n');
 
         sb.append("## Tiers (held-out split)\n\n");
         sb.append("| tier | parameters | accuracy alone | compute share alone | routed share | accuracy on its routed prompts |\n");

@@ -20,7 +20,7 @@ public record CalibrationResult(
         Map<String, Double> thresholds, CurvePoint validationPoint, boolean metTarget,
         CurvePoint routed, double[] routedShares, double[] routedAccuracy,
         double pgr, double apgr, double cpt50, double cpt80, double randomAtSameCost,
-        RouterHead.Training training, Map<String, Breakdown> byTaskLevel) {
+        RouterHead.Training training, Map<String, Breakdown> byTaskLevel, int escalations) {
 
     /** Per-tier accuracy on one group of prompts (e.g. task "add", level 3), over all rows. */
     public record Breakdown(int prompts, double[] accuracy) {}
@@ -42,7 +42,7 @@ public record CalibrationResult(
         for (int i = 0; i < heldOut.prompts(); i++) {
             int d = heldOut.decide(i, choice.thresholds());
             count[d]++;
-            if (heldOut.correct()[i][d]) acc[d]++;
+            if (heldOut.routedCorrect()[i][d]) acc[d]++;
         }
         for (int t = 0; t < k; t++) acc[t] = count[t] == 0 ? Double.NaN : acc[t] / count[t];
 
@@ -70,7 +70,7 @@ public record CalibrationResult(
                 RoutingMetrics.cpt(curve, weak, strong, 0.5),
                 RoutingMetrics.cpt(curve, weak, strong, 0.8),
                 RoutingMetrics.randomQuality(singles, routed.cost()),
-                head.training(), groups);
+                head.training(), groups, answers.escalations());
     }
 
     public List<CurvePoint> routerCurve() {

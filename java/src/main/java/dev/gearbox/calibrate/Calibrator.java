@@ -61,7 +61,7 @@ public final class Calibrator {
             say(log, "calibrate: %d prompts from %s, %d tiers (%s), split %d train / %d validation / %d held-out",
                     rows.size(), o.data(), ladder.tiers().size(), String.join(", ", ladder.tierNames()),
                     splits.train().length, splits.validation().length, splits.heldOut().length);
-            TierAnswers answers = TierAnswers.run(engine, rows, o.cache(), log, "calibrate");
+            TierAnswers answers = TierAnswers.run(engine, rows, o.cache(), log, "calibrate", true);
 
             // Gatekeeper features, once per prompt.
             int n = rows.size(), k = ladder.tiers().size();
@@ -83,7 +83,7 @@ public final class Calibrator {
             RouterHead head = RouterHead.train(featureNames, ladder.tierNames(), pick(x, splits.train()), pick(labels, splits.train()), RouterHead.DEFAULT_L2);
             double[][] p = new double[n][];
             for (int i = 0; i < n; i++) p[i] = head.probabilities(x[i]);
-            Outcomes all = new Outcomes(answers.correct(), answers.flops(), gkFlops, p);
+            Outcomes all = new Outcomes(answers.correct(), answers.flops(), answers.routedCorrect(), answers.routedFlops(), gkFlops, p);
 
             Outcomes validation = all.subset(splits.validation());
             ThresholdSearch.Choice choice = o.target().targetQuality() != null

@@ -19,10 +19,8 @@ import java.util.List;
  * against the baselines: every tier alone (from which always-largest and random routing at the
  * same compute follow).
  *
- * <p>A routed prompt whose tier cannot escalate (no {@code escalate:} settings, or the largest tier)
- * produces exactly the forced-tier answer the baselines computed (same greedy generation, same
- * token limit), so that answer and its FLOPs are reused rather than generated twice; the gatekeeper
- * pass is always run and always charged. Escalating tiers and the ensemble run through the engine.
+ * <p>Every routed prompt really runs through the engine (its answer and FLOPs are the routed
+ * run's own); the single-tier baselines come from {@link TierAnswers} and its cache.
  */
 public final class Demo {
     public record Options(Path ladder, Path data, AnswerCache cache, PrintWriter progress) {}
@@ -53,18 +51,11 @@ public final class Demo {
                 TaskRow row = rows.get(i);
                 Decision d = engine.route(row.promptFor(gkTemplate));
                 gkMillis[i] = d.nanos() / 1e6;
-                String answer;
-                double flops;
-                if (!d.ensemble() && !canEscalate(ladder, d.tierIndex())) {
-                    answer = alone.answers()[i][d.tierIndex()];
-                    flops = d.gatekeeperFlops() + alone.flops()[i][d.tierIndex()];
-                } else {
-                    Tier first = d.ensemble() ? ladder.tier(ladder.ensemble().tiers().getFirst()) : ladder.tier(d.tierIndex());
-                    LadderResponse r = engine.execute(row.promptFor(TierAnswers.templateOf(first.model())), d, LadderEngine.Options.defaults(ladder));
-                    answer = r.text();
-                    flops = r.flops();
-                    if (r.escalated()) escalated++;
-                }
+                Tier first = d.ensemble() ? ladder.tier(ladder.ensemble().tiers().getFirst()) : ladder.tier(d.tierIndex());
+                LadderResponse r = engine.execute(row.promptFor(TierAnswers.templateOf(first.model())), d, LadderEngine.Options.defaults(ladder));
+                String answer = r.text();
+                double flops = r.flops(); // gatekeeper + every hop
+                if (r.escalated()) escalated++;
                 boolean ok = Grader.correct(row, answer, alone.answers()[i][k - 1]);
                 int g = d.ensemble() ? groups.size() - 1 : d.tierIndex();
                 routedTo[g]++;
@@ -101,10 +92,6 @@ public final class Demo {
                     (double) right / n, alone.accuracy(k - 1), RoutingMetrics.randomQuality(singles, computeShare),
                     computeShare, gatekeeperFlops / largestFlops, percentile(gkMillis, 0.5), percentile(gkMillis, 0.99), escalated);
         }
-    }
-
-    private static boolean canEscalate(Ladder ladder, int tier) {
-        return tier < ladder.tiers().size() - 1 && ladder.tier(tier).escalate() != null;
     }
 
     /** The p-quantile of sorted values (nearest rank). */

@@ -4,23 +4,32 @@ package dev.gearbox.calibrate;
  * What every tier did on every prompt of a set, and what the router thought of each prompt: the
  * table threshold search and metrics run on.
  *
- * @param correct        [prompt][tier] whether the tier's answer was graded right
- * @param cost           [prompt][tier] FLOPs the tier spent on the prompt (prefill + decode)
+ * @param correct        [prompt][tier] whether the tier's answer alone was graded right
+ * @param cost           [prompt][tier] FLOPs the tier alone spent on the prompt (prefill + decode)
+ * @param routedCorrect  [prompt][tier] whether the answer was right when the prompt is routed to the tier
+ *                       (with the escalation the ladder configures; the same as {@code correct} without)
+ * @param routedCost     [prompt][tier] FLOPs of that (every hop)
  * @param gatekeeperCost [prompt] FLOPs of the gatekeeper's pass
  * @param probability    [prompt][tier] the router's probability that the tier is as good as the largest
  */
-public record Outcomes(boolean[][] correct, double[][] cost, double[] gatekeeperCost, double[][] probability) {
+public record Outcomes(boolean[][] correct, double[][] cost, boolean[][] routedCorrect, double[][] routedCost,
+                       double[] gatekeeperCost, double[][] probability) {
+
+    /** Outcomes of a ladder without escalation: routing to a tier gives its answer alone. */
+    public Outcomes(boolean[][] correct, double[][] cost, double[] gatekeeperCost, double[][] probability) {
+        this(correct, cost, correct, cost, gatekeeperCost, probability);
+    }
 
     public Outcomes {
         int n = correct.length;
-        if (cost.length != n || gatekeeperCost.length != n || probability.length != n) {
+        if (cost.length != n || routedCorrect.length != n || routedCost.length != n || gatekeeperCost.length != n || probability.length != n) {
             throw new IllegalArgumentException("outcome tables disagree on the number of prompts");
         }
         if (n == 0) throw new IllegalArgumentException("no prompts");
         int k = correct[0].length;
         if (k == 0) throw new IllegalArgumentException("no tiers");
         for (int i = 0; i < n; i++) {
-            if (correct[i].length != k || cost[i].length != k || probability[i].length != k) {
+            if (correct[i].length != k || cost[i].length != k || routedCorrect[i].length != k || routedCost[i].length != k || probability[i].length != k) {
                 throw new IllegalArgumentException("prompt " + i + " has outcomes for a different number of tiers");
             }
         }
@@ -32,16 +41,26 @@ public record Outcomes(boolean[][] correct, double[][] cost, double[] gatekeeper
 
     /** The rows {@code idx} of this table. */
     public Outcomes subset(int[] idx) {
-        boolean[][] c = new boolean[idx.length][];
-        double[][] f = new double[idx.length][], p = new double[idx.length][];
-        double[] g = new double[idx.length];
-        for (int i = 0; i < idx.length; i++) {
-            c[i] = correct[idx[i]];
-            f[i] = cost[idx[i]];
-            p[i] = probability[idx[i]];
-            g[i] = gatekeeperCost[idx[i]];
-        }
-        return new Outcomes(c, f, g, p);
+        return new Outcomes(rows(correct, idx), rows(cost, idx), rows(routedCorrect, idx), rows(routedCost, idx),
+                rows(gatekeeperCost, idx), rows(probability, idx));
+    }
+
+    private static boolean[][] rows(boolean[][] a, int[] idx) {
+        boolean[][] out = new boolean[idx.length][];
+        for (int i = 0; i < idx.length; i++) out[i] = a[idx[i]];
+        return out;
+    }
+
+    private static double[][] rows(double[][] a, int[] idx) {
+        double[][] out = new double[idx.length][];
+        for (int i = 0; i < idx.length; i++) out[i] = a[idx[i]];
+        return out;
+    }
+
+    private static double[] rows(double[] a, int[] idx) {
+        double[] out = new double[idx.length];
+        for (int i = 0; i < idx.length; i++) out[i] = a[idx[i]];
+        return out;
     }
 
     /** The router's decision for prompt {@code i}: the smallest tier whose probability clears its threshold, else the largest. */
@@ -68,13 +87,13 @@ public record Outcomes(boolean[][] correct, double[][] cost, double[] gatekeeper
         return new CurvePoint(c / largestCost(), q / prompts());
     }
 
-    /** Quality and compute share (gatekeeper included) of the router with these per-tier thresholds. */
+    /** Quality and compute share (gatekeeper and escalations included) of the router with these per-tier thresholds. */
     public CurvePoint routed(double[] thresholds) {
         double q = 0, c = 0;
         for (int i = 0; i < prompts(); i++) {
             int d = decide(i, thresholds);
-            if (correct[i][d]) q++;
-            c += cost[i][d] + gatekeeperCost[i];
+            if (routedCorrect[i][d]) q++;
+            c += routedCost[i][d] + gatekeeperCost[i];
         }
         return new CurvePoint(c / largestCost(), q / prompts());
     }

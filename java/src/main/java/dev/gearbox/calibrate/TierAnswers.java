@@ -5,10 +5,13 @@ import dev.gearbox.ladder.LadderEngine;
 import dev.gearbox.ladder.LadderResponse;
 import dev.gearbox.ladder.Tier;
 import dev.gearbox.model.Model;
+import dev.gearbox.router.Decision;
 import dev.gearbox.tokenizer.ChatTemplate;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -16,13 +19,27 @@ import java.util.List;
  * ladder's max_answer_tokens), graded: the raw material of calibration, of the report's single-tier
  * points and of the demo's baselines. Answers come from the {@link AnswerCache} when it has them.
  *
- * @param answers [prompt][tier] the trimmed answer
- * @param flops   [prompt][tier] prefill + decode FLOPs of producing it
- * @param correct [prompt][tier] graded against the row's reference, else agreement with the largest tier
+ * <p>When a tier is watched for escalation, a second set of answers starts each prompt there with
+ * escalation on, as a routed prompt would run ({@code routed*}; equal to the single-tier ones for
+ * tiers that cannot escalate), so thresholds are chosen for what routing really does.
+ *
+ * @param answers       [prompt][tier] the tier's answer alone (trimmed)
+ * @param flops         [prompt][tier] prefill + decode FLOPs of producing it
+ * @param correct       [prompt][tier] graded against the row's reference, else agreement with the largest tier
+ * @param routedAnswers [prompt][tier] the answer when routed to the tier (escalation as configured)
+ * @param routedFlops   [prompt][tier] FLOPs of that, every hop counted (no gatekeeper)
+ * @param routedCorrect [prompt][tier] its grade
  */
-public record TierAnswers(List<TaskRow> rows, List<String> tierNames, String[][] answers, double[][] flops, boolean[][] correct) {
+public record TierAnswers(List<TaskRow> rows, List<String> tierNames, String[][] answers, double[][] flops, boolean[][] correct,
+                          String[][] routedAnswers, double[][] routedFlops, boolean[][] routedCorrect, int escalations) {
 
     public static TierAnswers run(LadderEngine engine, List<TaskRow> rows, AnswerCache cache, PrintWriter progress, String what) throws IOException {
+        return run(engine, rows, cache, progress, what, false);
+    }
+
+    /** {@code withEscalation}: also compute the routed answers of tiers that escalate (calibration needs them, the demo does not). */
+    public static TierAnswers run(LadderEngine engine, List<TaskRow> rows, AnswerCache cache, PrintWriter progress, String what,
+                                  boolean withEscalation) throws IOException {
         Ladder ladder = engine.ladder();
         int n = rows.size(), k = ladder.tiers().size();
         String[][] answers = new String[n][k];
@@ -50,11 +67,55 @@ public record TierAnswers(List<TaskRow> rows, List<String> tierNames, String[][]
                 }
             }
         }
-        boolean[][] correct = new boolean[n][k];
+
+        String[][] routedAnswers = new String[n][];
+        double[][] routedFlops = new double[n][];
         for (int i = 0; i < n; i++) {
-            for (int t = 0; t < k; t++) correct[i][t] = Grader.correct(rows.get(i), answers[i][t], answers[i][k - 1]);
+            routedAnswers[i] = answers[i].clone();
+            routedFlops[i] = flops[i].clone();
         }
-        return new TierAnswers(List.copyOf(rows), ladder.tierNames(), answers, flops, correct);
+        int escalations = 0;
+        for (Tier tier : withEscalation ? ladder.tiers() : List.<Tier>of()) {
+            if (tier.index() == k - 1 || tier.escalate() == null) continue;
+            List<Path> chain = new ArrayList<>();
+            StringBuilder variant = new StringBuilder("escalate");
+            for (int j = tier.index(); j < k; j++) {
+                Tier t = ladder.tier(j);
+                chain.add(t.model().file().path());
+                variant.append('|').append(t.escalate());
+            }
+            ChatTemplate template = templateOf(tier.model());
+            int cached = 0, step = Math.max(1, n / 10);
+            long t0 = System.nanoTime();
+            for (int i = 0; i < n; i++) {
+                String prompt = rows.get(i).promptFor(template);
+                AnswerCache.Entry e = cache.get(chain, variant.toString(), ladder.maxAnswerTokens(), prompt);
+                if (e != null) {
+                    cached++;
+                } else {
+                    LadderResponse r = engine.execute(prompt, Decision.forced(ladder.tierNames(), tier.name()), LadderEngine.Options.defaults(ladder));
+                    int promptTokens = tier.model().tokenizer().encode(prompt, true, false).length;
+                    e = new AnswerCache.Entry(r.text(), r.flops(), promptTokens, r.tokens().length, r.hops().size());
+                    cache.put(chain, variant.toString(), ladder.maxAnswerTokens(), prompt, e);
+                }
+                if (e.hops() > 1) escalations++;
+                routedAnswers[i][tier.index()] = e.answer();
+                routedFlops[i][tier.index()] = e.flops();
+                if (progress != null && ((i + 1) % step == 0 || i + 1 == n)) {
+                    progress.printf("%s: tier %s with escalation: %d/%d prompts (%d from cache, %.1f s)%n", what, tier.name(), i + 1, n, cached, (System.nanoTime() - t0) / 1e9);
+                    progress.flush();
+                }
+            }
+        }
+
+        boolean[][] correct = new boolean[n][k], routedCorrect = new boolean[n][k];
+        for (int i = 0; i < n; i++) {
+            for (int t = 0; t < k; t++) {
+                correct[i][t] = Grader.correct(rows.get(i), answers[i][t], answers[i][k - 1]);
+                routedCorrect[i][t] = Grader.correct(rows.get(i), routedAnswers[i][t], answers[i][k - 1]);
+            }
+        }
+        return new TierAnswers(List.copyOf(rows), ladder.tierNames(), answers, flops, correct, routedAnswers, routedFlops, routedCorrect, escalations);
     }
 
     /** The model's chat template when it has one we know, else null (plain prompts). */

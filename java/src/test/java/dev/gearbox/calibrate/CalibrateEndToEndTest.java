@@ -199,6 +199,34 @@ class CalibrateEndToEndTest {
     }
 
     @Test
+    void calibrationChargesEscalationsOfWatchedTiers() throws Exception {
+        Path esc = dir.resolve("esc-calib");
+        Files.createDirectories(esc);
+        TestLadders.threeTiers(esc);
+        Path l = TestLadders.write(esc.resolve("ladder.yaml"), """
+                name: esc
+                max_answer_tokens: 12
+                tiers:
+                  - {name: s, model: tier-s.gguf, context: 128, escalate: {window: 2, min_mean_logprob: 0.0}}
+                  - {name: m, model: tier-m.gguf, context: 128}
+                  - {name: l, model: tier-l.gguf, context: 128}
+                """);
+        StringWriter log = new StringWriter();
+        CalibrationResult r;
+        try (AnswerCache c = AnswerCache.open(cache)) {
+            r = Calibrator.run(new Calibrator.Options(l, data, Calibrator.Target.quality(0.95), 0.5, 3, c, new PrintWriter(log)));
+        }
+        assertThat(log.toString()).contains("calibrate: tier s with escalation: " + ROWS + "/" + ROWS);
+        assertThat(r.escalations()).isEqualTo(ROWS); // s never reaches a mean log-probability of 0
+        // Sending everything to s now pays for s's partial answers and m's continuations.
+        CurvePoint allSmall = r.sweep().getFirst().point();
+        assertThat(allSmall.cost()).isGreaterThan(r.singles().getFirst().cost());
+        assertThat(Files.readString(esc.resolve("calibration-report.md"))).contains("Escalation: prompts routed to a watched tier");
+        // The single-tier answers came from the shared cache (same files), the escalation runs did not.
+        assertThat(log.toString()).contains("calibrate: tier s: " + ROWS + "/" + ROWS + " prompts (" + ROWS + " from cache");
+    }
+
+    @Test
     void theDefaultWorkloadIsDataHeldoutBesideTheLadder() throws Exception {
         Path d = dir.resolve("withdata");
         Files.createDirectories(d.resolve("data"));

@@ -45,6 +45,20 @@ class ThresholdSearchTest {
     }
 
     @Test
+    void routingUsesTheRoutedRunsAndSinglesTheTierAlone() {
+        // Routed to the small tier, prompts 2 and 3 escalate: right, at cost 1 + 4.
+        Outcomes base = twoTiers();
+        boolean[][] routedCorrect = {{true, true}, {true, true}, {true, true}, {true, true}};
+        double[][] routedCost = {{1, 10}, {1, 10}, {5, 10}, {5, 10}};
+        Outcomes o = new Outcomes(base.correct(), base.cost(), routedCorrect, routedCost, new double[4], base.probability());
+        assertThat(o.single(0)).isEqualTo(new CurvePoint(0.1, 0.5));
+        assertThat(o.routed(new double[] {0.0})).isEqualTo(new CurvePoint(12.0 / 40, 1.0));
+        assertThat(o.subset(new int[] {3}).routed(new double[] {0.0})).isEqualTo(new CurvePoint(0.5, 1.0));
+        // The cheapest way to full quality is now everything to the small tier.
+        assertThat(ThresholdSearch.forTargetQuality(o, 1.0).point().cost()).isCloseTo(12.0 / 40, within(1e-12));
+    }
+
+    @Test
     void targetQualityPicksTheCheapestSettingThatReachesIt() {
         ThresholdSearch.Choice c = ThresholdSearch.forTargetQuality(twoTiers(), 1.0);
         assertThat(c.metTarget()).isTrue();
