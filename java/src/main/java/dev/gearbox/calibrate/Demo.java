@@ -25,6 +25,8 @@ import java.util.List;
 public final class Demo {
     public record Options(Path ladder, Path data, AnswerCache cache, PrintWriter progress) {}
 
+    static final int WARMUP = 16;
+
     private Demo() {}
 
     public static DemoResult run(Options o) throws IOException {
@@ -46,7 +48,10 @@ public final class Demo {
             int[] routedTo = new int[groups.size()], rightAt = new int[groups.size()];
             double routedFlops = 0, largestFlops = 0, gatekeeperFlops = 0;
             int right = 0, escalated = 0;
+            // A few untimed gatekeeper passes first, so p50/p99 measure compiled code, not the JIT warming up.
+            for (int i = 0; i < Math.min(n, WARMUP); i++) engine.route(rows.get(i).promptFor(gkTemplate));
             double[] gkMillis = new double[n];
+            Progress bar = new Progress(log);
             for (int i = 0; i < n; i++) {
                 TaskRow row = rows.get(i);
                 Decision d = engine.route(row.promptFor(gkTemplate));
@@ -66,10 +71,7 @@ public final class Demo {
                 routedFlops += flops;
                 gatekeeperFlops += d.gatekeeperFlops();
                 largestFlops += alone.flops()[i][k - 1];
-                if (log != null && ((i + 1) % Math.max(1, n / 10) == 0 || i + 1 == n)) {
-                    log.printf("demo: routed %d/%d prompts%n", i + 1, n);
-                    log.flush();
-                }
+                bar.step(i + 1, n, "demo: routed %d/%d prompts", i + 1, n);
             }
 
             List<CurvePoint> singles = new ArrayList<>();

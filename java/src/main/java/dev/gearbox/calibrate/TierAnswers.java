@@ -46,8 +46,9 @@ public record TierAnswers(List<TaskRow> rows, List<String> tierNames, String[][]
         double[][] flops = new double[n][k];
         for (Tier tier : ladder.tiers()) {
             ChatTemplate template = templateOf(tier.model());
-            int cached = 0, step = Math.max(1, n / 10);
+            int cached = 0;
             long t0 = System.nanoTime();
+            Progress bar = new Progress(progress);
             for (int i = 0; i < n; i++) {
                 String prompt = rows.get(i).promptFor(template);
                 AnswerCache.Entry e = cache.get(tier.model().file().path(), ladder.maxAnswerTokens(), prompt);
@@ -61,10 +62,7 @@ public record TierAnswers(List<TaskRow> rows, List<String> tierNames, String[][]
                 }
                 answers[i][tier.index()] = e.answer();
                 flops[i][tier.index()] = e.flops();
-                if (progress != null && ((i + 1) % step == 0 || i + 1 == n)) {
-                    progress.printf("%s: tier %s: %d/%d prompts (%d from cache, %.1f s)%n", what, tier.name(), i + 1, n, cached, (System.nanoTime() - t0) / 1e9);
-                    progress.flush();
-                }
+                bar.step(i + 1, n, "%s: tier %s: %d/%d prompts (%d from cache, %.1f s)", what, tier.name(), i + 1, n, cached, (System.nanoTime() - t0) / 1e9);
             }
         }
 
@@ -85,8 +83,9 @@ public record TierAnswers(List<TaskRow> rows, List<String> tierNames, String[][]
                 variant.append('|').append(t.escalate());
             }
             ChatTemplate template = templateOf(tier.model());
-            int cached = 0, step = Math.max(1, n / 10);
+            int cached = 0;
             long t0 = System.nanoTime();
+            Progress bar = new Progress(progress);
             for (int i = 0; i < n; i++) {
                 String prompt = rows.get(i).promptFor(template);
                 AnswerCache.Entry e = cache.get(chain, variant.toString(), ladder.maxAnswerTokens(), prompt);
@@ -101,10 +100,7 @@ public record TierAnswers(List<TaskRow> rows, List<String> tierNames, String[][]
                 if (e.hops() > 1) escalations++;
                 routedAnswers[i][tier.index()] = e.answer();
                 routedFlops[i][tier.index()] = e.flops();
-                if (progress != null && ((i + 1) % step == 0 || i + 1 == n)) {
-                    progress.printf("%s: tier %s with escalation: %d/%d prompts (%d from cache, %.1f s)%n", what, tier.name(), i + 1, n, cached, (System.nanoTime() - t0) / 1e9);
-                    progress.flush();
-                }
+                bar.step(i + 1, n, "%s: tier %s with escalation: %d/%d prompts (%d from cache, %.1f s)", what, tier.name(), i + 1, n, cached, (System.nanoTime() - t0) / 1e9);
             }
         }
 
