@@ -31,6 +31,7 @@ public final class CalibrationReport {
         for (int t = 0; t < r.tierNames().size(); t++) {
             dots.add(new SvgPlot.Dot("tier " + r.tierNames().get(t), r.singles().get(t), colors[t % colors.length], true));
         }
+        if (r.ensemble() != null) dots.add(new SvgPlot.Dot("ensemble", r.ensemble(), "#7f7f00", true));
         dots.add(new SvgPlot.Dot("chosen setting", r.routed(), "#000000", false));
         return SvgPlot.render("Ladder '" + r.ladderName() + "': quality vs compute (held-out, " + r.heldOutRows() + " prompts)",
                 "compute as a share of always-largest", "quality (share correct)", series, dots);
@@ -53,6 +54,10 @@ public final class CalibrationReport {
             Double v = r.thresholds().get(r.tierNames().get(t));
             th.add(r.tierNames().get(t) + " " + (v == null ? "never" : String.format(Locale.ROOT, "%.2f", v)));
         }
+        if (r.ensemble() != null) {
+            Double v = r.thresholds().get("ensemble");
+            th.add("ensemble " + (v == null ? "never" : String.format(Locale.ROOT, "%.2f (when every tier's probability is below it)", v)));
+        }
         sb.append(String.join(", ", th)).append(".\n");
         sb.append("- Quality: a tier's answer is right when it matches the row's reference (exact, numeric or contains); rows without one count\n")
                 .append("  as right when the answer agrees with the largest tier's. Compute: FLOPs from the model shapes (prefill + decode;\n")
@@ -71,6 +76,10 @@ public final class CalibrationReport {
             CurvePoint s = r.singles().get(t);
             sb.append(String.format(Locale.ROOT, "| %s | %,d | %.3f | %.3f | %.1f%% | %s |%n", r.tierNames().get(t), r.parameterCounts().get(t),
                     s.quality(), s.cost(), 100 * r.routedShares()[t], fmt(r.routedAccuracy()[t])));
+        }
+        if (r.ensemble() != null) {
+            sb.append(String.format(Locale.ROOT, "| ensemble | | %.3f | %.3f | %.1f%% | %s |%n", r.ensemble().quality(), r.ensemble().cost(),
+                    100 * r.routedShares()[r.tierNames().size()], fmt(r.routedAccuracy()[r.tierNames().size()])));
         }
         sb.append("\n## Routing (held-out split)\n\n");
         sb.append("| measure | value |\n|---|---:|\n");

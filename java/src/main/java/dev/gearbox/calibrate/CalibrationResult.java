@@ -18,7 +18,7 @@ public record CalibrationResult(
         List<String> tierNames, List<Long> parameterCounts, int rows, int trainRows, int validationRows, int heldOutRows,
         List<CurvePoint> singles, List<ThresholdSearch.SweepPoint> sweep,
         Map<String, Double> thresholds, CurvePoint validationPoint, boolean metTarget,
-        CurvePoint routed, double[] routedShares, double[] routedAccuracy,
+        CurvePoint routed, double[] routedShares, double[] routedAccuracy, CurvePoint ensemble,
         double pgr, double apgr, double cpt50, double cpt80, double randomAtSameCost,
         RouterHead.Training training, Map<String, Breakdown> byTaskLevel, int escalations) {
 
@@ -37,14 +37,15 @@ public record CalibrationResult(
         CurvePoint routed = heldOut.routed(choice.thresholds());
 
         double[] shares = heldOut.shares(choice.thresholds());
-        double[] acc = new double[k];
-        int[] count = new int[k];
+        double[] acc = new double[shares.length];
+        int[] count = new int[shares.length];
         for (int i = 0; i < heldOut.prompts(); i++) {
             int d = heldOut.decide(i, choice.thresholds());
-            count[d]++;
-            if (heldOut.routedCorrect()[i][d]) acc[d]++;
+            int g = d == Outcomes.ENSEMBLE ? k : d;
+            count[g]++;
+            if (heldOut.routedRight(i, d)) acc[g]++;
         }
-        for (int t = 0; t < k; t++) acc[t] = count[t] == 0 ? Double.NaN : acc[t] / count[t];
+        for (int t = 0; t < acc.length; t++) acc[t] = count[t] == 0 ? Double.NaN : acc[t] / count[t];
 
         Map<String, Breakdown> groups = new TreeMap<>();
         Map<String, List<Integer>> members = new LinkedHashMap<>();
@@ -64,13 +65,24 @@ public record CalibrationResult(
         Path dir = ladderDir;
         return new CalibrationResult(o, ladderName, routerFile, dir.resolve("calibration-report.md"), dir.resolve("calibration-report.svg"),
                 List.copyOf(tierNames), List.copyOf(params), rows.size(), splits.train().length, splits.validation().length, splits.heldOut().length,
-                singles, sweep, thresholds, choice.point(), choice.metTarget(), routed, shares, acc,
+                singles, sweep, thresholds, choice.point(), choice.metTarget(), routed, shares, acc, ensembleAlone(heldOut),
                 RoutingMetrics.pgr(routed.quality(), weak.quality(), strong.quality()),
                 RoutingMetrics.apgr(curve, weak, strong),
                 RoutingMetrics.cpt(curve, weak, strong, 0.5),
                 RoutingMetrics.cpt(curve, weak, strong, 0.8),
                 RoutingMetrics.randomQuality(singles, routed.cost()),
                 head.training(), groups, answers.escalations());
+    }
+
+    /** The ensemble answering every prompt (no gatekeeper), or null when the ladder has none. */
+    private static CurvePoint ensembleAlone(Outcomes o) {
+        if (!o.hasEnsemble()) return null;
+        double q = 0, c = 0;
+        for (int i = 0; i < o.prompts(); i++) {
+            if (o.ensembleCorrect()[i]) q++;
+            c += o.ensembleCost()[i];
+        }
+        return new CurvePoint(c / o.largestCost(), q / o.prompts());
     }
 
     public List<CurvePoint> routerCurve() {

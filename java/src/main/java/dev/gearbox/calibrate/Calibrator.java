@@ -2,6 +2,7 @@ package dev.gearbox.calibrate;
 
 import dev.gearbox.ladder.Ladder;
 import dev.gearbox.ladder.LadderEngine;
+import dev.gearbox.router.Decision;
 import dev.gearbox.router.Features;
 import dev.gearbox.router.Router;
 import dev.gearbox.router.RouterHead;
@@ -83,7 +84,8 @@ public final class Calibrator {
             RouterHead head = RouterHead.train(featureNames, ladder.tierNames(), pick(x, splits.train()), pick(labels, splits.train()), RouterHead.DEFAULT_L2);
             double[][] p = new double[n][];
             for (int i = 0; i < n; i++) p[i] = head.probabilities(x[i]);
-            Outcomes all = new Outcomes(answers.correct(), answers.flops(), answers.routedCorrect(), answers.routedFlops(), gkFlops, p);
+            Outcomes all = new Outcomes(answers.correct(), answers.flops(), answers.routedCorrect(), answers.routedFlops(), gkFlops, p,
+                    answers.ensembleCorrect(), answers.ensembleFlops());
 
             Outcomes validation = all.subset(splits.validation());
             ThresholdSearch.Choice choice = o.target().targetQuality() != null
@@ -93,6 +95,10 @@ public final class Calibrator {
             for (int t = 0; t + 1 < k; t++) {
                 // A threshold above 1 means "never stop here": router.json says that by leaving the tier out.
                 if (choice.thresholds()[t] <= 1) thresholds.put(ladder.tierNames().get(t), choice.thresholds()[t]);
+            }
+            if (all.hasEnsemble() && choice.thresholds()[k - 1] > 0) {
+                // 0 means "never the ensemble" (no key); above 1, "whenever no tier clears", which 1 says in router.json's range.
+                thresholds.put(Decision.ENSEMBLE, Math.min(1.0, choice.thresholds()[k - 1]));
             }
             RouterHead calibrated = head.withThresholds(thresholds);
             Path routerFile = ladder.routerPath();

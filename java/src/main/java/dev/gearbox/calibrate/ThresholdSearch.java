@@ -10,8 +10,10 @@ import java.util.List;
  * largest tier's compute) the best quality within it.
  *
  * <p>The search first sweeps one threshold shared by every tier (the router curve of the report),
- * then improves tier by tier (coordinate descent over the same grid) until nothing improves. A
- * threshold above 1 means "never stop at this tier".
+ * then improves tier by tier, and the ensemble's threshold when the ladder has one (coordinate
+ * descent over the same grid), until nothing improves. A tier threshold above 1 means "never stop
+ * at this tier"; an ensemble threshold of 0 means "never the ensemble", above 1 "the ensemble
+ * whenever no tier clears its threshold".
  */
 public final class ThresholdSearch {
     /** Thresholds tried: 0, 0.01, ..., 1, and NEVER. */
@@ -37,13 +39,14 @@ public final class ThresholdSearch {
     /** The router curve: every tier's threshold set to t, for t over the grid (cheapest last). */
     public static List<SweepPoint> sweep(Outcomes o) {
         List<SweepPoint> out = new ArrayList<>();
-        for (double t : GRID) out.add(new SweepPoint(t, o.routed(shared(o.tiers(), t))));
+        for (double t : GRID) out.add(new SweepPoint(t, o.routed(shared(o, t))));
         return out;
     }
 
-    static double[] shared(int tiers, double t) {
-        double[] th = new double[tiers - 1];
-        Arrays.fill(th, t);
+    /** Threshold t for every tier below the largest; the ensemble (if any) off. */
+    static double[] shared(Outcomes o, double t) {
+        double[] th = new double[o.thresholdCount()];
+        Arrays.fill(th, 0, o.tiers() - 1, t);
         return th;
     }
 
@@ -80,16 +83,22 @@ public final class ThresholdSearch {
     }
 
     private static Choice search(Outcomes o, Objective obj) {
-        int k = o.tiers() - 1;
-        double[] best = shared(o.tiers(), NEVER);
+        int k = o.thresholdCount();
+        double[] best = shared(o, NEVER);
         CurvePoint bestPoint = o.routed(best);
         if (k == 0) return new Choice(best, bestPoint, true);
+        // Start from the best shared threshold, paired with every ensemble threshold when there is an
+        // ensemble (moving one coordinate at a time cannot find "tiers stricter and the ensemble on").
+        double[] ensembleGrid = o.hasEnsemble() ? GRID : new double[] {0};
         for (double t : GRID) {
-            double[] th = shared(o.tiers(), t);
-            CurvePoint p = o.routed(th);
-            if (obj.better(p, bestPoint)) {
-                best = th;
-                bestPoint = p;
+            for (double te : ensembleGrid) {
+                double[] th = shared(o, t);
+                if (o.hasEnsemble()) th[k - 1] = te;
+                CurvePoint p = o.routed(th);
+                if (obj.better(p, bestPoint)) {
+                    best = th;
+                    bestPoint = p;
+                }
             }
         }
         for (int round = 0; round < MAX_ROUNDS; round++) {

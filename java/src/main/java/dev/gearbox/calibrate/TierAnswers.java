@@ -29,15 +29,22 @@ import java.util.List;
  * @param routedAnswers [prompt][tier] the answer when routed to the tier (escalation as configured)
  * @param routedFlops   [prompt][tier] FLOPs of that, every hop counted (no gatekeeper)
  * @param routedCorrect [prompt][tier] its grade
+ * @param ensembleAnswers [prompt] the ladder's ensemble's answer, or null (no ensemble, or not asked for)
+ * @param ensembleFlops   [prompt] FLOPs of that (all members), or null
+ * @param ensembleCorrect [prompt] its grade, or null
  */
 public record TierAnswers(List<TaskRow> rows, List<String> tierNames, String[][] answers, double[][] flops, boolean[][] correct,
-                          String[][] routedAnswers, double[][] routedFlops, boolean[][] routedCorrect, int escalations) {
+                          String[][] routedAnswers, double[][] routedFlops, boolean[][] routedCorrect, int escalations,
+                          String[] ensembleAnswers, double[] ensembleFlops, boolean[] ensembleCorrect) {
 
     public static TierAnswers run(LadderEngine engine, List<TaskRow> rows, AnswerCache cache, PrintWriter progress, String what) throws IOException {
         return run(engine, rows, cache, progress, what, false);
     }
 
-    /** {@code withEscalation}: also compute the routed answers of tiers that escalate (calibration needs them, the demo does not). */
+    /**
+     * {@code withEscalation}: also compute the routed answers of tiers that escalate, and the
+     * ensemble's answers when the ladder has one (calibration needs them, the demo does not).
+     */
     public static TierAnswers run(LadderEngine engine, List<TaskRow> rows, AnswerCache cache, PrintWriter progress, String what,
                                   boolean withEscalation) throws IOException {
         Ladder ladder = engine.ladder();
@@ -104,14 +111,47 @@ public record TierAnswers(List<TaskRow> rows, List<String> tierNames, String[][]
             }
         }
 
+        String[] ensembleAnswers = null;
+        double[] ensembleFlops = null;
+        var ens = ladder.ensemble();
+        if (withEscalation && ens != null) {
+            ensembleAnswers = new String[n];
+            ensembleFlops = new double[n];
+            List<Path> members = new ArrayList<>();
+            for (String m : ens.tiers()) members.add(ladder.tier(m).model().file().path());
+            String variant = "ensemble|" + ens.tiers() + "|" + ens.weights();
+            ChatTemplate template = templateOf(ladder.tier(ens.tiers().getFirst()).model());
+            int cached = 0;
+            long t0 = System.nanoTime();
+            Progress bar = new Progress(progress);
+            for (int i = 0; i < n; i++) {
+                String prompt = rows.get(i).promptFor(template);
+                AnswerCache.Entry e = cache.get(members, variant, ladder.maxAnswerTokens(), prompt);
+                if (e != null) {
+                    cached++;
+                } else {
+                    LadderResponse r = engine.runEnsemble(prompt);
+                    int promptTokens = ladder.tier(ens.tiers().getFirst()).model().tokenizer().encode(prompt, true, false).length;
+                    e = new AnswerCache.Entry(r.text(), r.flops(), promptTokens, r.tokens().length, r.hops().size());
+                    cache.put(members, variant, ladder.maxAnswerTokens(), prompt, e);
+                }
+                ensembleAnswers[i] = e.answer();
+                ensembleFlops[i] = e.flops();
+                bar.step(i + 1, n, "%s: ensemble %s: %d/%d prompts (%d from cache, %.1f s)", what, String.join("+", ens.tiers()), i + 1, n, cached, (System.nanoTime() - t0) / 1e9);
+            }
+        }
+
         boolean[][] correct = new boolean[n][k], routedCorrect = new boolean[n][k];
+        boolean[] ensembleCorrect = ensembleAnswers == null ? null : new boolean[n];
         for (int i = 0; i < n; i++) {
             for (int t = 0; t < k; t++) {
                 correct[i][t] = Grader.correct(rows.get(i), answers[i][t], answers[i][k - 1]);
                 routedCorrect[i][t] = Grader.correct(rows.get(i), routedAnswers[i][t], answers[i][k - 1]);
             }
+            if (ensembleCorrect != null) ensembleCorrect[i] = Grader.correct(rows.get(i), ensembleAnswers[i], answers[i][k - 1]);
         }
-        return new TierAnswers(List.copyOf(rows), ladder.tierNames(), answers, flops, correct, routedAnswers, routedFlops, routedCorrect, escalations);
+        return new TierAnswers(List.copyOf(rows), ladder.tierNames(), answers, flops, correct, routedAnswers, routedFlops, routedCorrect, escalations,
+                ensembleAnswers, ensembleFlops, ensembleCorrect);
     }
 
     /** The model's chat template when it has one we know, else null (plain prompts). */

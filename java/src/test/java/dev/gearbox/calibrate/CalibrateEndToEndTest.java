@@ -210,6 +210,7 @@ class CalibrateEndToEndTest {
                   - {name: s, model: tier-s.gguf, context: 128, escalate: {window: 2, min_mean_logprob: 0.0}}
                   - {name: m, model: tier-m.gguf, context: 128}
                   - {name: l, model: tier-l.gguf, context: 128}
+                ensemble: {enabled: true, tiers: [m, l], weights: [0.4, 0.6]}
                 """);
         StringWriter log = new StringWriter();
         CalibrationResult r;
@@ -221,7 +222,14 @@ class CalibrateEndToEndTest {
         // Sending everything to s now pays for s's partial answers and m's continuations.
         CurvePoint allSmall = r.sweep().getFirst().point();
         assertThat(allSmall.cost()).isGreaterThan(r.singles().getFirst().cost());
-        assertThat(Files.readString(esc.resolve("calibration-report.md"))).contains("Escalation: prompts routed to a watched tier");
+        assertThat(Files.readString(esc.resolve("calibration-report.md"))).contains("Escalation: prompts routed to a watched tier", "| ensemble | |");
+        // The ensemble ran on every prompt too: it costs more than the largest tier alone (m and l both run).
+        assertThat(log.toString()).contains("calibrate: ensemble m+l: " + ROWS + "/" + ROWS);
+        assertThat(r.ensemble().cost()).isGreaterThan(1.0);
+        assertThat(r.routedShares()).hasSize(4);
+        assertThat(r.routedShares()[0] + r.routedShares()[1] + r.routedShares()[2] + r.routedShares()[3]).isCloseTo(1.0, within(1e-9));
+        RouterHead head = RouterHead.load(esc.resolve("router.json"));
+        assertThat(head.thresholds()).isEqualTo(r.thresholds());
         // The single-tier answers came from the shared cache (same files), the escalation runs did not.
         assertThat(log.toString()).contains("calibrate: tier s: " + ROWS + "/" + ROWS + " prompts (" + ROWS + " from cache");
     }

@@ -59,6 +59,27 @@ class ThresholdSearchTest {
     }
 
     @Test
+    void theEnsembleTakesPromptsNoTierIsSureOf() {
+        // The large tier is wrong on prompts 2 and 3, the ensemble (cost 15) right.
+        Outcomes base = twoTiers();
+        boolean[][] correct = {{true, true}, {true, true}, {false, false}, {false, false}};
+        Outcomes o = new Outcomes(correct, base.cost(), correct, base.cost(), new double[4], base.probability(),
+                new boolean[] {false, false, true, true}, new double[] {15, 15, 15, 15});
+        assertThat(o.thresholdCount()).isEqualTo(2);
+        assertThat(o.decide(2, new double[] {0.5, 0.35})).isEqualTo(Outcomes.ENSEMBLE);
+        assertThat(o.decide(2, new double[] {0.5, 0.3})).isEqualTo(1); // P(s) = 0.3 is not below 0.3
+        assertThat(o.decide(2, new double[] {0.5, 0.0})).isEqualTo(1); // 0: never the ensemble
+        assertThat(o.decide(0, new double[] {0.5, 1.0})).isEqualTo(0); // a tier that clears comes first
+        // Within the largest tier's compute, the best is s on 0, 1 and the ensemble on 2, 3.
+        ThresholdSearch.Choice c = ThresholdSearch.forBudget(o, 1.0);
+        assertThat(c.point().quality()).isEqualTo(1.0);
+        assertThat(c.point().cost()).isCloseTo(32.0 / 40, within(1e-12));
+        assertThat(o.shares(c.thresholds())).containsExactly(0.5, 0.0, 0.5);
+        // The sweep leaves the ensemble off.
+        assertThat(ThresholdSearch.sweep(o).getLast().point()).isEqualTo(new CurvePoint(1.0, 0.5));
+    }
+
+    @Test
     void targetQualityPicksTheCheapestSettingThatReachesIt() {
         ThresholdSearch.Choice c = ThresholdSearch.forTargetQuality(twoTiers(), 1.0);
         assertThat(c.metTarget()).isTrue();
