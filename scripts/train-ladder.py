@@ -460,8 +460,8 @@ def cmd_report(args):
              " `ladder.yaml`; the smallest one is also the gatekeeper. Toy models: they know only these four tasks.\n")
     L.append("## Reproduce\n")
     L.append("```\n%s\n```\n" % args.command)
-    L.append("Wall time of that run: %s on %s (2 tiers trained at a time, one process per core, `nice -n 5`,"
-             " the machine shared with other jobs). Training is seeded and single-threaded, so the same command"
+    L.append("Wall time of that run: %s on %s (2 tiers trained at a time, one process per core)."
+             " Training is seeded and single-threaded, so the same command"
              " gives the same rows and batches; float summation order may differ across machines/BLAS builds.\n"
              % (args.wall, args.machine))
     L.append("## Task suite and prompt format\n")
@@ -501,7 +501,7 @@ def cmd_report(args):
     L.append("\nOptimizer: %s, %s after %d warm-up steps, gradient clipping 1.0, seed %d.\n" % (
         manifests[tiers[0]]["training"]["optimizer"], manifests[tiers[0]]["training"]["schedule"],
         manifests[tiers[0]]["training"]["warmup"], manifests[tiers[0]]["training"]["seed"]))
-    L.append("## Accuracy on `data/heldout.jsonl` (greedy, exact match, %%)\n")
+    L.append("## Accuracy on `data/heldout.jsonl` (greedy, exact match, %)\n")
     L.append("Measured by Gearbox itself (`dev.gearbox.ladder.train.TierEvaluator`: tokenizer, forward pass and"
              " greedy generation until `</s>`, at most 24 tokens, answer trimmed). PyTorch's own greedy answers"
              " agree on %s.\n" % ", ".join("%d/%d (tier %s)" % (len(held) - len(mismatches[t]), len(held), t) for t in tiers))
