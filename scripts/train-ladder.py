@@ -525,6 +525,21 @@ def cmd_report(args):
             cells.append(" / ".join("%.0f" % pct(t, rows) for t in tiers))
         L.append("| %s | " % label + " | ".join(cells) + " |")
     L.append("")
+    L.append("## Files\n")
+    L.append("- `tier-s.gguf`, `tier-m.gguf`, `tier-l.gguf`: `general.architecture=llama`, llama.cpp tensor names,"
+             " written by `dev.gearbox.ladder.train.TierExporter` (Gearbox's `GGUFWriter`) from the tensors and"
+             " manifest that `scripts/train-ladder.py` saved (float32, GGML shape order).")
+    L.append("- `ladder.yaml`: the ladder (gatekeeper = tier s; `router.json` appears once `gearbox calibrate` has run).")
+    L.append("- `data/calibration.jsonl`, `data/heldout.jsonl`: task rows (see Data); `data/heldout-accuracy.json`:"
+             " the accuracy table above as JSON.")
+    L.append("- `reference/tier-*.probes.json`: PyTorch's logits (float64 forward of the trained float32 weights) at every"
+             " position of a few probe prompts. `CommittedLadderTest` checks that Gearbox reproduces them to 1e-4 on"
+             " every tier, that the accuracy above is what Gearbox measures, and that every reference in the data"
+             " files is right.\n")
+    L.append("## Limits\n")
+    L.append("Toy models for demonstrating routing: they answer only prompts of exactly this format, with the"
+             " characters of the vocabulary; anything else gives nonsense. Accuracy falls with the level in ways"
+             " that depend on the task (see the tables), which is what a router has to learn.\n")
     with open(os.path.join(args.models, "MODEL_CARD.md"), "w") as f:
         f.write("\n".join(L))
     with open(os.path.join(args.models, "data", "heldout-accuracy.json"), "w") as f:

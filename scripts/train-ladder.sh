@@ -47,10 +47,13 @@ say "data: $rows calibration + $rows held-out rows"
 tl data --rows "$rows"
 
 say "training: l ($steps_l steps) on one core; s ($steps_s) then m ($steps_m) on the other; logs in $work/"
-tl train --tier l --steps "$steps_l" --batch "$batch" > "$work/train-l.out" 2>&1 &
+# Each training process in its own session, so that with the kernel's autogroup scheduling each
+# counts as one job (like two terminals), rather than both sharing one job's CPU share.
+py_tl=("$PY" scripts/train-ladder.py --models "$models" --work "$work" --seed "$seed")
+setsid -w "${py_tl[@]}" train --tier l --steps "$steps_l" --batch "$batch" > "$work/train-l.out" 2>&1 &
 pid_l=$!
-( tl train --tier s --steps "$steps_s" --batch "$batch" && tl train --tier m --steps "$steps_m" --batch "$batch" ) \
-    > "$work/train-sm.out" 2>&1 &
+setsid -w bash -c 's=$1 b=$2 m=$3; shift 3; "$@" train --tier s --steps "$s" --batch "$b" && "$@" train --tier m --steps "$m" --batch "$b"' \
+    _ "$steps_s" "$batch" "$steps_m" "${py_tl[@]}" > "$work/train-sm.out" 2>&1 &
 pid_sm=$!
 fail=0
 wait "$pid_sm" || { echo "train-ladder: tiers s/m failed, see $work/train-sm.out" >&2; fail=1; }
