@@ -568,7 +568,7 @@ def main():
     d.add_argument("--rows", type=int, default=600)
     t = sub.add_parser("train")
     t.add_argument("--tier", choices=sorted(TIERS), required=True)
-    t.add_argument("--steps", type=int, default=5000)
+    t.add_argument("--steps", type=int, default=4500)
     t.add_argument("--batch", type=int, default=128)
     fx = sub.add_parser("fixture")
     fx.add_argument("--name", default="fixture")
