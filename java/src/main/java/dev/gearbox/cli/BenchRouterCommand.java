@@ -116,14 +116,22 @@ final class BenchRouterCommand implements Callable<Integer> {
 
     private static final String ALPHABET = "0123456789+-*= ?";
 
-    /** Random arithmetic-looking text that the gatekeeper reads as exactly {@code tokens} tokens (BOS included) where possible. */
+    /**
+     * Random arithmetic-looking text that the gatekeeper reads as exactly {@code tokens} tokens (BOS
+     * included) where the tokenizer allows: grow by the missing count at once (a character is at
+     * most one token here), then step a character at a time (a trailing space or merge can change
+     * the count by more than one, so a few random retries settle it).
+     */
     static String prompt(Tokenizer tok, int tokens, SplittableRandom random) {
         StringBuilder sb = new StringBuilder();
-        // Grow by the missing token count (a character is at most one token here), then trim.
-        for (int have; (have = tok.encode(sb.toString(), true, false).length) < tokens; ) {
-            for (int i = have; i < tokens; i++) sb.append(ALPHABET.charAt(random.nextInt(ALPHABET.length())));
+        int have = tok.encode("", true, false).length;
+        for (int i = have; i < tokens; i++) sb.append(ALPHABET.charAt(random.nextInt(ALPHABET.length())));
+        for (int step = 0; step < 4 * tokens + 100; step++) {
+            have = tok.encode(sb.toString(), true, false).length;
+            if (have == tokens) break;
+            if (have < tokens) sb.append(ALPHABET.charAt(random.nextInt(ALPHABET.length())));
+            else sb.setLength(sb.length() - 1);
         }
-        while (sb.length() > 0 && tok.encode(sb.toString(), true, false).length > tokens) sb.setLength(sb.length() - 1);
         return sb.toString();
     }
 }
