@@ -114,8 +114,9 @@ final class RouteCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "  %-22s %s%n", e.getKey(), num(e.getValue()));
             }
             if (d.source().equals("zero-shot")) {
-                out.printf(Locale.ROOT, "  %-22s %.4f (zero-shot: (surprisal_mean + entropy_last) / (2 ln %d))%n", "difficulty",
-                        ZeroShotRule.difficulty(d.signals()), d.signals().vocabSize());
+                out.printf(Locale.ROOT, "  %-22s %.4f (zero-shot: mean of uncertainty entropy_last / ln %d = %.4f and length ln(tokens) / ln %d = %.4f)%n",
+                        "difficulty", ZeroShotRule.difficulty(d.signals()), d.signals().vocabSize(), ZeroShotRule.uncertainty(d.signals()),
+                        ZeroShotRule.LONG_PROMPT, ZeroShotRule.length(d.signals()));
             }
             out.printf(Locale.ROOT, "time:     %.3f ms (gatekeeper %s on the CPU, %d tokens, %s FLOPs)%n", d.nanos() / 1e6,
                     ladder.config().gatekeeper().model(), d.signals().promptTokens(), eng(d.gatekeeperFlops()));
