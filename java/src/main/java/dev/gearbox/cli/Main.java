@@ -30,6 +30,8 @@ import java.util.Properties;
                 BenchCommand.class,
                 InspectCommand.class,
                 SynthCommand.class,
+                RouteCommand.class,
+                BenchRouterCommand.class,
                 CalibrateCommand.class,
                 DemoCommand.class,
                 CommandLine.HelpCommand.class,

@@ -36,6 +36,36 @@ public final class Ladder implements AutoCloseable {
         this.owned = owned;
     }
 
+    /** Where commands look for a ladder when none is given: {@code models/ladder.yaml} of the repository. */
+    public static final String DEFAULT_RELATIVE_PATH = "models/ladder.yaml";
+
+    /**
+     * The default ladder: {@code models/ladder.yaml} under the working directory or one of its
+     * parents, else beside the folder of the running jar ({@code target/gearbox.jar} sits in the
+     * repository root's {@code target/}). When none exists, the working-directory path, so the
+     * error names where it was expected.
+     */
+    public static Path defaultPath() {
+        Path cwd = Path.of("").toAbsolutePath();
+        for (Path d = cwd; d != null; d = d.getParent()) {
+            Path p = d.resolve(DEFAULT_RELATIVE_PATH);
+            if (Files.isRegularFile(p)) return p;
+        }
+        try {
+            var src = Ladder.class.getProtectionDomain().getCodeSource();
+            if (src != null) {
+                Path jar = Path.of(src.getLocation().toURI()).toAbsolutePath();
+                for (Path d = jar.getParent(); d != null; d = d.getParent()) {
+                    Path p = d.resolve(DEFAULT_RELATIVE_PATH);
+                    if (Files.isRegularFile(p)) return p;
+                }
+            }
+        } catch (Exception ignored) {
+            // no usable code location: fall back to the working directory
+        }
+        return cwd.resolve(DEFAULT_RELATIVE_PATH);
+    }
+
     /** Reads the ladder file and loads every model it names (on the CPU). */
     public static Ladder open(Path file) throws IOException {
         return open(LadderConfig.read(file));

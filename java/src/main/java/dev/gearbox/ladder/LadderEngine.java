@@ -153,8 +153,13 @@ public final class LadderEngine implements AutoCloseable {
         long t0 = System.nanoTime();
         Tokenizer tok = tier.model().tokenizer();
         int[] promptIds = tok.encode(prompt, true, false);
+        checkRoom(tier.name(), promptIds.length, tier.context());
+        if (promptIds.length + kept.length >= tier.context()) {
+            // The partial answer does not fit this tier's context next to the prompt: start over.
+            kept = new int[0];
+            keptLp = new float[0];
+        }
         int[] prefix = concat(promptIds, kept);
-        checkRoom(tier.name(), prefix.length, tier.context());
         TokenBuffer answer = new TokenBuffer(kept, keptLp);
         if (answer.size() >= o.maxTokens()) {
             return new Turn(answer.tokens(), answer.logprobs(), new Hop(tier.name(), kept.length, 0, "max_tokens", 0, 0, System.nanoTime() - t0));

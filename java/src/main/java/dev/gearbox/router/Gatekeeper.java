@@ -3,6 +3,7 @@ package dev.gearbox.router;
 import dev.gearbox.ladder.Tier;
 import dev.gearbox.model.Model;
 import dev.gearbox.model.Sequence;
+import dev.gearbox.sample.Sampler;
 import dev.gearbox.tokenizer.Tokenizer;
 
 import java.util.ArrayList;
@@ -122,12 +123,9 @@ public final class Gatekeeper implements AutoCloseable {
         return new Features(v, names, sig, System.nanoTime() - t0, flops);
     }
 
+    /** SIMD log-softmax at one index: one exp per vocabulary entry per prompt position is most of the non-model work here. */
     static double logSoftmaxAt(float[] logits, int token) {
-        double mx = Double.NEGATIVE_INFINITY;
-        for (float x : logits) mx = Math.max(mx, x);
-        double z = 0;
-        for (float x : logits) z += Math.exp(x - mx);
-        return logits[token] - mx - Math.log(z);
+        return Sampler.logSoftmaxAt(logits, token);
     }
 
     @Override

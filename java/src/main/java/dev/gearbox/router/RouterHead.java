@@ -22,7 +22,8 @@ import java.util.Map;
  * tier's). The largest tier's probability is 1 by definition. Thresholds per tier (and for
  * {@code "ensemble"}) travel with the weights in {@code router.json}.
  *
- * <p>Training is Newton's method with step halving on the mean log-loss plus
+ * <p>Training is Newton's method with step halving (gradient descent with backtracking above
+ * {@link #NEWTON_MAX_PARAMETERS} weights) on the mean log-loss plus
  * {@code l2/2 |w|^2} (the intercept is not penalised beyond a tiny ridge that keeps a tier whose
  * labels are all equal finite). Pure arithmetic in a fixed order, so the same data give the same
  * weights bit for bit.
@@ -33,6 +34,9 @@ public final class RouterHead {
     public static final double DEFAULT_THRESHOLD = 0.5;
     private static final double INTERCEPT_RIDGE = 1e-6;
     private static final int MAX_ITERATIONS = 100;
+    /** Above this many weights (a wide gatekeeper) a Newton step's k^3 solve is too slow: gradient descent instead. */
+    static final int NEWTON_MAX_PARAMETERS = 600;
+    private static final int GD_ITERATIONS = 2000;
 
     private final List<String> featureNames;
     private final List<String> tierNames;
@@ -113,6 +117,11 @@ public final class RouterHead {
      * @param l2     ridge on the standardised weights (e.g. {@link #DEFAULT_L2})
      */
     public static RouterHead train(List<String> featureNames, List<String> tierNames, double[][] x, boolean[][] labels, double l2) {
+        return train(featureNames, tierNames, x, labels, l2, NEWTON_MAX_PARAMETERS);
+    }
+
+    /** As {@link #train}, with Newton's method up to {@code newtonMax} weights per tier (tests compare both solvers). */
+    static RouterHead train(List<String> featureNames, List<String> tierNames, double[][] x, boolean[][] labels, double l2, int newtonMax) {
         int n = x.length, d = featureNames.size(), tiers = tierNames.size();
         if (n == 0) throw new IllegalArgumentException("no training examples");
         if (labels.length != n) throw new IllegalArgumentException(n + " examples but " + labels.length + " label rows");
@@ -146,7 +155,7 @@ public final class RouterHead {
                 y[i] = labels[i][t] ? 1 : 0;
                 pos += labels[i][t] ? 1 : 0;
             }
-            Fit f = newton(z, y, l2);
+            Fit f = d + 1 <= newtonMax ? newton(z, y, l2) : gradientDescent(z, y, l2);
             w[t] = f.w;
             int correct = 0;
             for (int i = 0; i < n; i++) if ((dot(f.w, z[i]) >= 0) == (y[i] == 1)) correct++;
@@ -224,6 +233,47 @@ public final class RouterHead {
             if (change >= 0 && change < 1e-12) { it++; break; }
         }
         // The reported loss is the plain mean log-loss, without the ridge terms.
+        double plain = 0;
+        for (int i = 0; i < n; i++) {
+            double s = dot(w, z[i]);
+            plain += (s > 0 ? s + Math.log1p(Math.exp(-s)) : Math.log1p(Math.exp(s))) - y[i] * s;
+        }
+        return new Fit(w, plain / n, it);
+    }
+
+    /** Gradient descent with backtracking (Armijo) steps, for heads with many features. */
+    private static Fit gradientDescent(double[][] z, double[] y, double l2) {
+        int n = z.length, k = z[0].length;
+        double[] w = new double[k];
+        double obj = objective(z, y, w, l2);
+        double step = 1;
+        int it = 0;
+        for (; it < GD_ITERATIONS; it++) {
+            double[] g = new double[k];
+            for (int i = 0; i < n; i++) {
+                double r = (sigmoid(dot(w, z[i])) - y[i]) / n;
+                double[] zi = z[i];
+                for (int a = 0; a < k; a++) g[a] += r * zi[a];
+            }
+            g[0] += INTERCEPT_RIDGE * w[0];
+            for (int a = 1; a < k; a++) g[a] += l2 * w[a];
+            double gg = 0;
+            for (double v : g) gg += v * v;
+            if (gg < 1e-20) break;
+            double[] next = new double[k];
+            double nextObj;
+            step = Math.min(1e3, step * 2);
+            while (true) {
+                for (int a = 0; a < k; a++) next[a] = w[a] - step * g[a];
+                nextObj = objective(z, y, next, l2);
+                if (nextObj <= obj - 0.5 * step * gg || step < 1e-12) break;
+                step /= 2;
+            }
+            double change = obj - nextObj;
+            w = next;
+            obj = nextObj;
+            if (change >= 0 && change < 1e-12) { it++; break; }
+        }
         double plain = 0;
         for (int i = 0; i < n; i++) {
             double s = dot(w, z[i]);

@@ -155,4 +155,55 @@ class RouterHeadTest {
         assertThat(RouterHead.sigmoid(-1000)).isEqualTo(0.0);
         assertThat(RouterHead.sigmoid(0)).isCloseTo(0.5, within(1e-15));
     }
+
+    @Test
+    void gradientDescentReachesNewtonsOptimum() {
+        // The objective is strictly convex: both solvers must land on the same weights.
+        int d = 40;
+        SplittableRandom r = new SplittableRandom(5);
+        double[][] x = new double[300][d];
+        boolean[][] y = new boolean[300][];
+        for (int i = 0; i < x.length; i++) {
+            for (int j = 0; j < d; j++) x[i][j] = r.nextGaussian();
+            double u = x[i][0] + 0.5 * x[i][1] + 0.7 * r.nextGaussian();
+            y[i] = new boolean[] {u < -0.5, u < 0.5, true};
+        }
+        List<String> names = new java.util.ArrayList<>();
+        for (int j = 0; j < d; j++) names.add("f" + j);
+        RouterHead newton = RouterHead.train(names, TIERS, x, y, 0.05, Integer.MAX_VALUE);
+        RouterHead gd = RouterHead.train(names, TIERS, x, y, 0.05, 0);
+        for (double[] probe : x(50, 11)) {
+            double[] p = new double[d];
+            System.arraycopy(probe, 0, p, 0, 3);
+            double[] a = newton.probabilities(p), b = gd.probabilities(p);
+            for (int t = 0; t < 3; t++) assertThat(b[t]).isCloseTo(a[t], within(1e-3));
+        }
+        assertThat(gd.training().tiers().get("s").logLoss()).isCloseTo(newton.training().tiers().get("s").logLoss(), within(1e-4));
+    }
+
+    @Test
+    void wideFeatureVectorsTrainByGradientDescent() {
+        // A wide gatekeeper: the informative feature plus hundreds of noise columns.
+        int d = RouterHead.NEWTON_MAX_PARAMETERS + 50;
+        SplittableRandom r = new SplittableRandom(5);
+        double[][] x = new double[400][d];
+        boolean[][] y = new boolean[400][];
+        for (int i = 0; i < x.length; i++) {
+            for (int j = 0; j < d; j++) x[i][j] = r.nextGaussian();
+            double u = r.nextDouble() * 10;
+            x[i][0] = u;
+            y[i] = new boolean[] {u < 3, u < 7, true};
+        }
+        List<String> names = new java.util.ArrayList<>();
+        for (int j = 0; j < d; j++) names.add("f" + j);
+        RouterHead h = RouterHead.train(names, TIERS, x, y, 0.05);
+        assertThat(h.training().tiers().get("s").accuracy()).isGreaterThan(0.9);
+        // Probes at the noise columns' mean, so only the informative feature speaks.
+        double[] easy = new double[d], hard = new double[d];
+        easy[0] = 0.5;
+        hard[0] = 9.5;
+        assertThat(h.probabilities(easy)[0]).isGreaterThan(h.probabilities(hard)[0]);
+        assertThat(h.probabilities(easy)[1]).isGreaterThan(h.probabilities(hard)[1] + 0.2);
+        assertThat(RouterHead.train(names, TIERS, x, y, 0.05).toJson()).isEqualTo(h.toJson());
+    }
 }
