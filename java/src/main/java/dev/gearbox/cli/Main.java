@@ -30,6 +30,10 @@ import java.util.Properties;
                 BenchCommand.class,
                 InspectCommand.class,
                 SynthCommand.class,
+                RouteCommand.class,
+                BenchRouterCommand.class,
+                CalibrateCommand.class,
+                DemoCommand.class,
                 CommandLine.HelpCommand.class,
         },
         footer = {"", "Run 'gearbox COMMAND --help' for a command's options. Set GEARBOX_DEBUG=1 for stack traces."})

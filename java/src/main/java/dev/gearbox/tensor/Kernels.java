@@ -51,6 +51,8 @@ public final class Kernels {
         }
         if (n == 1) {
             DotKernels.matvec(w, x, out);
+        } else if (cols <= NarrowTiles.MAX_COLS) {
+            NarrowTiles.matmul(w, x, n, out);
         } else {
             FloatTiles.matmul(w, x, n, out);
         }

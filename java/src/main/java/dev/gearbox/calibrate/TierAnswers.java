@@ -1,0 +1,184 @@
+package dev.gearbox.calibrate;
+
+import dev.gearbox.ladder.Ladder;
+import dev.gearbox.ladder.LadderEngine;
+import dev.gearbox.ladder.LadderResponse;
+import dev.gearbox.ladder.Tier;
+import dev.gearbox.model.Model;
+import dev.gearbox.router.Decision;
+import dev.gearbox.tokenizer.ChatTemplate;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Every prompt answered by every tier on its own (forced tier, greedy, no escalation, the
+ * ladder's max_answer_tokens), graded: the raw material of calibration, of the report's single-tier
+ * points and of the demo's baselines. Answers come from the {@link AnswerCache} when it has them.
+ *
+ * <p>When a tier is watched for escalation, a second set of answers starts each prompt there with
+ * escalation on, as a routed prompt would run ({@code routed*}; equal to the single-tier ones for
+ * tiers that cannot escalate), so thresholds are chosen for what routing really does.
+ *
+ * @param answers       [prompt][tier] the tier's answer alone (trimmed)
+ * @param flops         [prompt][tier] prefill + decode FLOPs of producing it
+ * @param correct       [prompt][tier] graded against the row's reference, else agreement with the largest tier
+ * @param routedAnswers [prompt][tier] the answer when routed to the tier (escalation as configured)
+ * @param routedFlops   [prompt][tier] FLOPs of that, every hop counted (no gatekeeper)
+ * @param routedCorrect [prompt][tier] its grade
+ * @param ensembleAnswers [prompt] the ladder's ensemble's answer, or null (no ensemble, or not asked for)
+ * @param ensembleFlops   [prompt] FLOPs of that (all members), or null
+ * @param ensembleCorrect [prompt] its grade, or null
+ */
+public record TierAnswers(List<TaskRow> rows, List<String> tierNames, String[][] answers, double[][] flops, boolean[][] correct,
+                          String[][] routedAnswers, double[][] routedFlops, boolean[][] routedCorrect, int escalations,
+                          String[] ensembleAnswers, double[] ensembleFlops, boolean[] ensembleCorrect) {
+
+    public static TierAnswers run(LadderEngine engine, List<TaskRow> rows, AnswerCache cache, PrintWriter progress, String what) throws IOException {
+        return run(engine, rows, cache, progress, what, false);
+    }
+
+    /**
+     * {@code withEscalation}: also compute the routed answers of tiers that escalate, and the
+     * ensemble's answers when the ladder has one (calibration needs them, the demo does not).
+     */
+    public static TierAnswers run(LadderEngine engine, List<TaskRow> rows, AnswerCache cache, PrintWriter progress, String what,
+                                  boolean withEscalation) throws IOException {
+        Ladder ladder = engine.ladder();
+        int n = rows.size(), k = ladder.tiers().size();
+        String[][] answers = new String[n][k];
+        double[][] flops = new double[n][k];
+        for (Tier tier : ladder.tiers()) {
+            ChatTemplate template = templateOf(tier.model());
+            int cached = 0;
+            long t0 = System.nanoTime();
+            Progress bar = new Progress(progress);
+            for (int i = 0; i < n; i++) {
+                String prompt = rows.get(i).promptFor(template);
+                AnswerCache.Entry e = cache.get(tier.model().file().path(), ladder.maxAnswerTokens(), prompt);
+                if (e != null) {
+                    cached++;
+                } else {
+                    LadderResponse r = engine.runTier(tier.name(), prompt);
+                    int promptTokens = tier.model().tokenizer().encode(prompt, true, false).length;
+                    e = new AnswerCache.Entry(r.text(), r.generationFlops(), promptTokens, r.tokens().length);
+                    cache.put(tier.model().file().path(), ladder.maxAnswerTokens(), prompt, e);
+                }
+                answers[i][tier.index()] = e.answer();
+                flops[i][tier.index()] = e.flops();
+                bar.step(i + 1, n, "%s: tier %s: %d/%d prompts (%d from cache, %.1f s)", what, tier.name(), i + 1, n, cached, (System.nanoTime() - t0) / 1e9);
+            }
+        }
+
+        String[][] routedAnswers = new String[n][];
+        double[][] routedFlops = new double[n][];
+        for (int i = 0; i < n; i++) {
+            routedAnswers[i] = answers[i].clone();
+            routedFlops[i] = flops[i].clone();
+        }
+        int escalations = 0;
+        for (Tier tier : withEscalation ? ladder.tiers() : List.<Tier>of()) {
+            if (tier.index() == k - 1 || tier.escalate() == null) continue;
+            List<Path> chain = new ArrayList<>();
+            StringBuilder variant = new StringBuilder("escalate");
+            for (int j = tier.index(); j < k; j++) {
+                Tier t = ladder.tier(j);
+                chain.add(t.model().file().path());
+                variant.append('|').append(t.escalate());
+            }
+            ChatTemplate template = templateOf(tier.model());
+            int cached = 0;
+            long t0 = System.nanoTime();
+            Progress bar = new Progress(progress);
+            for (int i = 0; i < n; i++) {
+                String prompt = rows.get(i).promptFor(template);
+                AnswerCache.Entry e = cache.get(chain, variant.toString(), ladder.maxAnswerTokens(), prompt);
+                if (e != null) {
+                    cached++;
+                } else {
+                    LadderResponse r = engine.execute(prompt, Decision.forced(ladder.tierNames(), tier.name()), LadderEngine.Options.defaults(ladder));
+                    int promptTokens = tier.model().tokenizer().encode(prompt, true, false).length;
+                    e = new AnswerCache.Entry(r.text(), r.flops(), promptTokens, r.tokens().length, r.hops().size());
+                    cache.put(chain, variant.toString(), ladder.maxAnswerTokens(), prompt, e);
+                }
+                if (e.hops() > 1) escalations++;
+                routedAnswers[i][tier.index()] = e.answer();
+                routedFlops[i][tier.index()] = e.flops();
+                bar.step(i + 1, n, "%s: tier %s with escalation: %d/%d prompts (%d from cache, %.1f s)", what, tier.name(), i + 1, n, cached, (System.nanoTime() - t0) / 1e9);
+            }
+        }
+
+        String[] ensembleAnswers = null;
+        double[] ensembleFlops = null;
+        var ens = ladder.ensemble();
+        if (withEscalation && ens != null) {
+            ensembleAnswers = new String[n];
+            ensembleFlops = new double[n];
+            List<Path> members = new ArrayList<>();
+            for (String m : ens.tiers()) members.add(ladder.tier(m).model().file().path());
+            String variant = "ensemble|" + ens.tiers() + "|" + ens.weights();
+            ChatTemplate template = templateOf(ladder.tier(ens.tiers().getFirst()).model());
+            int cached = 0;
+            long t0 = System.nanoTime();
+            Progress bar = new Progress(progress);
+            for (int i = 0; i < n; i++) {
+                String prompt = rows.get(i).promptFor(template);
+                AnswerCache.Entry e = cache.get(members, variant, ladder.maxAnswerTokens(), prompt);
+                if (e != null) {
+                    cached++;
+                } else {
+                    LadderResponse r = engine.runEnsemble(prompt);
+                    int promptTokens = ladder.tier(ens.tiers().getFirst()).model().tokenizer().encode(prompt, true, false).length;
+                    e = new AnswerCache.Entry(r.text(), r.flops(), promptTokens, r.tokens().length, r.hops().size());
+                    cache.put(members, variant, ladder.maxAnswerTokens(), prompt, e);
+                }
+                ensembleAnswers[i] = e.answer();
+                ensembleFlops[i] = e.flops();
+                bar.step(i + 1, n, "%s: ensemble %s: %d/%d prompts (%d from cache, %.1f s)", what, String.join("+", ens.tiers()), i + 1, n, cached, (System.nanoTime() - t0) / 1e9);
+            }
+        }
+
+        boolean[][] correct = new boolean[n][k], routedCorrect = new boolean[n][k];
+        boolean[] ensembleCorrect = ensembleAnswers == null ? null : new boolean[n];
+        for (int i = 0; i < n; i++) {
+            for (int t = 0; t < k; t++) {
+                correct[i][t] = Grader.correct(rows.get(i), answers[i][t], answers[i][k - 1]);
+                routedCorrect[i][t] = Grader.correct(rows.get(i), routedAnswers[i][t], answers[i][k - 1]);
+            }
+            if (ensembleCorrect != null) ensembleCorrect[i] = Grader.correct(rows.get(i), ensembleAnswers[i], answers[i][k - 1]);
+        }
+        return new TierAnswers(List.copyOf(rows), ladder.tierNames(), answers, flops, correct, routedAnswers, routedFlops, routedCorrect, escalations,
+                ensembleAnswers, ensembleFlops, ensembleCorrect);
+    }
+
+    /** The model's chat template when it has one we know, else null (plain prompts). */
+    public static ChatTemplate templateOf(Model model) {
+        String jinja = model.chatTemplate();
+        if (jinja == null || jinja.isBlank()) return null;
+        try {
+            return ChatTemplate.detect(jinja);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    /** Per tier, the share of prompts it answers right. */
+    public double accuracy(int tier) {
+        int c = 0;
+        for (boolean[] row : correct) if (row[tier]) c++;
+        return (double) c / correct.length;
+    }
+
+    /** Router training labels: the tier's answer is as good as the largest tier's (right, or the largest is wrong too). */
+    public boolean[][] asGoodAsLargest() {
+        int k = tierNames.size();
+        boolean[][] l = new boolean[correct.length][k];
+        for (int i = 0; i < correct.length; i++) {
+            for (int t = 0; t < k; t++) l[i][t] = correct[i][t] || !correct[i][k - 1];
+        }
+        return l;
+    }
+}

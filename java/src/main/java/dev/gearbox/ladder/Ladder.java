@@ -1,0 +1,214 @@
+package dev.gearbox.ladder;
+
+import dev.gearbox.gguf.GGUFFormatException;
+import dev.gearbox.ladder.LadderConfig.TierConfig;
+import dev.gearbox.model.Model;
+import dev.gearbox.tokenizer.Tokenizer;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * An opened ladder: the gatekeeper model and every tier's model loaded and checked. Models named
+ * by the same file are loaded once (the default gatekeeper is the smallest tier's file).
+ *
+ * <p>Checks at open, each failing with a {@link LadderException} that names the file and field:
+ * the YAML itself ({@link LadderConfig#read}), backends ({@code cpu} only for now), model files
+ * (missing, unreadable, not a model), tiers in size order (parameter count never decreasing), one
+ * vocabulary across the ensemble's tiers and across escalations that keep the partial answer.
+ */
+public final class Ladder implements AutoCloseable {
+    private final LadderConfig config;
+    private final List<Tier> tiers;
+    private final Model gatekeeper;
+    private final List<Model> owned;
+
+    private Ladder(LadderConfig config, List<Tier> tiers, Model gatekeeper, List<Model> owned) {
+        this.config = config;
+        this.tiers = Collections.unmodifiableList(tiers);
+        this.gatekeeper = gatekeeper;
+        this.owned = owned;
+    }
+
+    /** Where commands look for a ladder when none is given: {@code models/ladder.yaml} of the repository. */
+    public static final String DEFAULT_RELATIVE_PATH = "models/ladder.yaml";
+
+    /**
+     * The default ladder: {@code models/ladder.yaml} under the working directory or one of its
+     * parents, else beside the folder of the running jar ({@code target/gearbox.jar} sits in the
+     * repository root's {@code target/}). When none exists, the working-directory path, so the
+     * error names where it was expected.
+     */
+    public static Path defaultPath() {
+        Path cwd = Path.of("").toAbsolutePath();
+        for (Path d = cwd; d != null; d = d.getParent()) {
+            Path p = d.resolve(DEFAULT_RELATIVE_PATH);
+            if (Files.isRegularFile(p)) return p;
+        }
+        try {
+            var src = Ladder.class.getProtectionDomain().getCodeSource();
+            if (src != null) {
+                Path jar = Path.of(src.getLocation().toURI()).toAbsolutePath();
+                for (Path d = jar.getParent(); d != null; d = d.getParent()) {
+                    Path p = d.resolve(DEFAULT_RELATIVE_PATH);
+                    if (Files.isRegularFile(p)) return p;
+                }
+            }
+        } catch (Exception ignored) {
+            // no usable code location: fall back to the working directory
+        }
+        return cwd.resolve(DEFAULT_RELATIVE_PATH);
+    }
+
+    /** Reads the ladder file and loads every model it names (on the CPU). */
+    public static Ladder open(Path file) throws IOException {
+        return open(LadderConfig.read(file));
+    }
+
+    public static Ladder open(LadderConfig config) throws IOException {
+        Path file = config.file();
+        Map<Path, Model> loaded = new LinkedHashMap<>();
+        try {
+            List<Tier> tiers = new ArrayList<>();
+            for (int i = 0; i < config.tiers().size(); i++) {
+                TierConfig tc = config.tiers().get(i);
+                String at = "tiers[" + i + "]";
+                switch (tc.backend()) {
+                    case "cpu" -> { }
+                    case "cuda" -> throw new LadderException(file, at + ".backend", "tier '" + tc.name()
+                            + "': the CUDA backend is not available yet (use backend: cpu)");
+                    default -> throw new LadderException(file, at + ".backend", "tier '" + tc.name() + "': unknown backend '"
+                            + tc.backend() + "' (known: cpu, cuda)");
+                }
+                Model m = load(config, at + ".model", tc.model(), loaded);
+                tiers.add(new Tier(i, tc, m));
+            }
+            for (int i = 1; i < tiers.size(); i++) {
+                Tier lo = tiers.get(i - 1), hi = tiers.get(i);
+                if (hi.parameterCount() < lo.parameterCount()) {
+                    throw new LadderException(file, "tiers[" + i + "]", "tiers must be listed smallest first: '" + hi.name() + "' has "
+                            + hi.parameterCount() + " parameters, fewer than the " + lo.parameterCount() + " of '" + lo.name() + "' before it");
+                }
+            }
+            Model gk = load(config, "gatekeeper.model", config.gatekeeper().model(), loaded);
+            checkVocabularies(config, tiers);
+            return new Ladder(config, tiers, gk, new ArrayList<>(loaded.values()));
+        } catch (IOException | RuntimeException e) {
+            for (Model m : loaded.values()) m.close();
+            throw e;
+        }
+    }
+
+    private static Model load(LadderConfig config, String field, String model, Map<Path, Model> loaded) throws LadderException {
+        Path path = config.resolve(model);
+        Model m = loaded.get(path);
+        if (m != null) return m;
+        Path file = config.file();
+        if (!Files.exists(path)) throw new LadderException(file, field, "model file " + path + " not found");
+        if (!Files.isRegularFile(path) || !Files.isReadable(path)) throw new LadderException(file, field, "model file " + path + " is not a readable file");
+        try {
+            m = Model.load(path);
+        } catch (GGUFFormatException e) {
+            throw new LadderException(file, field, "bad model file: " + e.getMessage(), e);
+        } catch (IOException | RuntimeException e) {
+            throw new LadderException(file, field, "cannot load model " + path + ": " + e.getMessage(), e);
+        }
+        loaded.put(path, m);
+        return m;
+    }
+
+    private static void checkVocabularies(LadderConfig config, List<Tier> tiers) throws LadderException {
+        var ens = config.ensemble();
+        if (ens != null && ens.enabled()) {
+            Tier first = tiers.get(config.tierIndex(ens.tiers().getFirst()));
+            for (int i = 1; i < ens.tiers().size(); i++) {
+                Tier t = tiers.get(config.tierIndex(ens.tiers().get(i)));
+                String diff = vocabularyDifference(first.model().tokenizer(), t.model().tokenizer());
+                if (diff != null) {
+                    throw new LadderException(config.file(), "ensemble.tiers[" + i + "]", "tier '" + t.name() + "' has a different vocabulary from '"
+                            + first.name() + "' (" + diff + "); an ensemble needs one vocabulary");
+                }
+            }
+        }
+        for (int i = 0; i + 1 < tiers.size(); i++) {
+            Tier t = tiers.get(i), next = tiers.get(i + 1);
+            var esc = t.escalate();
+            if (esc != null && Boolean.TRUE.equals(esc.keepPartial())) {
+                String diff = vocabularyDifference(t.model().tokenizer(), next.model().tokenizer());
+                if (diff != null) {
+                    throw new LadderException(config.file(), "tiers[" + i + "].escalate.keep_partial", "tier '" + t.name()
+                            + "' escalates to '" + next.name() + "' keeping the partial answer, but their vocabularies differ (" + diff
+                            + "); set keep_partial: false to restart the answer instead");
+                }
+            }
+        }
+    }
+
+    /** Null when the two tokenizers have the same token list, else what differs (for messages). */
+    public static String vocabularyDifference(Tokenizer a, Tokenizer b) {
+        if (a.vocabSize() != b.vocabSize()) return a.vocabSize() + " vs " + b.vocabSize() + " tokens";
+        for (int i = 0; i < a.vocabSize(); i++) {
+            if (!a.tokenText(i).equals(b.tokenText(i))) return "token " + i + " is '" + a.tokenText(i) + "' vs '" + b.tokenText(i) + "'";
+        }
+        if (a.eos() != b.eos() || a.bos() != b.bos()) return "different BOS/EOS ids";
+        return null;
+    }
+
+    public static boolean sameVocabulary(Tokenizer a, Tokenizer b) {
+        return a == b || vocabularyDifference(a, b) == null;
+    }
+
+    public LadderConfig config() { return config; }
+
+    public String name() { return config.name(); }
+
+    /** The ladder file. */
+    public Path path() { return config.file(); }
+
+    /** The folder the ladder's relative paths start from. */
+    public Path dir() { return config.dir(); }
+
+    /** Where the trained router head is (or would be) stored: {@code router:} from the ladder, default router.json beside it. */
+    public Path routerPath() { return config.routerPath(); }
+
+    /** Tiers, smallest first. */
+    public List<Tier> tiers() { return tiers; }
+
+    public List<String> tierNames() {
+        List<String> out = new ArrayList<>();
+        for (Tier t : tiers) out.add(t.name());
+        return out;
+    }
+
+    public Tier tier(String name) {
+        for (Tier t : tiers) if (t.name().equals(name)) return t;
+        throw new IllegalArgumentException("no tier named '" + name + "' in ladder " + config.file() + " (tiers: " + String.join(", ", tierNames()) + ")");
+    }
+
+    public Tier tier(int index) { return tiers.get(index); }
+
+    public Tier largest() { return tiers.getLast(); }
+
+    /** The gatekeeper's model; always on the CPU. */
+    public Model gatekeeperModel() { return gatekeeper; }
+
+    public int maxAnswerTokens() { return config.maxAnswerTokens(); }
+
+    /** The ensemble when the ladder enables one, else null. */
+    public LadderConfig.EnsembleConfig ensemble() {
+        var e = config.ensemble();
+        return e != null && e.enabled() ? e : null;
+    }
+
+    @Override
+    public void close() {
+        for (Tier t : tiers) t.closeSequences();
+        for (Model m : owned) m.close();
+    }
+}

@@ -1,0 +1,133 @@
+package dev.gearbox.router;
+
+import dev.gearbox.ladder.Ladder;
+import dev.gearbox.ladder.LadderException;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Decides where a prompt goes: the gatekeeper reads it, a head (trained {@link RouterHead} from
+ * router.json, else the {@link ZeroShotRule}) gives per-tier probabilities, and
+ * {@link #choose} picks the smallest tier whose probability clears its threshold.
+ */
+public final class Router implements AutoCloseable {
+    private final List<String> tierNames;
+    private final boolean ensembleEnabled;
+    private final Gatekeeper gatekeeper;
+    private final RouterHead head;
+    private final Map<String, Double> thresholds;
+
+    private Router(Ladder ladder, RouterHead head) {
+        this.tierNames = ladder.tierNames();
+        this.ensembleEnabled = ladder.ensemble() != null;
+        this.gatekeeper = new Gatekeeper(ladder.gatekeeperModel(), ladder.config().gatekeeper().context());
+        this.head = head;
+        this.thresholds = head != null ? head.thresholds() : zeroShotThresholds(tierNames);
+    }
+
+    /** The ladder's router: its trained head when router.json exists beside it, else the zero-shot rule. */
+    public static Router forLadder(Ladder ladder) throws IOException {
+        var path = ladder.routerPath();
+        if (!Files.exists(path)) return zeroShot(ladder);
+        return withHead(ladder, RouterHead.load(path));
+    }
+
+    public static Router zeroShot(Ladder ladder) {
+        return new Router(ladder, null);
+    }
+
+    /** A router with the given head, checked against the ladder's tiers and gatekeeper. */
+    public static Router withHead(Ladder ladder, RouterHead head) throws LadderException {
+        Router r = new Router(ladder, head);
+        try {
+            head.checkCompatible(ladder.routerPath(), r.gatekeeper.featureNames(), ladder.tierNames());
+        } catch (LadderException e) {
+            r.close();
+            throw e;
+        }
+        return r;
+    }
+
+    private static Map<String, Double> zeroShotThresholds(List<String> tiers) {
+        Map<String, Double> m = new LinkedHashMap<>();
+        for (int i = 0; i + 1 < tiers.size(); i++) m.put(tiers.get(i), ZeroShotRule.THRESHOLD);
+        return m;
+    }
+
+    public Gatekeeper gatekeeper() { return gatekeeper; }
+
+    /** The trained head, or null when routing by the zero-shot rule. */
+    public RouterHead head() { return head; }
+
+    public String source() { return head != null ? "router.json" : "zero-shot"; }
+
+    public Map<String, Double> thresholds() { return thresholds; }
+
+    public List<String> tierNames() { return tierNames; }
+
+    public Features features(String prompt) {
+        return gatekeeper.features(prompt);
+    }
+
+    /** Per tier, P(answer as good as the largest tier's), from the head or the zero-shot rule. */
+    public double[] probabilities(Features f) {
+        return head != null ? head.probabilities(f.vector()) : ZeroShotRule.probabilities(f.signals(), tierNames.size());
+    }
+
+    /** Gatekeeper pass and decision with this router's thresholds. */
+    public Decision route(String prompt) {
+        return decide(features(prompt), thresholds);
+    }
+
+    /** A decision from already computed features (calibration computes them once and tries many thresholds). */
+    public Decision decide(Features f, Map<String, Double> thresholds) {
+        long t0 = System.nanoTime();
+        double[] p = probabilities(f);
+        int idx = choose(p, tierNames, thresholds, ensembleEnabled);
+        String choice = idx < 0 ? Decision.ENSEMBLE : tierNames.get(idx);
+        long nanos = f.nanos() + (System.nanoTime() - t0);
+        return new Decision(choice, idx, tierNames, p, Map.copyOf(thresholds), f.signals(), source(),
+                reason(p, idx, tierNames, thresholds), nanos, f.flops());
+    }
+
+    /**
+     * The decision rule: the smallest tier below the largest whose probability is at least its
+     * threshold (a tier with no threshold is never picked early); failing that, the ensemble when
+     * the ladder enables it, an {@code "ensemble"} threshold is set and every such probability is
+     * below it (the prompt looks hard for all but the largest tier); else the largest tier.
+     * Returns the tier index, or -1 for the ensemble.
+     */
+    public static int choose(double[] probabilities, List<String> tierNames, Map<String, Double> thresholds, boolean ensembleEnabled) {
+        int n = tierNames.size();
+        double best = 0;
+        for (int i = 0; i + 1 < n; i++) {
+            Double t = thresholds.get(tierNames.get(i));
+            if (t != null && probabilities[i] >= t) return i;
+            best = Math.max(best, probabilities[i]);
+        }
+        Double te = thresholds.get(Decision.ENSEMBLE);
+        if (ensembleEnabled && te != null && best < te) return -1;
+        return n - 1;
+    }
+
+    static String reason(double[] p, int idx, List<String> tiers, Map<String, Double> th) {
+        int n = tiers.size();
+        if (idx >= 0 && idx < n - 1) {
+            return String.format(Locale.ROOT, "smallest tier clearing its threshold: P(%s) = %.3f >= %.3f", tiers.get(idx), p[idx], th.get(tiers.get(idx)));
+        }
+        if (idx < 0) {
+            return String.format(Locale.ROOT, "no tier clears its threshold and every P is below the ensemble threshold %.3f", th.get(Decision.ENSEMBLE));
+        }
+        return n == 1 ? "the ladder has one tier" : "no smaller tier clears its threshold: the largest tier";
+    }
+
+    @Override
+    public void close() {
+        gatekeeper.close();
+    }
+}
