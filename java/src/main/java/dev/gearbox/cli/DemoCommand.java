@@ -20,7 +20,7 @@ import java.util.concurrent.Callable;
                 "and ensemble as configured) and print per tier the share of prompts and accuracy, routed accuracy,",
                 "always-largest accuracy, random routing's accuracy at the same compute, compute as a share of always-largest",
                 "(gatekeeper, prefill, decode, escalations, ensembles) and gatekeeper overhead, and whether the goal holds:",
-                "routed >= 95% of largest, compute <= 50%, above random."})
+                "routed >= 95%% of largest, compute <= 50%%, above random."})
 public final class DemoCommand implements Callable<Integer> {
     static final Path DEFAULT_LADDER = Path.of("models", "ladder.yaml");
 
