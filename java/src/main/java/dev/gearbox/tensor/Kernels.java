@@ -28,6 +28,14 @@ import java.lang.foreign.MemorySegment;
 public final class Kernels {
     private Kernels() {}
 
+    /** Tests turn the native decode path off to check the Vector API kernels at their own tolerance. */
+    static volatile boolean useNative = true;
+
+    /** Which decode kernels run for Q8_0/Q4_0, for logs and bench output. */
+    public static String nativeStatus() {
+        return NativeCpu.status();
+    }
+
     /**
      * {@code out[t * w.rows() + r] = dot(row r of w, x[t * w.cols() ...])} for every token
      * {@code t < n} and row {@code r}: the activations of {@code n} tokens times the transposed
@@ -49,7 +57,9 @@ public final class Kernels {
             scalarMatmul(w, x, n, out);
             return;
         }
-        if (n == 1) {
+        if (n == 1 && useNative && NativeCpu.handles(w.type())) {
+            NativeCpu.matvec(w, x, out);
+        } else if (n == 1) {
             DotKernels.matvec(w, x, out);
         } else if (cols <= NarrowTiles.MAX_COLS) {
             NarrowTiles.matmul(w, x, n, out);

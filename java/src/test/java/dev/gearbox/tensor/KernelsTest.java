@@ -24,8 +24,14 @@ class KernelsTest {
     private static final int DEFAULT_THREADS = Parallel.threads();
     private static final Arena ARENA = Arena.ofShared();
 
+    @org.junit.jupiter.api.BeforeAll
+    static void vectorApiKernelsOnly() {
+        Kernels.useNative = false; // the native int8 path has its own test and tolerance (NativeCpuTest)
+    }
+
     @AfterAll
     static void restore() {
+        Kernels.useNative = true;
         Parallel.setThreads(DEFAULT_THREADS);
         ARENA.close();
     }

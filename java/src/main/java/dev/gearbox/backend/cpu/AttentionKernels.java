@@ -4,7 +4,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
-/** Vector API dot and axpy over float arrays for the attention loops. */
+/** Vector API loops over float arrays: attention's dot and axpy, SwiGLU, residual adds. */
 final class AttentionKernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
@@ -34,5 +34,28 @@ final class AttentionKernels {
             }
         }
         for (; i < n; i++) y[yo + i] += alpha * x[xo + i];
+    }
+
+    /** g[i] = silu(g[i]) * u[i]; the vector exp is SVML's on x86, far cheaper than Math.exp per element. */
+    static void swiglu(float[] g, float[] u, int n) {
+        int i = 0;
+        for (; i <= n - S.length(); i += S.length()) {
+            FloatVector x = FloatVector.fromArray(S, g, i);
+            FloatVector sig = x.neg().lanewise(VectorOperators.EXP).add(1f);
+            x.div(sig).mul(FloatVector.fromArray(S, u, i)).intoArray(g, i);
+        }
+        for (; i < n; i++) {
+            float x = g[i];
+            g[i] = x / (1f + (float) Math.exp(-x)) * u[i];
+        }
+    }
+
+    /** a[i] += b[i] */
+    static void add(float[] a, float[] b, int n) {
+        int i = 0;
+        for (; i <= n - S.length(); i += S.length()) {
+            FloatVector.fromArray(S, a, i).add(FloatVector.fromArray(S, b, i)).intoArray(a, i);
+        }
+        for (; i < n; i++) a[i] += b[i];
     }
 }

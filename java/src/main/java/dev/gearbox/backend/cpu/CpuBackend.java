@@ -173,17 +173,12 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void swiglu(Buffer gate, Buffer up, long count) {
-        float[] g = f(gate), u = f(up);
-        for (int i = 0; i < count; i++) {
-            float x = g[i];
-            g[i] = x / (1f + (float) Math.exp(-x)) * u[i];
-        }
+        AttentionKernels.swiglu(f(gate), f(up), (int) count);
     }
 
     @Override
     public void add(Buffer x, Buffer y, long count) {
-        float[] a = f(x), b = f(y);
-        for (int i = 0; i < count; i++) a[i] += b[i];
+        AttentionKernels.add(f(x), f(y), (int) count);
     }
 
     @Override
