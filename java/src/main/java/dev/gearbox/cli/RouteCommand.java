@@ -118,7 +118,8 @@ final class RouteCommand implements Callable<Integer> {
                         "difficulty", ZeroShotRule.difficulty(d.signals()), d.signals().vocabSize(), ZeroShotRule.uncertainty(d.signals()),
                         ZeroShotRule.LONG_PROMPT, ZeroShotRule.length(d.signals()));
             }
-            out.printf(Locale.ROOT, "time:     %.3f ms (gatekeeper %s on the CPU, %d tokens, %s FLOPs)%n", d.nanos() / 1e6,
+            out.printf(Locale.ROOT, "time:     %.3f ms (gatekeeper %s on the CPU, %d tokens, %s FLOPs; a fresh process's first call"
+                            + " includes JIT warm-up, `gearbox bench-router` measures the steady state)%n", d.nanos() / 1e6,
                     ladder.config().gatekeeper().model(), d.signals().promptTokens(), eng(d.gatekeeperFlops()));
         }
         if (r != null) {
