@@ -83,9 +83,10 @@ final class RouteCommand implements Callable<Integer> {
     static String summary(LadderResponse r) {
         StringBuilder hops = new StringBuilder();
         for (Hop h : r.hops()) hops.append(hops.isEmpty() ? "" : " -> ").append(h.tier());
-        return String.format(Locale.ROOT, "gearbox: %s by %s, tiers %s, %d tokens, %s FLOPs, %.1f ms",
-                r.decision().source().equals("forced") ? "forced" : "routed", r.decision().source(), hops,
-                r.tokens().length, eng(r.flops()), r.nanos() / 1e6);
+        String how = r.decision().source().equals("forced") ? "forced to " + r.decision().choice()
+                : "routed to " + r.decision().choice() + " by " + r.decision().source();
+        return String.format(Locale.ROOT, "gearbox: %s, tiers %s, %d tokens, %s FLOPs, %.1f ms",
+                how, hops, r.tokens().length, eng(r.flops()), r.nanos() / 1e6);
     }
 
     private static void printExplain(PrintWriter out, Ladder ladder, Decision d, LadderResponse r) {
@@ -118,7 +119,8 @@ final class RouteCommand implements Callable<Integer> {
                         "difficulty", ZeroShotRule.difficulty(d.signals()), d.signals().vocabSize(), ZeroShotRule.uncertainty(d.signals()),
                         ZeroShotRule.LONG_PROMPT, ZeroShotRule.length(d.signals()));
             }
-            out.printf(Locale.ROOT, "time:     %.3f ms (gatekeeper %s on the CPU, %d tokens, %s FLOPs)%n", d.nanos() / 1e6,
+            out.printf(Locale.ROOT, "time:     %.3f ms (gatekeeper %s on the CPU, %d tokens, %s FLOPs; a fresh process's first call"
+                            + " includes JIT warm-up, `gearbox bench-router` measures the steady state)%n", d.nanos() / 1e6,
                     ladder.config().gatekeeper().model(), d.signals().promptTokens(), eng(d.gatekeeperFlops()));
         }
         if (r != null) {

@@ -71,7 +71,7 @@ class RouteCommandTest {
     void generatePrintsTheAnswerAndASummaryOnStderr() throws Exception {
         CliRun r = CliRun.run("route", "--ladder", ladder("", ""), "-p", "hello", "--tier", "m");
         assertThat(r.exitCode()).as(r.err()).isZero();
-        assertThat(r.err()).contains("gearbox: forced", "tiers m", "FLOPs");
+        assertThat(r.err()).contains("gearbox: forced to m", "tiers m", "FLOPs");
     }
 
     @Test

@@ -106,6 +106,33 @@ class DefaultLadderTest {
         }
     }
 
+    @Test
+    void zeroShotRuleWorksOutOfTheBox() throws Exception {
+        List<Row> rows = heldout(40);
+        try (Ladder l = Ladder.open(ladder()); Router zero = Router.zeroShot(l); LadderEngine e = new LadderEngine(l, zero)) {
+            int routedRight = 0, largestRight = 0;
+            double routedFlops = 0, largestFlops = 0;
+            double[] difficulty = new double[7];
+            int[] perLevel = new int[7];
+            for (Row r : rows) {
+                Decision d = zero.route(r.prompt());
+                difficulty[r.level()] += dev.gearbox.router.ZeroShotRule.difficulty(d.signals());
+                perLevel[r.level()]++;
+                LadderResponse routed = e.execute(r.prompt(), d, LadderEngine.Options.defaults(l).withEscalate(false));
+                LadderResponse largest = e.runTier(l.largest().name(), r.prompt());
+                routedRight += routed.text().equals(r.reference()) ? 1 : 0;
+                largestRight += largest.text().equals(r.reference()) ? 1 : 0;
+                routedFlops += routed.flops();
+                largestFlops += largest.flops();
+            }
+            // Harder levels read as harder, and the rule trades a little quality for compute.
+            assertThat(difficulty[6] / perLevel[6]).isGreaterThan(difficulty[1] / perLevel[1]);
+            assertThat((double) routedRight).as("zero-shot right on %d, largest on %d of %d", routedRight, largestRight, rows.size())
+                    .isGreaterThanOrEqualTo(0.9 * largestRight);
+            assertThat(routedFlops).isLessThan(0.95 * largestFlops);
+        }
+    }
+
     static List<String> concat(List<String> a, String b) {
         List<String> out = new ArrayList<>(a);
         out.add(b);

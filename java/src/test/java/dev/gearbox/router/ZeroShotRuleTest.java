@@ -56,8 +56,8 @@ class ZeroShotRuleTest {
     @Test
     void easyMidAndHardPromptsGoToSmallMediumAndLarge() {
         double lnV = Math.log(304);
-        assertThat(tier(8, 0.05 * lnV, 304)).isEqualTo(0);       // short, sure of the answer
-        assertThat(tier(16, 0.45 * lnV, 304)).isEqualTo(1);
+        assertThat(tier(8, 0.03 * lnV, 304)).isEqualTo(0);       // short, sure of the answer
+        assertThat(tier(9, 0.04 * lnV, 304)).isEqualTo(1);
         assertThat(tier(200, 0.9 * lnV, 304)).isEqualTo(2);      // long, unsure
     }
 
