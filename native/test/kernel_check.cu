@@ -368,20 +368,43 @@ static void check_sampling() {
     CK(gbx_argmax(dl, n, dt, nullptr));
     int tok = host(dt, 1)[0];
     bool ok = tok == 31337;
-    CK(gbx_sample(dl, n, 1.0f, 1, 7, dc, dt, nullptr));
+    CK(gbx_sample(dl, n, 1.0f, 1, 1.0f, 0.0f, 7, dc, dt, nullptr));
     ok = ok && host(dt, 1)[0] == 31337;
-    int hits[2] = {0, 0};
-    for (int i = 0; i < 400; i++) {
-        CK(gbx_sample(dl, n, 1.0f, 2, 7, dc, dt, nullptr));
+    CK(gbx_sample(dl, n, 1.0f, 2, 0.5f, 0.0f, 7, dc, dt, nullptr));  // top-2 then top-p 0.5: the first alone
+    ok = ok && host(dt, 1)[0] == 31337;
+    CK(gbx_sample(dl, n, 1.0f, 0, 1.0f, 0.95f, 7, dc, dt, nullptr));  // min-p floor 8.95: the first alone
+    ok = ok && host(dt, 1)[0] == 31337;
+    CK(gbx_sample(dl, n, 1.0f, 0, 0.0f, 0.0f, 7, dc, dt, nullptr));  // top-p 0 keeps the most likely
+    ok = ok && host(dt, 1)[0] == 31337;
+    // top-2, and (top-k off) min-p 0.85 keeping 9.0 and 8.9 with top-p 0.99 over all 50000 (slow path):
+    // p = 0.525 / 0.475 for both
+    int hits[2][2] = {{0, 0}, {0, 0}};
+    for (int mode = 0; mode < 2; mode++)
+        for (int i = 0; i < 300; i++) {
+            if (mode == 0) CK(gbx_sample(dl, n, 1.0f, 2, 1.0f, 0.0f, 7, dc, dt, nullptr));
+            else CK(gbx_sample(dl, n, 1.0f, 0, 0.99f, 0.85f, 7, dc, dt, nullptr));
+            tok = host(dt, 1)[0];
+            if (tok == 31337) hits[mode][0]++;
+            else if (tok == 4242) hits[mode][1]++;
+            else ok = false;
+        }
+    ok = ok && hits[0][0] > 110 && hits[0][1] > 110 && hits[1][0] > 110 && hits[1][1] > 110 && host(dc, 1)[0] == 604;
+    // top-p 0.9 alone over 50000 near-uniform logits: many distinct tokens, never outside the range
+    auto flat = randv(n, -0.01f, 0.01f);
+    CK(cudaMemcpy(dl, flat.data(), n * 4, cudaMemcpyHostToDevice));
+    std::vector<int> seen;
+    for (int i = 0; i < 50; i++) {
+        CK(gbx_sample(dl, n, 0.7f, 0, 0.9f, 0.0f, 11, dc, dt, nullptr));
         tok = host(dt, 1)[0];
-        if (tok == 31337) hits[0]++;
-        else if (tok == 4242) hits[1]++;
-        else ok = false;
+        ok = ok && tok >= 0 && tok < n;
+        seen.push_back(tok);
     }
-    // top-2 of logits 9.0 and 8.9 at T=1: p = 0.525 / 0.475
-    ok = ok && hits[0] > 150 && hits[1] > 150 && host(dc, 1)[0] == 401;
+    std::sort(seen.begin(), seen.end());
+    const long distinct = std::unique(seen.begin(), seen.end()) - seen.begin();
+    ok = ok && distinct > 40;
     if (!ok) failures++;
-    printf("%-44s %s  argmax, top-1, top-2 split %d/%d\n", "argmax / sample", ok ? "ok  " : "FAIL", hits[0], hits[1]);
+    printf("%-44s %s  top-2 %d/%d, min-p+top-p %d/%d, flat distinct %ld/50\n", "argmax / sample", ok ? "ok  " : "FAIL",
+           hits[0][0], hits[0][1], hits[1][0], hits[1][1], distinct);
     cudaFree(dl); cudaFree(dt); cudaFree(dc);
 }
 
