@@ -16,7 +16,8 @@
  *  - Tensor types use the GGUF/GGML ids of tensor/GGMLType.java (GBX_TYPE_*). Weight matrices are
  *    stored exactly as in the GGUF file: `rows` rows of `cols` values, each row cols/blockSize
  *    blocks, rows packed back to back (row stride = gbx_row_bytes). Blocks are NOT aligned (18, 20,
- *    22, 34, 144, 176, 210 bytes); kernels read bytes and halves only, so any device address works.
+ *    22, 34, 144, 176, 210 bytes); kernels read bytes and halves only, so a weight needs only a 2-byte
+ *    aligned address (F32 weights: 4-byte); cudaMalloc'd memory always qualifies.
  *  - 1-D weights (norm gains, biases) are passed as F32 device arrays (dequantize them on the host
  *    once at load, as CpuBackend does).
  *  - Position-dependent ops (rope, store_kv, attention) take `pos0` and an optional device pointer
