@@ -22,6 +22,7 @@ fi
 
 out="$root/target/native"
 build="$out/build"
+mkdir -p "$out"
 generator=()
 if command -v ninja >/dev/null 2>&1; then generator=(-G Ninja); fi
 # A build folder configured for another nvcc starts over.
@@ -33,6 +34,6 @@ cmake -S "$root/cmake" -B "$build" "${generator[@]}" \
     -DCMAKE_CUDA_COMPILER="$nvcc_bin" \
     -DCMAKE_CUDA_ARCHITECTURES="${GEARBOX_CUDA_ARCHS:-80;90}" \
     -DGEARBOX_NATIVE_TESTS="${GEARBOX_NATIVE_TESTS:-OFF}" \
-    -DCMAKE_LIBRARY_OUTPUT_DIRECTORY="$out" >"$out.cmake.log" 2>&1 || { cat "$out.cmake.log" >&2; exit 1; }
+    -DCMAKE_LIBRARY_OUTPUT_DIRECTORY="$out" >"$out/cmake-configure.log" 2>&1 || { cat "$out/cmake-configure.log" >&2; exit 1; }
 cmake --build "$build" --parallel "${GEARBOX_NATIVE_JOBS:-$(nproc)}"
 echo "build-native: $out/libgearbox_cuda.so"
