@@ -23,6 +23,7 @@ final class EnsembleLane {
     private final double[] weights;
     private Thread thread;
     private volatile Job current;
+    private long[] reserved;   // KV bytes the current job holds in each member (fixed at admission)
 
     EnsembleLane(Scheduler scheduler) {
         this.scheduler = scheduler;
@@ -109,6 +110,8 @@ final class EnsembleLane {
                 } else {
                     queue.pollFirst();
                     for (TierExecutor m : members) m.reserve(need(j, m));
+                    reserved = new long[members.length];
+                    for (int i = 0; i < members.length; i++) reserved[i] = need(j, members[i]);
                 }
             }
             if (j.cancelled != null) {
@@ -161,7 +164,7 @@ final class EnsembleLane {
             j.seq = null;
             for (Sequence s : seqs) if (s != null) s.close();
             synchronized (scheduler.lock) {
-                for (TierExecutor m : members) m.release(need(j, m), System.nanoTime() - j.hopStartNanos);
+                for (int i = 0; i < members.length; i++) members[i].release(reserved[i], System.nanoTime() - j.hopStartNanos);
                 scheduler.lock.notifyAll();
             }
         }

@@ -53,7 +53,7 @@ public final class Scheduler implements AutoCloseable {
 
     /** A tier's load now: for metrics and tests. */
     public record TierStats(String tier, int queued, int running, int slots, long kvBytesUsed, long kvBytesBudget,
-                            long bytesPerPosition, long completed, long generatedTokens) {}
+                            long bytesPerPosition, long completed, long generatedTokens, long steps, long sequenceSteps) {}
 
     final Object lock = new Object();
     volatile boolean stopping;
@@ -282,7 +282,7 @@ public final class Scheduler implements AutoCloseable {
             List<TierStats> out = new ArrayList<>();
             for (TierExecutor e : executors) {
                 out.add(new TierStats(e.name(), e.queue.size(), e.running, e.slots, e.kvUsed, e.kvBudget, e.bytesPerPosition,
-                        e.completed, e.generatedTokens));
+                        e.completed, e.generatedTokens, e.steps, e.sequenceSteps));
             }
             return out;
         }

@@ -37,6 +37,8 @@ final class TierExecutor {
     long kvUsed;
     long completed;
     long generatedTokens;
+    long steps;              // batched forward passes run
+    long sequenceSteps;      // sequences in them, summed (sequenceSteps / steps = mean batch size)
     double avgServiceSeconds = 1.0;   // moving average of the time a request holds a slot
 
     TierExecutor(Scheduler scheduler, Tier tier, long kvBudget) {
@@ -164,6 +166,10 @@ final class TierExecutor {
             } else {
                 feed[i] = new int[] {j.pendingToken};
             }
+        }
+        synchronized (scheduler.lock) {
+            steps++;
+            sequenceSteps += active.size();
         }
         float[][] logits;
         try {
