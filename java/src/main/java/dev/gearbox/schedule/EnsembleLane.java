@@ -89,23 +89,27 @@ final class EnsembleLane {
     private void loop() {
         while (true) {
             Job j;
+            List<Job> dropped = new java.util.ArrayList<>();
             synchronized (scheduler.lock) {
+                queue.removeIf(q -> q.stopReason() != null && dropped.add(q));
                 j = queue.peekFirst();
                 boolean ready = j != null;
                 if (j != null && j.stopReason() == null) {
                     for (TierExecutor m : members) ready &= m.canReserve(need(j, m));
                 }
                 if (j == null || !ready) {
-                    if (j == null && scheduler.stopping) return;
+                    if (j == null && scheduler.stopping && scheduler.inFlightLocked() == 0) return;
                     if (j != null && j.stopReason() != null) {
                         queue.pollFirst();
-                    } else {
+                    } else if (dropped.isEmpty()) {
                         try {
                             scheduler.lock.wait(50);
                         } catch (InterruptedException e) {
                             return;
                         }
                         continue;
+                    } else {
+                        j = null;   // fail the dropped ones first; the head waits for room
                     }
                 } else {
                     queue.pollFirst();
@@ -114,6 +118,8 @@ final class EnsembleLane {
                     for (int i = 0; i < members.length; i++) reserved[i] = need(j, members[i]);
                 }
             }
+            for (Job d : dropped) scheduler.fail(d, d.cancelled);
+            if (j == null) continue;
             if (j.cancelled != null) {
                 scheduler.fail(j, j.cancelled);
                 continue;

@@ -284,6 +284,10 @@ public final class Scheduler implements AutoCloseable {
 
     TierExecutor executor(String name) { return executors.get(ladder.tier(name).index()); }
 
+    int inFlightLocked() {
+        return inFlight;
+    }
+
     /** Requests submitted and not yet finished. */
     public int inFlight() {
         synchronized (lock) {

@@ -102,6 +102,8 @@ final class TierExecutor {
         int chunk = scheduler.options().prefillChunk();
         while (true) {
             synchronized (scheduler.lock) {
+                // Cancelled or expired requests leave the queue at once, wherever they wait.
+                queue.removeIf(j -> j.stopReason() != null && dropped.add(j));
                 while (active.size() + admitted.size() < laneCapacity) {
                     Job j = queue.peekFirst();
                     if (j == null) break;
@@ -116,7 +118,8 @@ final class TierExecutor {
                     admitted.add(j);
                 }
                 if (active.isEmpty() && admitted.isEmpty() && dropped.isEmpty()) {
-                    if (scheduler.stopping && queue.isEmpty()) return;
+                    // Exit only when nothing is in flight anywhere: a lower tier may still escalate into this one.
+                    if (scheduler.stopping && queue.isEmpty() && scheduler.inFlightLocked() == 0) return;
                     try {
                         scheduler.lock.wait(50);
                     } catch (InterruptedException e) {
@@ -150,7 +153,16 @@ final class TierExecutor {
                 }
             }
             if (active.isEmpty()) continue;
-            runStep(step, active, chunk);
+            try {
+                runStep(step, active, chunk);
+            } catch (RuntimeException | Error e) {
+                // A bug or an exhausted resource must not kill the lane and strand its requests.
+                for (Job j : active) {
+                    releaseSlot(j);
+                    scheduler.fail(j, e);
+                }
+                active.clear();
+            }
         }
     }
 
