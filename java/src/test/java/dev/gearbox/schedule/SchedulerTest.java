@@ -291,4 +291,40 @@ class SchedulerTest {
             assertThat(r.finishReason()).isEqualTo("length");
         }
     }
+
+    @Test
+    void closeWithTimeoutCancelsWhatIsLeftAndFreesEverything() throws Exception {
+        Scheduler s = sched(Scheduler.Options.defaults());
+        Gate gate = new Gate();
+        RequestHandle stuck = s.submit(Request.of("m", "hi", greedy(50)).withListener(gate));
+        assertThat(gate.entered.await(20, TimeUnit.SECONDS)).isTrue();
+        RequestHandle waiting = s.submit(Request.of("ensemble", "hi", greedy(3)));
+        Thread closer = Thread.ofPlatform().start(() -> s.close(Duration.ofMillis(100)));
+        while (!waiting.future().isDone() && closer.isAlive()) Thread.sleep(10);
+        gate.release.countDown();
+        closer.join(20_000);
+        assertThat(closer.isAlive()).isFalse();
+        assertThatThrownBy(() -> stuck.future().join()).cause().isInstanceOfSatisfying(RequestCancelledException.class,
+                e -> assertThat(e.reason()).isEqualTo(RequestCancelledException.Cause.SHUTDOWN));
+        assertThat(waiting.future()).isDone();   // finished or cancelled, depending on how far it got in 100 ms
+        for (var st : s.stats()) {
+            assertThat(st.running()).as(st.tier()).isZero();
+            assertThat(st.kvBytesUsed()).as(st.tier()).isZero();
+        }
+        assertThat(s.inFlight()).isZero();
+    }
+
+    @Test
+    void aThrowingListenerCancelsItsRequestOnly() throws Exception {
+        try (Scheduler s = sched(Scheduler.Options.defaults())) {
+            RequestHandle bad = s.submit(Request.of("s", "hello", greedy(10)).withListener(piece -> {
+                throw new IllegalStateException("client went away");
+            }));
+            RequestHandle good = s.submit(Request.of("s", "hello", greedy(10)));
+            assertThatThrownBy(() -> bad.future().join()).cause().isInstanceOfSatisfying(RequestCancelledException.class,
+                    e -> assertThat(e.reason()).isEqualTo(RequestCancelledException.Cause.LISTENER_FAILED));
+            assertThat(good.future().get(20, TimeUnit.SECONDS).tokens()).isNotEmpty();
+            assertThat(s.stats("s").kvBytesUsed()).isZero();
+        }
+    }
 }
