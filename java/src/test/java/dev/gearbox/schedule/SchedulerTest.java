@@ -192,6 +192,9 @@ class SchedulerTest {
     void kvBudgetRefusesWhatCanNeverFitAndQueuesWhatCanLater() throws Exception {
         long perPos = TierExecutor.bytesPerPosition(ladder.tier("s").model().config());
         int promptLen = ladder.tier("s").model().tokenizer().encode("ab", true, false).length;
+        try (var probe = ladder.tier("s").model().newSequence(7)) {
+            assertThat(probe.cacheBytes()).isEqualTo(7 * perPos);   // accounting = what the backend allocates
+        }
         long oneRequest = perPos * (promptLen + 10);
         try (Scheduler s = sched(Scheduler.Options.defaults().withKvBudget("s", oneRequest))) {
             assertThatThrownBy(() -> s.submit(Request.of("s", "ab", greedy(11))))
@@ -325,6 +328,26 @@ class SchedulerTest {
                     e -> assertThat(e.reason()).isEqualTo(RequestCancelledException.Cause.LISTENER_FAILED));
             assertThat(good.future().get(20, TimeUnit.SECONDS).tokens()).isNotEmpty();
             assertThat(s.stats("s").kvBytesUsed()).isZero();
+        }
+    }
+
+    @Test
+    void severalLanesPerTierGiveTheSameAnswers() throws Exception {
+        Path d3 = dir.resolve("lanes");
+        java.nio.file.Files.createDirectories(d3);
+        Path yaml = TestLadders.ladder(d3, ", streams: 3, max_sequences: 5", "");
+        try (Ladder lad = Ladder.open(yaml); Scheduler s = Scheduler.open(lad, Router.zeroShot(lad), Scheduler.Options.defaults())) {
+            assertThat(s.executor("s").lanes).isEqualTo(3);
+            assertThat(s.executor("s").laneCapacity).isEqualTo(2);
+            List<RequestHandle> hs = new ArrayList<>();
+            for (int i = 0; i < 15; i++) hs.add(s.submit(Request.of("s", PROMPTS.get(i % PROMPTS.size()), greedy(4 + i % 5))));
+            for (int i = 0; i < hs.size(); i++) {
+                String p = PROMPTS.get(i % PROMPTS.size());
+                LadderResponse want = engine.execute(p, dev.gearbox.router.Decision.forced(ladder.tierNames(), "s"),
+                        new LadderEngine.Options(null, 4 + i % 5, false));
+                assertThat(hs.get(i).future().get(20, TimeUnit.SECONDS).tokens()).as(p).isEqualTo(want.tokens());
+            }
+            assertThat(s.stats("s").running()).isZero();
         }
     }
 }
