@@ -34,6 +34,7 @@ import java.util.Properties;
                 BenchRouterCommand.class,
                 CalibrateCommand.class,
                 DemoCommand.class,
+                ServeCommand.class,
                 CommandLine.HelpCommand.class,
         },
         footer = {"", "Run 'gearbox COMMAND --help' for a command's options. Set GEARBOX_DEBUG=1 for stack traces."})

@@ -7,14 +7,14 @@ import java.util.List;
  * until the next piece shows whether it is one, so a stop string split across tokens is never
  * emitted, not even in part.
  */
-final class StopMatcher {
+public final class StopMatcher {
     private final List<String> stops;
     private final int longest;
     private final StringBuilder text = new StringBuilder();
     private int emitted;     // text[0, emitted) has been handed out
     private String matched;  // the stop string found, or null
 
-    StopMatcher(List<String> stops) {
+    public StopMatcher(List<String> stops) {
         this.stops = List.copyOf(stops);
         int max = 0;
         for (String s : stops) max = Math.max(max, s.length());
@@ -22,7 +22,7 @@ final class StopMatcher {
     }
 
     /** Adds generated text and returns the part that is safe to show now. */
-    String add(String piece) {
+    public String add(String piece) {
         if (matched != null) throw new IllegalStateException("already stopped at " + matched);
         text.append(piece);
         // Every possible start of a stop string lies at or after `emitted` (held back text covers the rest).
@@ -42,21 +42,21 @@ final class StopMatcher {
     }
 
     /** Ends the stream: returns whatever was held back. */
-    String finish() {
+    public String finish() {
         return release(text.length());
     }
 
-    boolean stopped() {
+    public boolean stopped() {
         return matched != null;
     }
 
     /** The stop string that ended the text, or null. */
-    String matched() {
+    public String matched() {
         return matched;
     }
 
     /** All text up to (not including) the stop string. */
-    String text() {
+    public String text() {
         return text.toString();
     }
 
