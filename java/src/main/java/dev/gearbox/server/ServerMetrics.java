@@ -46,7 +46,7 @@ public final class ServerMetrics {
         Gauge.builder("gearbox.queue.depth", engine, CompletionEngine::queueDepth).description("Requests waiting for a slot").register(registry);
         Gauge.builder("gearbox.kv.cache.usage", engine, CompletionEngine::kvCacheUsage).baseUnit("ratio")
                 .description("KV cache positions in use over those allowed, all tiers").register(registry);
-        Gauge.builder("gearbox.requests.in.flight", inFlight, s -> s.getAsInt()).description("Requests being answered").register(registry);
+        Gauge.builder("gearbox.requests.in.flight", inFlight, s -> s.getAsInt()).strongReference(true).description("Requests being answered").register(registry);
         for (String tier : engine.tierNames()) routedCounter(tier);   // every tier shows, at 0 before traffic
     }
 
