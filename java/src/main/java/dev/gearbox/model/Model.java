@@ -95,6 +95,21 @@ public final class Model implements AutoCloseable {
         return new Sequence(this, capacity);
     }
 
+    /**
+     * Runs each sequence's new tokens in one batched forward pass (the matrices over all rows
+     * together; rope positions, KV stores and attention per sequence) and returns each sequence's
+     * logits after its last new token. Allocates fresh activation buffers; an executor that steps
+     * repeatedly keeps a {@link BatchStep} instead.
+     */
+    public float[][] step(java.util.List<Sequence> seqs, int[][] newTokens) {
+        return new BatchStep(this).step(seqs, newTokens);
+    }
+
+    /** A reusable batched step (it keeps its activation buffers between calls); one thread at a time. */
+    public BatchStep newBatchStep() {
+        return new BatchStep(this);
+    }
+
     @Override
     public void close() {
         backend.close();

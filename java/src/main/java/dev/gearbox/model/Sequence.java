@@ -37,6 +37,15 @@ public final class Sequence implements AutoCloseable {
 
     public Model model() { return model; }
 
+    /** The cache, for {@link BatchStep}, which runs several sequences in one pass. */
+    KVCache cache() { return cache; }
+
+    /** Bytes of KV cache this sequence holds. */
+    public long cacheBytes() { return cache.bytes(); }
+
+    /** Marks {@code n} more positions as filled (after {@link BatchStep} stored their keys and values). */
+    void advance(int n) { position += n; }
+
     /** Forgets everything after the first {@code n} positions (e.g. to reuse a shared prefix). */
     public void truncate(int n) {
         if (n < 0 || n > position) throw new IllegalArgumentException("cannot truncate to " + n + " of " + position + " positions");

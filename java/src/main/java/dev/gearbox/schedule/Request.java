@@ -1,0 +1,47 @@
+package dev.gearbox.schedule;
+
+import dev.gearbox.sample.SamplingParams;
+
+import java.time.Instant;
+
+/**
+ * One generation request for the {@link Scheduler}.
+ *
+ * @param prompt       the prompt text (tokenized by the chosen tier's tokenizer, BOS added as its metadata says); null when
+ *                     {@code promptTokens} is given
+ * @param promptTokens the prompt as token ids of the chosen tier's vocabulary, used as is; null when {@code prompt} is given
+ * @param model        {@link #AUTO} = the gatekeeper and router pick the tier (escalation and ensemble as the ladder says),
+ *                     or a tier's name = that tier only, no gatekeeper, no escalation; {@code "ensemble"} = the ladder's ensemble
+ * @param sampling     max tokens (negative = until the context is full), temperature, top-p, seed, stop strings...
+ * @param deadline     when the request is abandoned (queued or running) and fails with {@link RequestCancelledException};
+ *                     null = none
+ * @param listener     receives the answer's text as it becomes final; {@link StreamListener#NONE} when not streaming
+ */
+public record Request(String prompt, int[] promptTokens, String model, SamplingParams sampling, Instant deadline,
+                      StreamListener listener) {
+    public static final String AUTO = "auto";
+
+    public Request {
+        if ((prompt == null) == (promptTokens == null)) throw new IllegalArgumentException("a request needs exactly one of prompt text or prompt token ids");
+        if (promptTokens != null && promptTokens.length == 0) throw new IllegalArgumentException("the prompt has no tokens");
+        if (model == null || model.isBlank()) throw new IllegalArgumentException("a request needs a model: 'auto' or a tier name");
+        if (sampling == null) sampling = SamplingParams.greedy();
+        if (listener == null) listener = StreamListener.NONE;
+        promptTokens = promptTokens == null ? null : promptTokens.clone();
+    }
+
+    /** A text request without deadline or streaming. */
+    public static Request of(String model, String prompt, SamplingParams sampling) {
+        return new Request(prompt, null, model, sampling, null, StreamListener.NONE);
+    }
+
+    public static Request ofTokens(String model, int[] tokens, SamplingParams sampling) {
+        return new Request(null, tokens, model, sampling, null, StreamListener.NONE);
+    }
+
+    public Request withDeadline(Instant d) { return new Request(prompt, promptTokens, model, sampling, d, listener); }
+
+    public Request withListener(StreamListener l) { return new Request(prompt, promptTokens, model, sampling, deadline, l); }
+
+    public boolean auto() { return AUTO.equals(model); }
+}

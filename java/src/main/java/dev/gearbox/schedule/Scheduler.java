@@ -1,0 +1,335 @@
+package dev.gearbox.schedule;
+
+import dev.gearbox.ladder.Ladder;
+import dev.gearbox.ladder.LadderEngine;
+import dev.gearbox.ladder.Tier;
+import dev.gearbox.router.Decision;
+import dev.gearbox.router.Router;
+import dev.gearbox.tokenizer.Tokenizer;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Places requests on a ladder's tiers: routes them ({@code model: auto}) or takes the named tier,
+ * queues them on the tier's {@link TierExecutor} (bounded; full = {@link QueueFullException}),
+ * runs them with continuous batching, moves escalating requests up the ladder, and runs ensemble
+ * requests holding a slot and KV cache in each member tier. See {@code docs/scheduler-api.md}.
+ */
+public final class Scheduler implements AutoCloseable {
+
+    /**
+     * @param queueCapacity  requests that may wait per tier (escalations moving up are never refused)
+     * @param prefillChunk   most prompt tokens a newcomer feeds per step, so it does not stall the others
+     * @param kvBudgetBytes  KV cache bytes per tier name; a tier not named gets max_sequences × context × bytes per position
+     * @param drainTimeout   how long {@link #close()} lets requests in flight finish before cancelling them
+     */
+    public record Options(int queueCapacity, int prefillChunk, Map<String, Long> kvBudgetBytes, Duration drainTimeout) {
+        public Options {
+            if (queueCapacity < 1) throw new IllegalArgumentException("queue capacity must be at least 1, got " + queueCapacity);
+            if (prefillChunk < 1) throw new IllegalArgumentException("prefill chunk must be at least 1 token, got " + prefillChunk);
+            kvBudgetBytes = Map.copyOf(kvBudgetBytes);
+            if (drainTimeout == null || drainTimeout.isNegative()) throw new IllegalArgumentException("drain timeout must be >= 0");
+        }
+
+        public static Options defaults() {
+            return new Options(256, 64, Map.of(), Duration.ofSeconds(30));
+        }
+
+        public Options withQueueCapacity(int n) { return new Options(n, prefillChunk, kvBudgetBytes, drainTimeout); }
+        public Options withPrefillChunk(int n) { return new Options(queueCapacity, n, kvBudgetBytes, drainTimeout); }
+        public Options withKvBudget(String tier, long bytes) {
+            Map<String, Long> m = new HashMap<>(kvBudgetBytes);
+            m.put(tier, bytes);
+            return new Options(queueCapacity, prefillChunk, m, drainTimeout);
+        }
+        public Options withDrainTimeout(Duration d) { return new Options(queueCapacity, prefillChunk, kvBudgetBytes, d); }
+    }
+
+    /** A tier's load now: for metrics and tests. */
+    public record TierStats(String tier, int queued, int running, int slots, long kvBytesUsed, long kvBytesBudget,
+                            long bytesPerPosition, long completed, long generatedTokens) {}
+
+    final Object lock = new Object();
+    volatile boolean stopping;
+
+    private final Ladder ladder;
+    private final LadderEngine engine;
+    private final Options options;
+    private final List<TierExecutor> executors = new ArrayList<>();
+    private final EnsembleLane ensembleLane;
+    private final boolean[] keepPartial;
+    private final AtomicLong ids = new AtomicLong();
+    private int inFlight;   // submitted and not yet completed, guarded by lock
+
+    private Scheduler(Ladder ladder, LadderEngine engine, Options options) {
+        this.ladder = ladder;
+        this.engine = engine;
+        this.options = options;
+        for (Tier t : ladder.tiers()) {
+            long dflt = (long) t.config().maxSequences() * t.context() * TierExecutor.bytesPerPosition(t.model().config());
+            Long b = options.kvBudgetBytes().get(t.name());
+            executors.add(new TierExecutor(this, t, b != null ? b : dflt));
+        }
+        for (String n : options.kvBudgetBytes().keySet()) ladder.tier(n);   // unknown names fail loudly
+        List<Tier> tiers = ladder.tiers();
+        keepPartial = new boolean[tiers.size()];
+        for (int i = 0; i + 1 < tiers.size(); i++) {
+            var esc = tiers.get(i).escalate();
+            boolean off = esc != null && Boolean.FALSE.equals(esc.keepPartial());
+            keepPartial[i] = !off && Ladder.sameVocabulary(tiers.get(i).model().tokenizer(), tiers.get(i + 1).model().tokenizer());
+        }
+        ensembleLane = ladder.ensemble() != null ? new EnsembleLane(this) : null;
+    }
+
+    /** A scheduler on the ladder with its own router (router.json, else the zero-shot rule) and default options. */
+    public static Scheduler open(Ladder ladder) throws IOException {
+        return open(ladder, Options.defaults());
+    }
+
+    public static Scheduler open(Ladder ladder, Options options) throws IOException {
+        return start(new Scheduler(ladder, new LadderEngine(ladder), options));
+    }
+
+    /** With a router the caller made and closes. */
+    public static Scheduler open(Ladder ladder, Router router, Options options) {
+        return start(new Scheduler(ladder, new LadderEngine(ladder, router), options));
+    }
+
+    private static Scheduler start(Scheduler s) {
+        for (TierExecutor e : s.executors) e.start();
+        if (s.ensembleLane != null) s.ensembleLane.start();
+        return s;
+    }
+
+    public Ladder ladder() { return ladder; }
+
+    public Options options() { return options; }
+
+    /** What a request's {@code model} may be: {@code auto}, each tier, and {@code ensemble} when the ladder enables it. */
+    public List<String> models() {
+        List<String> out = new ArrayList<>();
+        out.add(Request.AUTO);
+        out.addAll(ladder.tierNames());
+        if (ladder.ensemble() != null) out.add(Decision.ENSEMBLE);
+        return out;
+    }
+
+    /**
+     * Routes (for {@code auto}) and queues a request. Throws {@link QueueFullException} when the
+     * tier's queue is full, {@link CapacityException} when the request can never fit the tier,
+     * {@link IllegalArgumentException} for an unknown model or bad prompt, and
+     * {@link IllegalStateException} once {@link #close()} has begun.
+     */
+    public RequestHandle submit(Request r) {
+        if (stopping) throw new IllegalStateException("the scheduler is shutting down and accepts no new requests");
+        long t0 = System.nanoTime();
+        Decision d;
+        long routeNanos = 0;
+        if (r.auto()) {
+            String text = r.prompt() != null ? r.prompt() : ladder.tier(0).model().tokenizer().decode(r.promptTokens(), false);
+            d = engine.route(text);
+            routeNanos = System.nanoTime() - t0;
+        } else {
+            if (!models().contains(r.model())) {
+                throw new IllegalArgumentException("unknown model '" + r.model() + "' (models: " + String.join(", ", models()) + ")");
+            }
+            d = Decision.forced(ladder.tierNames(), r.model());
+        }
+        Job j = new Job(this, "req-" + ids.incrementAndGet(), r, d, t0, routeNanos);
+        if (d.ensemble()) {
+            ensembleLane.submit(j);
+        } else {
+            int i = d.tierIndex();
+            TierExecutor ex = executors.get(i);
+            int[] prompt = Job.promptFor(r, ex.tier, null);
+            checkPromptTokens(prompt, ex.tier.model().tokenizer());
+            j.sampler.acceptAll(prompt);
+            j.promptTokensFinal = prompt.length;
+            prepareHop(j, i, prompt);
+            synchronized (lock) {
+                if (ex.queue.size() >= options.queueCapacity()) {
+                    throw new QueueFullException(ex.name(), ex.queue.size(), retryAfter(ex));
+                }
+                inFlight++;
+                j.enqueuedNanos = System.nanoTime();
+                ex.queue.addLast(j);
+                lock.notifyAll();
+            }
+        }
+        return j;
+    }
+
+    static void checkPromptTokens(int[] prompt, Tokenizer tok) {
+        for (int t : prompt) {
+            if (t < 0 || t >= tok.vocabSize()) throw new IllegalArgumentException("prompt token id " + t + " is outside the vocabulary [0, " + tok.vocabSize() + ")");
+        }
+    }
+
+    /** Sets up the job's next hop on tier i and checks it can ever fit there. */
+    private void prepareHop(Job j, int i, int[] prefix) {
+        TierExecutor ex = executors.get(i);
+        checkFits(ex, prefix.length);
+        boolean top = i == executors.size() - 1;
+        boolean watch = j.request.auto() && !top && ex.tier.escalate() != null;
+        // While a watched tier could still restart the answer elsewhere, its text is held back.
+        j.startHop(i, prefix, watch, watch && !keepPartial[i]);
+        j.kvBytes = ex.bytesPerPosition * j.positionsNeeded(ex.tier.context());
+        if (j.kvBytes > ex.kvBudget) {
+            throw new CapacityException(String.format("the request needs %d bytes of KV cache on tier '%s' (%d positions × %d bytes) but the tier's "
+                    + "KV budget is %d bytes; lower max_tokens or shorten the prompt", j.kvBytes, ex.name(),
+                    j.positionsNeeded(ex.tier.context()), ex.bytesPerPosition, ex.kvBudget));
+        }
+    }
+
+    static void checkFits(TierExecutor ex, int promptTokens) {
+        if (promptTokens >= ex.tier.context()) {
+            throw new CapacityException("the prompt is " + promptTokens + " tokens, too long for tier '" + ex.name() + "' (context "
+                    + ex.tier.context() + " tokens, and the answer needs room too)");
+        }
+    }
+
+    int retryAfter(TierExecutor ex) {
+        double perSlot = ex.avgServiceSeconds * Math.max(1, ex.queue.size()) / Math.max(1, ex.slots);
+        return (int) Math.max(1, Math.min(60, Math.ceil(perSlot)));
+    }
+
+    /** Moves an escalating job to the next tier (never refused for a full queue: it already waited once). */
+    void escalate(Job j, TierExecutor from) {
+        int next = from.tier.index() + 1;
+        TierExecutor ex = executors.get(next);
+        try {
+            int[] prompt = Job.promptFor(j.request, ex.tier, from.tier.model().tokenizer());
+            int[] prefix;
+            if (keepPartial[from.tier.index()] && prompt.length + j.count < ex.tier.context()) {
+                prefix = concat(prompt, java.util.Arrays.copyOf(j.tokens, j.count));
+            } else {
+                j.restartAnswer();
+                j.sampler.acceptAll(prompt);
+                prefix = prompt;
+            }
+            j.promptTokensFinal = prompt.length;
+            prepareHop(j, next, prefix);
+        } catch (RuntimeException e) {
+            fail(j, e);
+            return;
+        }
+        synchronized (lock) {
+            j.enqueuedNanos = System.nanoTime();
+            ex.queue.addLast(j);
+            lock.notifyAll();
+        }
+    }
+
+    static int[] concat(int[] a, int[] b) {
+        int[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    void complete(Job j, String tierName) {
+        j.finishText();
+        if (j.cancelled != null) {
+            fail(j, j.cancelled);
+            return;
+        }
+        Result r = j.result(tierName, System.nanoTime());
+        done();
+        j.future.complete(r);
+    }
+
+    void fail(Job j, Throwable e) {
+        done();
+        j.future.completeExceptionally(e);
+    }
+
+    private void done() {
+        synchronized (lock) {
+            inFlight--;
+            lock.notifyAll();
+        }
+    }
+
+    /** Counts a request accepted by a lane's queue (lock held). */
+    void countInFlightLocked() {
+        inFlight++;
+    }
+
+    void wake() {
+        synchronized (lock) {
+            lock.notifyAll();
+        }
+    }
+
+    TierExecutor executor(int i) { return executors.get(i); }
+
+    TierExecutor executor(String name) { return executors.get(ladder.tier(name).index()); }
+
+    /** Requests submitted and not yet finished. */
+    public int inFlight() {
+        synchronized (lock) {
+            return inFlight;
+        }
+    }
+
+    public List<TierStats> stats() {
+        synchronized (lock) {
+            List<TierStats> out = new ArrayList<>();
+            for (TierExecutor e : executors) {
+                out.add(new TierStats(e.name(), e.queue.size(), e.running, e.slots, e.kvUsed, e.kvBudget, e.bytesPerPosition,
+                        e.completed, e.generatedTokens));
+            }
+            return out;
+        }
+    }
+
+    public TierStats stats(String tier) {
+        for (TierStats s : stats()) if (s.tier().equals(tier)) return s;
+        throw new IllegalArgumentException("no tier named '" + tier + "'");
+    }
+
+    /** Stops accepting, lets requests in flight finish within the options' drain timeout, then cancels the rest. */
+    @Override
+    public void close() {
+        close(options.drainTimeout());
+    }
+
+    public void close(Duration timeout) {
+        stopping = true;
+        wake();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try {
+            synchronized (lock) {
+                while (inFlight > 0) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) break;
+                    lock.wait(Math.max(1, Math.min(50, left / 1_000_000)));
+                }
+            }
+            if (inFlight() > 0) cancelAll();
+            long grace = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            for (TierExecutor e : executors) e.join(grace);
+            if (ensembleLane != null) ensembleLane.join(grace);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            cancelAll();
+        } finally {
+            engine.close();
+        }
+    }
+
+    private void cancelAll() {
+        List<Job> all = new ArrayList<>();
+        synchronized (lock) {
+            for (TierExecutor e : executors) all.addAll(e.queue);
+        }
+        for (TierExecutor e : executors) e.cancelRunning();
+        if (ensembleLane != null) ensembleLane.cancelAll();
+        for (Job j : all) j.cancel(RequestCancelledException.Cause.SHUTDOWN, "request " + j.id + ": the scheduler shut down before it finished");
+    }
+}

@@ -1,0 +1,228 @@
+package dev.gearbox.schedule;
+
+import dev.gearbox.ladder.Tier;
+import dev.gearbox.model.BatchStep;
+import dev.gearbox.model.ModelConfig;
+import dev.gearbox.model.Sequence;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One tier's executor: its model, a bounded queue, the tier's slots ({@code max_sequences}) and KV
+ * budget, and {@code streams} lanes (worker threads on the CPU). Each lane runs continuous
+ * batching: every step it admits queued requests while a slot and their KV cache fit, drops
+ * cancelled ones, and runs ONE batched forward pass ({@link BatchStep}) over all its sequences —
+ * one token each for those decoding, a prompt chunk of at most {@code prefillChunk} tokens for
+ * newcomers — so requests join and leave between steps and a long prompt never stalls the others.
+ *
+ * <p>All counters are guarded by the scheduler's lock.
+ */
+final class TierExecutor {
+    final Scheduler scheduler;
+    final Tier tier;
+    final int slots;
+    final int lanes;
+    final int laneCapacity;
+    final long kvBudget;
+    final long bytesPerPosition;
+    final ArrayDeque<Job> queue = new ArrayDeque<>();
+    private final List<Thread> threads = new ArrayList<>();
+    /** Jobs holding a slot in one of the lanes, for shutdown's cancellation. */
+    final java.util.Set<Job> runningJobs = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    // guarded by scheduler.lock
+    int running;
+    long kvUsed;
+    long completed;
+    long generatedTokens;
+    double avgServiceSeconds = 1.0;   // moving average of the time a request holds a slot
+
+    TierExecutor(Scheduler scheduler, Tier tier, long kvBudget) {
+        this.scheduler = scheduler;
+        this.tier = tier;
+        this.slots = tier.config().maxSequences();
+        this.lanes = Math.max(1, Math.min(tier.config().streams(), slots));
+        this.laneCapacity = (slots + lanes - 1) / lanes;
+        this.bytesPerPosition = bytesPerPosition(tier.model().config());
+        this.kvBudget = kvBudget;
+    }
+
+    /** KV bytes one position costs: keys and values of every layer, F32 (what the CPU backend allocates). */
+    static long bytesPerPosition(ModelConfig c) {
+        return 2L * c.layers() * c.kvDim() * Float.BYTES;
+    }
+
+    String name() { return tier.name(); }
+
+    void start() {
+        for (int i = 0; i < lanes; i++) {
+            Thread t = Thread.ofPlatform().daemon().name("gearbox-" + tier.name() + "-lane-" + i).unstarted(this::laneLoop);
+            threads.add(t);
+            t.start();
+        }
+    }
+
+    void join(long deadlineNanos) throws InterruptedException {
+        for (Thread t : threads) {
+            long left = deadlineNanos - System.nanoTime();
+            if (left > 0) t.join(Math.max(1, left / 1_000_000));
+        }
+    }
+
+    boolean alive() {
+        for (Thread t : threads) if (t.isAlive()) return true;
+        return false;
+    }
+
+    /** Whether a slot and {@code bytes} of KV cache are free now (lock held). */
+    boolean canReserve(long bytes) {
+        return running < slots && kvUsed + bytes <= kvBudget;
+    }
+
+    void reserve(long bytes) {
+        running++;
+        kvUsed += bytes;
+    }
+
+    void release(long bytes, long heldNanos) {
+        running--;
+        kvUsed -= bytes;
+        avgServiceSeconds = 0.8 * avgServiceSeconds + 0.2 * (heldNanos / 1e9);
+    }
+
+    private void laneLoop() {
+        BatchStep step = tier.model().newBatchStep();
+        List<Job> active = new ArrayList<>();
+        List<Job> dropped = new ArrayList<>();
+        List<Job> admitted = new ArrayList<>();
+        int chunk = scheduler.options().prefillChunk();
+        while (true) {
+            synchronized (scheduler.lock) {
+                while (active.size() + admitted.size() < laneCapacity) {
+                    Job j = queue.peekFirst();
+                    if (j == null) break;
+                    if (j.stopReason() != null) {
+                        queue.pollFirst();
+                        dropped.add(j);
+                        continue;
+                    }
+                    if (!canReserve(j.kvBytes)) break;   // first come, first served: no overtaking a big request
+                    queue.pollFirst();
+                    reserve(j.kvBytes);
+                    admitted.add(j);
+                }
+                if (active.isEmpty() && admitted.isEmpty() && dropped.isEmpty()) {
+                    if (scheduler.stopping && queue.isEmpty()) return;
+                    try {
+                        scheduler.lock.wait(50);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return;
+                    }
+                    continue;
+                }
+            }
+            for (Job j : dropped) scheduler.fail(j, j.cancelled);
+            dropped.clear();
+            for (Job j : admitted) {
+                j.queueNanos += System.nanoTime() - j.enqueuedNanos;
+                j.hopStartNanos = System.nanoTime();
+                try {
+                    j.seq = tier.model().newSequence(j.positionsNeeded(tier.context()));
+                    active.add(j);
+                    runningJobs.add(j);
+                } catch (RuntimeException e) {
+                    releaseSlot(j);
+                    scheduler.fail(j, e);
+                }
+            }
+            admitted.clear();
+            for (int i = active.size() - 1; i >= 0; i--) {
+                Job j = active.get(i);
+                if (j.stopReason() != null) {
+                    active.remove(i);
+                    releaseSlot(j);
+                    scheduler.fail(j, j.cancelled);
+                }
+            }
+            if (active.isEmpty()) continue;
+            runStep(step, active, chunk);
+        }
+    }
+
+    private void runStep(BatchStep step, List<Job> active, int chunk) {
+        List<Sequence> seqs = new ArrayList<>(active.size());
+        int[][] feed = new int[active.size()][];
+        for (int i = 0; i < active.size(); i++) {
+            Job j = active.get(i);
+            seqs.add(j.seq);
+            if (j.prefilled < j.prefix.length) {
+                int n = Math.min(chunk, j.prefix.length - j.prefilled);
+                feed[i] = java.util.Arrays.copyOfRange(j.prefix, j.prefilled, j.prefilled + n);
+            } else {
+                feed[i] = new int[] {j.pendingToken};
+            }
+        }
+        float[][] logits;
+        try {
+            logits = step.step(seqs, feed);
+        } catch (RuntimeException e) {
+            for (Job j : active) {
+                releaseSlot(j);
+                scheduler.fail(j, e);
+            }
+            active.clear();
+            return;
+        }
+        List<Job> leaving = new ArrayList<>();
+        for (int i = 0; i < active.size(); i++) {
+            Job j = active.get(i);
+            int from = j.seq.position() - feed[i].length;
+            j.hopFlops += tier.flops(from, feed[i].length);
+            j.hopCost += tier.cost(from, feed[i].length);
+            if (j.prefilled < j.prefix.length) {
+                j.prefilled += feed[i].length;
+                if (j.prefilled < j.prefix.length) continue;   // more prompt chunks to go
+            }
+            Job.Outcome o = j.maxTokens() == 0 ? zeroTokens(j) : j.onLogits(logits[i], tier.model().tokenizer(), tier, j.seq.capacity());
+            if (o != Job.Outcome.CONTINUE) leaving.add(j);
+        }
+        for (Job j : leaving) {
+            active.remove(j);
+            j.endHop(tier.name(), j.escalateReason);
+            releaseSlot(j);
+            synchronized (scheduler.lock) {
+                generatedTokens += j.generatedThisHop;
+            }
+            if (j.cancelled != null) scheduler.fail(j, j.cancelled);
+            else if (j.finishReason == null) scheduler.escalate(j, this);
+            else scheduler.complete(j, tier.name());
+        }
+    }
+
+    void cancelRunning() {
+        for (Job j : runningJobs) j.cancel(RequestCancelledException.Cause.SHUTDOWN, "request " + j.id + ": the scheduler shut down before it finished");
+    }
+
+    private static Job.Outcome zeroTokens(Job j) {
+        j.finishReason = "length";
+        j.escalateReason = "max_tokens";
+        return Job.Outcome.DONE;
+    }
+
+    /** Frees the job's sequence and KV reservation now, before its future completes. */
+    void releaseSlot(Job j) {
+        runningJobs.remove(j);
+        if (j.seq != null) {
+            j.seq.close();
+            j.seq = null;
+        }
+        synchronized (scheduler.lock) {
+            release(j.kvBytes, System.nanoTime() - j.hopStartNanos);
+            if (j.tierIndex >= 0) completed++;
+            scheduler.lock.notifyAll();
+        }
+    }
+}
