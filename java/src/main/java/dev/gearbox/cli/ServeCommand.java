@@ -1,8 +1,8 @@
 package dev.gearbox.cli;
 
 import dev.gearbox.ladder.Ladder;
-import dev.gearbox.ladder.LadderEngine;
-import dev.gearbox.server.DirectEngine;
+import dev.gearbox.schedule.Scheduler;
+import dev.gearbox.server.SchedulerEngine;
 import dev.gearbox.server.GearboxServer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -30,7 +30,7 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = {"-p", "--port"}, defaultValue = "8080", description = "Port (default: ${DEFAULT-VALUE}; 0 = any free port).")
     int port;
 
-    @Option(names = "--queue", defaultValue = "64", description = "Requests that may wait for a slot before 429 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--queue", defaultValue = "64", description = "Requests that may wait per tier before 429 (default: ${DEFAULT-VALUE}).")
     int queue;
 
     @Option(names = "--max-body", defaultValue = "1048576", description = "Largest request body in bytes (default: ${DEFAULT-VALUE}).")
@@ -43,14 +43,13 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (port < 0 || port > 65535) throw new IllegalArgumentException("--port must be 0..65535, got " + port);
         Ladder ladder = ladderOptions.open();
-        LadderEngine engine = new LadderEngine(ladder);
-        GearboxServer server = new GearboxServer(new DirectEngine(ladder, engine, queue), ladder.maxAnswerTokens(),
+        Scheduler scheduler = Scheduler.open(ladder, Scheduler.Options.defaults().withQueueCapacity(queue));
+        GearboxServer server = new GearboxServer(new SchedulerEngine(scheduler), ladder.maxAnswerTokens(),
                 new GearboxServer.Settings(host, port, maxBody, drainSeconds * 1000L));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.err.println("gearbox serve: shutting down, draining requests in flight");
-            server.close();
-            engine.close();
+            server.close();          // drains, then closes the scheduler
             ladder.close();
             stopped.countDown();
         }, "gearbox-shutdown"));

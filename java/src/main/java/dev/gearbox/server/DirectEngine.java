@@ -111,7 +111,7 @@ public final class DirectEngine implements CompletionEngine {
             if (!out.isEmpty()) listener.text(out);
             int promptTokens = ladder.tier(ladder.ensemble().tiers().getFirst()).model().tokenizer().encode(job.prompt(), true, false).length;
             String finish = stops.stopped() || "eos".equals(r.hops().getLast().reason()) ? "stop" : "length";
-            listener.done(new Outcome(finish, promptTokens, r.tokens().length, Decision.ENSEMBLE, r.hops()));
+            listener.done(new Outcome(finish, promptTokens, r.tokens().length, Decision.ENSEMBLE, decision, r.hops()));
             return;
         }
         Tier tier = ladder.tier(decision.tierIndex());
@@ -119,13 +119,13 @@ public final class DirectEngine implements CompletionEngine {
         Semaphore slot = slots[tier.index()];
         slot.acquire();
         try {
-            generate(job, tier, listener, cancelled);
+            generate(job, tier, decision, listener, cancelled);
         } finally {
             slot.release();
         }
     }
 
-    private void generate(CompletionJob job, Tier tier, CompletionListener listener, AtomicBoolean cancelled) {
+    private void generate(CompletionJob job, Tier tier, Decision decision, CompletionListener listener, AtomicBoolean cancelled) {
         long t0 = System.nanoTime();
         Tokenizer tok = tier.model().tokenizer();
         int[] prompt = tok.encode(job.prompt(), true, false);
@@ -173,7 +173,7 @@ public final class DirectEngine implements CompletionEngine {
             if (!out.isEmpty()) listener.text(out);
         }
         Hop hop = new Hop(tier.name(), 0, generated, reason, flops, flops, System.nanoTime() - t0);
-        listener.done(new Outcome(finish, prompt.length, generated, tier.name(), List.of(hop)));
+        listener.done(new Outcome(finish, prompt.length, generated, tier.name(), decision, List.of(hop)));
     }
 
     /** Stops taking work and waits for what is queued or running. */

@@ -152,7 +152,6 @@ public final class GearboxServer implements AutoCloseable {
         void routed(Routing r) {
             routing = r;
             metrics.routed(r.tier());
-            if (!"forced".equals(r.decision().source())) metrics.gatekeeperNanos(r.decision().nanos());
         }
 
         void text(String delta) {
@@ -166,6 +165,7 @@ public final class GearboxServer implements AutoCloseable {
 
         void done(Outcome o) {
             metrics.tokens(o.promptTokens(), o.completionTokens());
+            if (o.decision() != null && !"forced".equals(o.decision().source())) metrics.gatekeeperNanos(o.decision().nanos());
             if (o.completionTokens() > 1 && firstText >= 0 && lastText > firstText)
                 metrics.perOutputTokenNanos((lastText - firstText) / (o.completionTokens() - 1));
         }
@@ -308,13 +308,15 @@ public final class GearboxServer implements AutoCloseable {
     private ObjectNode gearbox(Routing routing, Outcome outcome) {
         ObjectNode g = json.createObjectNode();
         if (routing == null) return g;
-        Decision d = routing.decision();
+        Decision d = outcome != null && outcome.decision() != null ? outcome.decision() : routing.decision();
         g.put("tier", routing.tier());
-        g.put("source", d.source());
-        g.put("reason", d.reason());
-        ObjectNode p = g.putObject("probabilities");
-        for (int i = 0; i < d.probabilities().length && i < d.tierNames().size(); i++) p.put(d.tierNames().get(i), d.probabilities()[i]);
-        g.put("gatekeeper_ms", d.nanos() / 1e6);
+        if (d != null) {
+            g.put("source", d.source());
+            g.put("reason", d.reason());
+            ObjectNode p = g.putObject("probabilities");
+            for (int i = 0; i < d.probabilities().length && i < d.tierNames().size(); i++) p.put(d.tierNames().get(i), d.probabilities()[i]);
+            g.put("gatekeeper_ms", d.nanos() / 1e6);
+        }
         if (outcome != null) {
             g.put("final_tier", outcome.finalTier());
             ArrayNode hops = g.putArray("hops");
@@ -324,6 +326,7 @@ public final class GearboxServer implements AutoCloseable {
                 hop.put("start_tokens", h.startTokens());
                 hop.put("tokens_generated", h.tokensGenerated());
                 hop.put("reason", h.reason());
+                hop.put("flops", h.flops());
                 hop.put("time_ms", h.nanos() / 1e6);
             }
         }

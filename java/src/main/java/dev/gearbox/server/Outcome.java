@@ -1,6 +1,7 @@
 package dev.gearbox.server;
 
 import dev.gearbox.ladder.Hop;
+import dev.gearbox.router.Decision;
 
 import java.util.List;
 
@@ -11,9 +12,10 @@ import java.util.List;
  * @param promptTokens     prompt tokens of the final tier (BOS included)
  * @param completionTokens answer tokens generated
  * @param finalTier        the tier that produced the final answer
+ * @param decision         the routing decision (source {@code forced} for a named tier)
  * @param hops             every tier's turn, in order
  */
-public record Outcome(String finishReason, int promptTokens, int completionTokens, String finalTier, List<Hop> hops) {
+public record Outcome(String finishReason, int promptTokens, int completionTokens, String finalTier, Decision decision, List<Hop> hops) {
     public Outcome {
         hops = List.copyOf(hops);
     }
