@@ -35,6 +35,7 @@ import java.util.Properties;
                 CalibrateCommand.class,
                 DemoCommand.class,
                 ServeCommand.class,
+                LoadBenchCommand.class,
                 CommandLine.HelpCommand.class,
         },
         footer = {"", "Run 'gearbox COMMAND --help' for a command's options. Set GEARBOX_DEBUG=1 for stack traces."})
