@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -40,8 +39,7 @@ public final class LoadBench {
                   String tier, int retries) {}
 
     public static ObjectNode run(Settings s) throws IOException, InterruptedException {
-        String host = s.base().getHost();
-        if (host == null || !InetAddress.getByName(host).isLoopbackAddress())
+        if (!loopback(s.base().getHost()))
             throw new IllegalArgumentException("load-bench only talks to this machine (loopback), not " + s.base());
         if (s.clients() < 1 || s.requests() < 1 || s.maxSeconds() < 1)
             throw new IllegalArgumentException("clients, requests and max seconds must be at least 1");
@@ -68,6 +66,13 @@ public final class LoadBench {
         }
         double wall = (System.nanoTime() - t0) / 1e9;
         return report(s, new ArrayList<>(samples), wall);
+    }
+
+    /** Literal loopback names only: resolving another name would already be traffic off this machine. */
+    static boolean loopback(String host) {
+        if (host == null) return false;
+        String h = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+        return h.equalsIgnoreCase("localhost") || h.matches("127(\\.\\d{1,3}){3}") || h.equals("::1") || h.equals("0:0:0:0:0:0:0:1");
     }
 
     private static Sample one(HttpClient client, Settings s, JsonNode row, long deadline) {
