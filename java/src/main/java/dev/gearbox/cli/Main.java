@@ -36,6 +36,7 @@ import java.util.Properties;
                 DemoCommand.class,
                 ServeCommand.class,
                 LoadBenchCommand.class,
+                BatchCommand.class,
                 CommandLine.HelpCommand.class,
         },
         footer = {"", "Run 'gearbox COMMAND --help' for a command's options. Set GEARBOX_DEBUG=1 for stack traces."})

@@ -23,6 +23,7 @@ final class EnsembleLane {
     private final double[] weights;
     private Thread thread;
     private volatile Job current;
+    private long[] reserved;   // KV bytes the current job holds in each member (fixed at admission)
 
     EnsembleLane(Scheduler scheduler) {
         this.scheduler = scheduler;
@@ -88,29 +89,37 @@ final class EnsembleLane {
     private void loop() {
         while (true) {
             Job j;
+            List<Job> dropped = new java.util.ArrayList<>();
             synchronized (scheduler.lock) {
+                queue.removeIf(q -> q.stopReason() != null && dropped.add(q));
                 j = queue.peekFirst();
                 boolean ready = j != null;
                 if (j != null && j.stopReason() == null) {
                     for (TierExecutor m : members) ready &= m.canReserve(need(j, m));
                 }
                 if (j == null || !ready) {
-                    if (j == null && scheduler.stopping) return;
+                    if (j == null && scheduler.stopping && scheduler.inFlightLocked() == 0) return;
                     if (j != null && j.stopReason() != null) {
                         queue.pollFirst();
-                    } else {
+                    } else if (dropped.isEmpty()) {
                         try {
                             scheduler.lock.wait(50);
                         } catch (InterruptedException e) {
                             return;
                         }
                         continue;
+                    } else {
+                        j = null;   // fail the dropped ones first; the head waits for room
                     }
                 } else {
                     queue.pollFirst();
                     for (TierExecutor m : members) m.reserve(need(j, m));
+                    reserved = new long[members.length];
+                    for (int i = 0; i < members.length; i++) reserved[i] = need(j, members[i]);
                 }
             }
+            for (Job d : dropped) scheduler.fail(d, d.cancelled);
+            if (j == null) continue;
             if (j.cancelled != null) {
                 scheduler.fail(j, j.cancelled);
                 continue;
@@ -161,7 +170,7 @@ final class EnsembleLane {
             j.seq = null;
             for (Sequence s : seqs) if (s != null) s.close();
             synchronized (scheduler.lock) {
-                for (TierExecutor m : members) m.release(need(j, m), System.nanoTime() - j.hopStartNanos);
+                for (int i = 0; i < members.length; i++) members[i].release(reserved[i], System.nanoTime() - j.hopStartNanos);
                 scheduler.lock.notifyAll();
             }
         }

@@ -1,9 +1,10 @@
 package dev.gearbox.schedule;
 
-import java.util.concurrent.CancellationException;
-
-/** Completes a request's future when it was cancelled, its deadline passed, or the scheduler shut down before it ran. */
-public final class RequestCancelledException extends CancellationException {
+/**
+ * The cause a request's future fails with (join: CompletionException, get: ExecutionException) when it was
+ * cancelled, its deadline passed, its listener threw, or the scheduler shut down before it finished.
+ */
+public final class RequestCancelledException extends RuntimeException {
     public enum Cause { CANCELLED, DEADLINE, SHUTDOWN, LISTENER_FAILED }
 
     private final Cause cause;

@@ -53,7 +53,7 @@ public final class Scheduler implements AutoCloseable {
 
     /** A tier's load now: for metrics and tests. */
     public record TierStats(String tier, int queued, int running, int slots, long kvBytesUsed, long kvBytesBudget,
-                            long bytesPerPosition, long completed, long generatedTokens) {}
+                            long bytesPerPosition, long completed, long generatedTokens, long steps, long sequenceSteps) {}
 
     final Object lock = new Object();
     volatile boolean stopping;
@@ -127,20 +127,34 @@ public final class Scheduler implements AutoCloseable {
      * {@link IllegalStateException} once {@link #close()} has begun.
      */
     public RequestHandle submit(Request r) {
-        if (stopping) throw new IllegalStateException("the scheduler is shutting down and accepts no new requests");
         long t0 = System.nanoTime();
-        Decision d;
-        long routeNanos = 0;
+        Decision d = route(r);
+        return submit(r, d, t0, r.auto() ? System.nanoTime() - t0 : 0);
+    }
+
+    /**
+     * The routing decision for a request without queueing it: the gatekeeper and router for
+     * {@code auto}, a forced decision for a tier name or {@code ensemble}. Batch jobs route
+     * everything first, then {@link #submit(Request, Decision)}.
+     */
+    public Decision route(Request r) {
         if (r.auto()) {
             String text = r.prompt() != null ? r.prompt() : ladder.tier(0).model().tokenizer().decode(r.promptTokens(), false);
-            d = engine.route(text);
-            routeNanos = System.nanoTime() - t0;
-        } else {
-            if (!models().contains(r.model())) {
-                throw new IllegalArgumentException("unknown model '" + r.model() + "' (models: " + String.join(", ", models()) + ")");
-            }
-            d = Decision.forced(ladder.tierNames(), r.model());
+            return engine.route(text);
         }
+        if (!models().contains(r.model())) {
+            throw new IllegalArgumentException("unknown model '" + r.model() + "' (models: " + String.join(", ", models()) + ")");
+        }
+        return Decision.forced(ladder.tierNames(), r.model());
+    }
+
+    /** Queues a request on a decision made earlier by {@link #route}; escalation is on when the request's model is {@code auto}. */
+    public RequestHandle submit(Request r, Decision d) {
+        return submit(r, d, System.nanoTime(), 0);
+    }
+
+    private RequestHandle submit(Request r, Decision d, long t0, long routeNanos) {
+        if (stopping) throw new IllegalStateException("the scheduler is shutting down and accepts no new requests");
         Job j = new Job(this, "req-" + ids.incrementAndGet(), r, d, t0, routeNanos);
         if (d.ensemble()) {
             ensembleLane.submit(j);
@@ -270,6 +284,10 @@ public final class Scheduler implements AutoCloseable {
 
     TierExecutor executor(String name) { return executors.get(ladder.tier(name).index()); }
 
+    int inFlightLocked() {
+        return inFlight;
+    }
+
     /** Requests submitted and not yet finished. */
     public int inFlight() {
         synchronized (lock) {
@@ -282,7 +300,7 @@ public final class Scheduler implements AutoCloseable {
             List<TierStats> out = new ArrayList<>();
             for (TierExecutor e : executors) {
                 out.add(new TierStats(e.name(), e.queue.size(), e.running, e.slots, e.kvUsed, e.kvBudget, e.bytesPerPosition,
-                        e.completed, e.generatedTokens));
+                        e.completed, e.generatedTokens, e.steps, e.sequenceSteps));
             }
             return out;
         }

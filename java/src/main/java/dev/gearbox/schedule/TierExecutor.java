@@ -37,6 +37,8 @@ final class TierExecutor {
     long kvUsed;
     long completed;
     long generatedTokens;
+    long steps;              // batched forward passes run
+    long sequenceSteps;      // sequences in them, summed (sequenceSteps / steps = mean batch size)
     double avgServiceSeconds = 1.0;   // moving average of the time a request holds a slot
 
     TierExecutor(Scheduler scheduler, Tier tier, long kvBudget) {
@@ -100,6 +102,8 @@ final class TierExecutor {
         int chunk = scheduler.options().prefillChunk();
         while (true) {
             synchronized (scheduler.lock) {
+                // Cancelled or expired requests leave the queue at once, wherever they wait.
+                queue.removeIf(j -> j.stopReason() != null && dropped.add(j));
                 while (active.size() + admitted.size() < laneCapacity) {
                     Job j = queue.peekFirst();
                     if (j == null) break;
@@ -114,7 +118,8 @@ final class TierExecutor {
                     admitted.add(j);
                 }
                 if (active.isEmpty() && admitted.isEmpty() && dropped.isEmpty()) {
-                    if (scheduler.stopping && queue.isEmpty()) return;
+                    // Exit only when nothing is in flight anywhere: a lower tier may still escalate into this one.
+                    if (scheduler.stopping && queue.isEmpty() && scheduler.inFlightLocked() == 0) return;
                     try {
                         scheduler.lock.wait(50);
                     } catch (InterruptedException e) {
@@ -148,7 +153,16 @@ final class TierExecutor {
                 }
             }
             if (active.isEmpty()) continue;
-            runStep(step, active, chunk);
+            try {
+                runStep(step, active, chunk);
+            } catch (RuntimeException | Error e) {
+                // A bug or an exhausted resource must not kill the lane and strand its requests.
+                for (Job j : active) {
+                    releaseSlot(j);
+                    scheduler.fail(j, e);
+                }
+                active.clear();
+            }
         }
     }
 
@@ -164,6 +178,10 @@ final class TierExecutor {
             } else {
                 feed[i] = new int[] {j.pendingToken};
             }
+        }
+        synchronized (scheduler.lock) {
+            steps++;
+            sequenceSteps += active.size();
         }
         float[][] logits;
         try {
