@@ -125,6 +125,11 @@ public final class GearboxServer implements AutoCloseable {
             Reply reply = new Reply(req, chat, accepted);
             if (req.stream()) stream(ctx, reply, session, ticket);
             else whole(ctx, reply, session, ticket);
+        } catch (ApiError e) {
+            // Written here, not by the exception handler after return, so that a draining close()
+            // cannot stop the server between the count going to zero and the bytes going out.
+            error(ctx, e);
+            commit(ctx);
         } finally {
             if (inFlight.decrementAndGet() == 0) synchronized (drainLock) { drainLock.notifyAll(); }
         }
@@ -212,6 +217,7 @@ public final class GearboxServer implements AutoCloseable {
                         body.set("gearbox", gearbox(r.routing, o));
                         ctx.header(TIER_HEADER, o.finalTier());
                         ctx.contentType("application/json").result(body.toString());
+                        commit(ctx);
                         return;
                     }
                 }
@@ -276,6 +282,20 @@ public final class GearboxServer implements AutoCloseable {
         } catch (InterruptedException | RuntimeException ex) {
             ticket.cancel();
             throw ex;
+        }
+    }
+
+    /** Sends the result now (status, headers, body), before the handler returns and the in-flight count drops. */
+    private static void commit(Context ctx) {
+        try {
+            byte[] bytes = ctx.result() == null ? new byte[0] : ctx.result().getBytes(StandardCharsets.UTF_8);
+            ctx.result("");
+            ctx.res().setContentLength(bytes.length);
+            OutputStream out = ctx.res().getOutputStream();
+            out.write(bytes);
+            out.flush();
+        } catch (IOException gone) {
+            // The client went away; nothing left to tell it.
         }
     }
 
