@@ -423,6 +423,13 @@ public final class GearboxServer implements AutoCloseable {
                 }
             }
         }
+        // Answers are flushed before the count drops; this pause lets Jetty end those exchanges
+        // (the last chunk of a chunked stream) before its connectors close.
+        try {
+            Thread.sleep(200);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         app.stop();
         engine.close();
     }
