@@ -72,9 +72,8 @@ public final class Scheduler implements AutoCloseable {
         this.engine = engine;
         this.options = options;
         for (Tier t : ladder.tiers()) {
-            long dflt = (long) t.config().maxSequences() * t.context() * TierExecutor.bytesPerPosition(t.model().config());
             Long b = options.kvBudgetBytes().get(t.name());
-            executors.add(new TierExecutor(this, t, b != null ? b : dflt));
+            executors.add(new TierExecutor(this, t, b != null ? b : -1));   // -1: max_sequences × context × bytes per position
         }
         for (String n : options.kvBudgetBytes().keySet()) ladder.tier(n);   // unknown names fail loudly
         List<Tier> tiers = ladder.tiers();

@@ -47,11 +47,15 @@ final class TierExecutor {
         this.slots = tier.config().maxSequences();
         this.lanes = Math.max(1, Math.min(tier.config().streams(), slots));
         this.laneCapacity = (slots + lanes - 1) / lanes;
-        this.bytesPerPosition = bytesPerPosition(tier.model().config());
-        this.kvBudget = kvBudget;
+        // What the backend really allocates per position (a one-position cache, measured), so a
+        // backend with another cache layout is accounted for correctly.
+        try (Sequence probe = tier.model().newSequence(1)) {
+            this.bytesPerPosition = probe.cacheBytes();
+        }
+        this.kvBudget = kvBudget >= 0 ? kvBudget : (long) slots * tier.context() * bytesPerPosition;
     }
 
-    /** KV bytes one position costs: keys and values of every layer, F32 (what the CPU backend allocates). */
+    /** KV bytes one position costs from the shape: keys and values of every layer, F32 (what the CPU backend allocates). */
     static long bytesPerPosition(ModelConfig c) {
         return 2L * c.layers() * c.kvDim() * Float.BYTES;
     }

@@ -192,6 +192,9 @@ class SchedulerTest {
     void kvBudgetRefusesWhatCanNeverFitAndQueuesWhatCanLater() throws Exception {
         long perPos = TierExecutor.bytesPerPosition(ladder.tier("s").model().config());
         int promptLen = ladder.tier("s").model().tokenizer().encode("ab", true, false).length;
+        try (var probe = ladder.tier("s").model().newSequence(7)) {
+            assertThat(probe.cacheBytes()).isEqualTo(7 * perPos);   // accounting = what the backend allocates
+        }
         long oneRequest = perPos * (promptLen + 10);
         try (Scheduler s = sched(Scheduler.Options.defaults().withKvBudget("s", oneRequest))) {
             assertThatThrownBy(() -> s.submit(Request.of("s", "ab", greedy(11))))
@@ -289,6 +292,62 @@ class SchedulerTest {
             Result r = s.submit(Request.ofTokens("s", new int[] {1, 40, 41}, greedy(0))).future().join();
             assertThat(r.tokens()).isEmpty();
             assertThat(r.finishReason()).isEqualTo("length");
+        }
+    }
+
+    @Test
+    void closeWithTimeoutCancelsWhatIsLeftAndFreesEverything() throws Exception {
+        Scheduler s = sched(Scheduler.Options.defaults());
+        Gate gate = new Gate();
+        RequestHandle stuck = s.submit(Request.of("m", "hi", greedy(50)).withListener(gate));
+        assertThat(gate.entered.await(20, TimeUnit.SECONDS)).isTrue();
+        RequestHandle waiting = s.submit(Request.of("ensemble", "hi", greedy(3)));
+        Thread closer = Thread.ofPlatform().start(() -> s.close(Duration.ofMillis(100)));
+        while (!waiting.future().isDone() && closer.isAlive()) Thread.sleep(10);
+        gate.release.countDown();
+        closer.join(20_000);
+        assertThat(closer.isAlive()).isFalse();
+        assertThatThrownBy(() -> stuck.future().join()).cause().isInstanceOfSatisfying(RequestCancelledException.class,
+                e -> assertThat(e.reason()).isEqualTo(RequestCancelledException.Cause.SHUTDOWN));
+        assertThat(waiting.future()).isDone();   // finished or cancelled, depending on how far it got in 100 ms
+        for (var st : s.stats()) {
+            assertThat(st.running()).as(st.tier()).isZero();
+            assertThat(st.kvBytesUsed()).as(st.tier()).isZero();
+        }
+        assertThat(s.inFlight()).isZero();
+    }
+
+    @Test
+    void aThrowingListenerCancelsItsRequestOnly() throws Exception {
+        try (Scheduler s = sched(Scheduler.Options.defaults())) {
+            RequestHandle bad = s.submit(Request.of("s", "hello", greedy(10)).withListener(piece -> {
+                throw new IllegalStateException("client went away");
+            }));
+            RequestHandle good = s.submit(Request.of("s", "hello", greedy(10)));
+            assertThatThrownBy(() -> bad.future().join()).cause().isInstanceOfSatisfying(RequestCancelledException.class,
+                    e -> assertThat(e.reason()).isEqualTo(RequestCancelledException.Cause.LISTENER_FAILED));
+            assertThat(good.future().get(20, TimeUnit.SECONDS).tokens()).isNotEmpty();
+            assertThat(s.stats("s").kvBytesUsed()).isZero();
+        }
+    }
+
+    @Test
+    void severalLanesPerTierGiveTheSameAnswers() throws Exception {
+        Path d3 = dir.resolve("lanes");
+        java.nio.file.Files.createDirectories(d3);
+        Path yaml = TestLadders.ladder(d3, ", streams: 3, max_sequences: 5", "");
+        try (Ladder lad = Ladder.open(yaml); Scheduler s = Scheduler.open(lad, Router.zeroShot(lad), Scheduler.Options.defaults())) {
+            assertThat(s.executor("s").lanes).isEqualTo(3);
+            assertThat(s.executor("s").laneCapacity).isEqualTo(2);
+            List<RequestHandle> hs = new ArrayList<>();
+            for (int i = 0; i < 15; i++) hs.add(s.submit(Request.of("s", PROMPTS.get(i % PROMPTS.size()), greedy(4 + i % 5))));
+            for (int i = 0; i < hs.size(); i++) {
+                String p = PROMPTS.get(i % PROMPTS.size());
+                LadderResponse want = engine.execute(p, dev.gearbox.router.Decision.forced(ladder.tierNames(), "s"),
+                        new LadderEngine.Options(null, 4 + i % 5, false));
+                assertThat(hs.get(i).future().get(20, TimeUnit.SECONDS).tokens()).as(p).isEqualTo(want.tokens());
+            }
+            assertThat(s.stats("s").running()).isZero();
         }
     }
 }
