@@ -34,6 +34,8 @@ import java.util.Properties;
                 BenchRouterCommand.class,
                 CalibrateCommand.class,
                 DemoCommand.class,
+                ServeCommand.class,
+                LoadBenchCommand.class,
                 BatchCommand.class,
                 CommandLine.HelpCommand.class,
         },

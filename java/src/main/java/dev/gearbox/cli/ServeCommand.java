@@ -1,0 +1,63 @@
+package dev.gearbox.cli;
+
+import dev.gearbox.ladder.Ladder;
+import dev.gearbox.schedule.Scheduler;
+import dev.gearbox.server.SchedulerEngine;
+import dev.gearbox.server.GearboxServer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = {"Serves the ladder over an OpenAI-compatible HTTP API: POST /v1/chat/completions, POST /v1/completions",
+                "(stream: true for server-sent events), GET /v1/models, GET /health, GET /metrics (Prometheus).",
+                "model \"auto\" routes through the gatekeeper; a tier's name forces that tier. SIGTERM or Ctrl-C drains requests in flight."})
+final class ServeCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    LadderOptions ladderOptions = new LadderOptions();
+
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+    String host;
+
+    @Option(names = {"-p", "--port"}, defaultValue = "8080", description = "Port (default: ${DEFAULT-VALUE}; 0 = any free port).")
+    int port;
+
+    @Option(names = "--queue", defaultValue = "64", description = "Requests that may wait per tier before 429 (default: ${DEFAULT-VALUE}).")
+    int queue;
+
+    @Option(names = "--max-body", defaultValue = "1048576", description = "Largest request body in bytes (default: ${DEFAULT-VALUE}).")
+    long maxBody;
+
+    @Option(names = "--drain-seconds", defaultValue = "30", description = "How long shutdown waits for requests in flight (default: ${DEFAULT-VALUE}).")
+    int drainSeconds;
+
+    @Override
+    public Integer call() throws Exception {
+        if (port < 0 || port > 65535) throw new IllegalArgumentException("--port must be 0..65535, got " + port);
+        Ladder ladder = ladderOptions.open();
+        Scheduler scheduler = Scheduler.open(ladder, Scheduler.Options.defaults().withQueueCapacity(queue));
+        GearboxServer server = new GearboxServer(new SchedulerEngine(scheduler), ladder.maxAnswerTokens(),
+                new GearboxServer.Settings(host, port, maxBody, drainSeconds * 1000L));
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            System.err.println("gearbox serve: shutting down, draining requests in flight");
+            server.close();          // drains, then closes the scheduler
+            ladder.close();
+            stopped.countDown();
+        }, "gearbox-shutdown"));
+        // The one line scripts wait for: where to connect.
+        spec.commandLine().getOut().printf("gearbox serve: listening on http://%s:%d (ladder %s, tiers %s + auto)%n",
+                host, server.port(), ladder.path(), String.join(", ", ladder.tierNames()));
+        spec.commandLine().getOut().flush();
+        stopped.await();
+        return Main.EXIT_OK;
+    }
+}

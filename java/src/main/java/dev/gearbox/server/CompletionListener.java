@@ -1,0 +1,17 @@
+package dev.gearbox.server;
+
+/**
+ * What a running completion reports, in order: {@link #routed} once, {@link #text} per piece of
+ * answer, then exactly one of {@link #done} or {@link #failed}. Called from the engine's threads.
+ */
+public interface CompletionListener {
+    /** The request has a tier (before any text). */
+    void routed(Routing routing);
+
+    /** New answer text (never part of a stop string, never half a UTF-8 character). */
+    void text(String delta);
+
+    void done(Outcome outcome);
+
+    void failed(Throwable error);
+}

@@ -1,0 +1,436 @@
+package dev.gearbox.server;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gearbox.ladder.Hop;
+import dev.gearbox.router.Decision;
+import io.javalin.Javalin;
+import io.javalin.compression.CompressionStrategy;
+import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Gearbox's OpenAI-compatible HTTP server (Javalin): chat and text completions, streamed as
+ * server-sent events or whole, the models, health and Prometheus metrics. Every answer says
+ * where it was routed: a {@code gearbox} object in the body and the {@code x-gearbox-tier} header.
+ *
+ * <p>{@link #close()} drains: new requests get 503 while those in flight finish (up to the drain
+ * timeout), then the HTTP server and the engine stop.
+ */
+public final class GearboxServer implements AutoCloseable {
+    public static final String TIER_HEADER = "x-gearbox-tier";
+    /** Longest a request waits for the engine's next report before it is failed (a stuck engine must not hang clients). */
+    private static final long EVENT_TIMEOUT_MS = 300_000;
+
+    private final CompletionEngine engine;
+    private final int defaultMaxTokens;
+    private final ObjectMapper json = new ObjectMapper();
+    private final ServerMetrics metrics;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final Object drainLock = new Object();
+    private volatile boolean draining;
+    private final long drainMillis;
+    private final Javalin app;
+    private boolean closed;
+
+    /** Settings: where to listen, the largest body accepted, how long close() waits for requests in flight. */
+    public record Settings(String host, int port, long maxBodyBytes, long drainMillis) {
+        public static Settings loopback(int port) { return new Settings("127.0.0.1", port, 1 << 20, 30_000); }
+    }
+
+    public GearboxServer(CompletionEngine engine, int defaultMaxTokens, Settings settings) {
+        this.engine = engine;
+        this.defaultMaxTokens = defaultMaxTokens;
+        this.drainMillis = settings.drainMillis();
+        this.metrics = new ServerMetrics(engine, inFlight::get);
+        app = Javalin.create(config -> {
+            config.startup.showJavalinBanner = false;
+            config.startup.showOldJavalinVersionWarning = false;
+            config.http.maxRequestSize = settings.maxBodyBytes();
+            config.http.compressionStrategy = CompressionStrategy.NONE;   // SSE must not sit in a gzip buffer
+            config.http.prefer405over404 = true;
+            config.concurrency.useVirtualThreads = true;                  // a blocked stream costs no platform thread
+            config.jetty.host = settings.host();
+            config.jetty.port = settings.port();
+            config.routes.post("/v1/chat/completions", ctx -> completion(ctx, true));
+            config.routes.post("/v1/completions", ctx -> completion(ctx, false));
+            config.routes.get("/v1/models", this::models);
+            config.routes.get("/health", this::health);
+            config.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));
+            config.routes.exception(ApiError.class, (e, ctx) -> error(ctx, e));
+            config.routes.exception(HttpResponseException.class, (e, ctx) -> error(ctx, fromHttp(e.getStatus(), e.getMessage())));
+            config.routes.exception(Exception.class, (e, ctx) -> {
+                System.err.println("gearbox serve: internal error on " + ctx.method() + " " + ctx.path() + ": " + e);
+                error(ctx, new ApiError(500, "server_error", null, null, "Internal server error"));
+            });
+            config.routes.error(404, ctx -> { if (!answered(ctx)) error(ctx, fromHttp(404, "Unknown endpoint " + ctx.method() + " " + ctx.path())); });
+            config.routes.error(405, ctx -> { if (!answered(ctx)) error(ctx, fromHttp(405, "Method " + ctx.method() + " is not allowed on " + ctx.path())); });
+            config.routes.after(ctx -> metrics.request(endpointLabel(ctx), ctx.statusCode()));
+        });
+        app.start();
+    }
+
+    public int port() { return app.port(); }
+
+    public ServerMetrics metrics() { return metrics; }
+
+    // ---- endpoints ----
+
+    private void health(Context ctx) {
+        ObjectNode o = json.createObjectNode();
+        o.put("status", draining ? "draining" : "ok");
+        o.put("in_flight", inFlight.get());
+        o.put("queue_depth", engine.queueDepth());
+        ctx.status(draining ? 503 : 200).contentType("application/json").result(o.toString());
+    }
+
+    private void models(Context ctx) {
+        ObjectNode o = json.createObjectNode();
+        o.put("object", "list");
+        ArrayNode data = o.putArray("data");
+        for (String id : modelIds()) {
+            ObjectNode m = data.addObject();
+            m.put("id", id);
+            m.put("object", "model");
+            m.put("created", 0);
+            m.put("owned_by", "gearbox");
+        }
+        ctx.contentType("application/json").result(o.toString());
+    }
+
+    private List<String> modelIds() {
+        var ids = new java.util.ArrayList<>(engine.tierNames());
+        ids.add(CompletionJob.AUTO);
+        return ids;
+    }
+
+    private void completion(Context ctx, boolean chat) throws Exception {
+        if (draining) throw ApiError.unavailable("the server is shutting down");
+        OpenAiRequest req = OpenAiRequest.parse(json, ctx.body(), chat);
+        if (!modelIds().contains(req.model())) throw ApiError.unknownModel(req.model());
+        CompletionJob job = req.job(defaultMaxTokens);
+        Session session = new Session();
+        long accepted = System.nanoTime();
+        inFlight.incrementAndGet();
+        try {
+            CompletionEngine.Ticket ticket = engine.submit(job, session);
+            Reply reply = new Reply(req, chat, accepted);
+            if (req.stream()) stream(ctx, reply, session, ticket);
+            else whole(ctx, reply, session, ticket);
+        } catch (ApiError e) {
+            // Written here, not by the exception handler after return, so that a draining close()
+            // cannot stop the server between the count going to zero and the bytes going out.
+            error(ctx, e);
+            commit(ctx);
+        } finally {
+            if (inFlight.decrementAndGet() == 0) synchronized (drainLock) { drainLock.notifyAll(); }
+        }
+    }
+
+    /** What one response accumulates while the engine reports. */
+    private final class Reply {
+        final OpenAiRequest req;
+        final boolean chat;
+        final long accepted;
+        final String id;
+        final long created = System.currentTimeMillis() / 1000;
+        Routing routing;
+        final StringBuilder text = new StringBuilder();
+        long firstText = -1, lastText = -1;
+        int pieces;
+
+        Reply(OpenAiRequest req, boolean chat, long accepted) {
+            this.req = req;
+            this.chat = chat;
+            this.accepted = accepted;
+            this.id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
+        }
+
+        void routed(Routing r) {
+            routing = r;
+            metrics.routed(r.tier());
+        }
+
+        void text(String delta) {
+            long now = System.nanoTime();
+            if (firstText < 0) metrics.firstTokenNanos(now - accepted);
+            firstText = firstText < 0 ? now : firstText;
+            lastText = now;
+            pieces++;
+            text.append(delta);
+        }
+
+        void done(Outcome o) {
+            metrics.tokens(o.promptTokens(), o.completionTokens());
+            if (o.decision() != null && !"forced".equals(o.decision().source())) metrics.gatekeeperNanos(o.decision().nanos());
+            if (o.completionTokens() > 1 && firstText >= 0 && lastText > firstText)
+                metrics.perOutputTokenNanos((lastText - firstText) / (o.completionTokens() - 1));
+        }
+
+        ObjectNode envelope(String object) {
+            ObjectNode o = json.createObjectNode();
+            o.put("id", id);
+            o.put("object", object);
+            o.put("created", created);
+            o.put("model", routing != null ? routing.tier() : req.model());
+            return o;
+        }
+    }
+
+    private Session.Event next(Session s) throws InterruptedException {
+        Session.Event e = s.next(EVENT_TIMEOUT_MS);
+        if (e == null) throw new IllegalStateException("the engine reported nothing for " + EVENT_TIMEOUT_MS / 1000 + " s");
+        return e;
+    }
+
+    private void whole(Context ctx, Reply r, Session s, CompletionEngine.Ticket ticket) throws InterruptedException {
+        try {
+            while (true) {
+                switch (next(s)) {
+                    case Session.Routed e -> r.routed(e.routing());
+                    case Session.Text e -> r.text(e.delta());
+                    case Session.Failed e -> throw failure(e.error());
+                    case Session.Done e -> {
+                        Outcome o = e.outcome();
+                        r.done(o);
+                        ObjectNode body = r.envelope(r.chat ? "chat.completion" : "text_completion");
+                        ObjectNode choice = body.putArray("choices").addObject();
+                        choice.put("index", 0);
+                        if (r.chat) {
+                            ObjectNode msg = choice.putObject("message");
+                            msg.put("role", "assistant");
+                            msg.put("content", r.text.toString());
+                        } else {
+                            choice.put("text", r.text.toString());
+                        }
+                        choice.putNull("logprobs");
+                        choice.put("finish_reason", o.finishReason());
+                        body.set("usage", usage(o));
+                        body.set("gearbox", gearbox(r.routing, o));
+                        ctx.header(TIER_HEADER, o.finalTier());
+                        ctx.contentType("application/json").result(body.toString());
+                        commit(ctx);
+                        return;
+                    }
+                }
+            }
+        } catch (InterruptedException | RuntimeException ex) {
+            ticket.cancel();
+            throw ex;
+        }
+    }
+
+    private void stream(Context ctx, Reply r, Session s, CompletionEngine.Ticket ticket) throws Exception {
+        OutputStream out = null;
+        try {
+            while (true) {
+                Session.Event ev = next(s);
+                if (out == null) {
+                    if (ev instanceof Session.Failed f) throw failure(f.error());   // nothing sent yet: a plain error response
+                    if (ev instanceof Session.Routed e) r.routed(e.routing());
+                    // Headers go out with the first event, the tier among them.
+                    ctx.status(200);
+                    ctx.header(TIER_HEADER, r.routing != null ? r.routing.tier() : "");
+                    ctx.header("Cache-Control", "no-cache");
+                    ctx.header("X-Accel-Buffering", "no");
+                    ctx.contentType("text/event-stream; charset=utf-8");
+                    out = ctx.res().getOutputStream();
+                    ObjectNode first = chunk(r, r.chat ? json.createObjectNode().put("role", "assistant").put("content", "") : null, "", null);
+                    first.set("gearbox", gearbox(r.routing, null));
+                    send(out, first.toString());
+                    if (ev instanceof Session.Routed) continue;
+                }
+                switch (ev) {
+                    case Session.Routed e -> r.routed(e.routing());
+                    case Session.Text e -> {
+                        r.text(e.delta());
+                        send(out, chunk(r, r.chat ? json.createObjectNode().put("content", e.delta()) : null, e.delta(), null).toString());
+                    }
+                    case Session.Failed e -> {
+                        ApiError err = failure(e.error());
+                        send(out, errorBody(err).toString());
+                        return;
+                    }
+                    case Session.Done e -> {
+                        Outcome o = e.outcome();
+                        r.done(o);
+                        ObjectNode last = chunk(r, r.chat ? json.createObjectNode() : null, "", o.finishReason());
+                        last.set("gearbox", gearbox(r.routing, o));
+                        send(out, last.toString());
+                        if (r.req.includeUsage()) {
+                            ObjectNode u = r.envelope(r.chat ? "chat.completion.chunk" : "text_completion");
+                            u.putArray("choices");
+                            u.set("usage", usage(o));
+                            send(out, u.toString());
+                        }
+                        send(out, "[DONE]");
+                        return;
+                    }
+                }
+            }
+        } catch (IOException gone) {
+            // The client went away: stop generating for it at once.
+            ticket.cancel();
+        } catch (InterruptedException | RuntimeException ex) {
+            ticket.cancel();
+            throw ex;
+        }
+    }
+
+    /** Sends the result now (status, headers, body), before the handler returns and the in-flight count drops. */
+    private static void commit(Context ctx) {
+        try {
+            byte[] bytes = ctx.result() == null ? new byte[0] : ctx.result().getBytes(StandardCharsets.UTF_8);
+            ctx.result("");
+            ctx.res().setContentLength(bytes.length);
+            OutputStream out = ctx.res().getOutputStream();
+            out.write(bytes);
+            out.flush();
+        } catch (IOException gone) {
+            // The client went away; nothing left to tell it.
+        }
+    }
+
+    private ObjectNode chunk(Reply r, ObjectNode delta, String text, String finish) {
+        ObjectNode o = r.envelope(r.chat ? "chat.completion.chunk" : "text_completion");
+        ObjectNode c = o.putArray("choices").addObject();
+        c.put("index", 0);
+        if (r.chat) c.set("delta", delta);
+        else c.put("text", text);
+        c.putNull("logprobs");
+        if (finish == null) c.putNull("finish_reason");
+        else c.put("finish_reason", finish);
+        return o;
+    }
+
+    private static void send(OutputStream out, String data) throws IOException {
+        out.write(("data: " + data + "\n\n").getBytes(StandardCharsets.UTF_8));
+        out.flush();
+    }
+
+    private ObjectNode usage(Outcome o) {
+        ObjectNode u = json.createObjectNode();
+        u.put("prompt_tokens", o.promptTokens());
+        u.put("completion_tokens", o.completionTokens());
+        u.put("total_tokens", o.promptTokens() + o.completionTokens());
+        return u;
+    }
+
+    /** The routing decision as the body shows it; {@code outcome} adds the final tier and the hops. */
+    private ObjectNode gearbox(Routing routing, Outcome outcome) {
+        ObjectNode g = json.createObjectNode();
+        if (routing == null) return g;
+        Decision d = outcome != null && outcome.decision() != null ? outcome.decision() : routing.decision();
+        g.put("tier", routing.tier());
+        if (d != null) {
+            g.put("source", d.source());
+            g.put("reason", d.reason());
+            ObjectNode p = g.putObject("probabilities");
+            for (int i = 0; i < d.probabilities().length && i < d.tierNames().size(); i++) p.put(d.tierNames().get(i), d.probabilities()[i]);
+            g.put("gatekeeper_ms", d.nanos() / 1e6);
+        }
+        if (outcome != null) {
+            g.put("final_tier", outcome.finalTier());
+            ArrayNode hops = g.putArray("hops");
+            for (Hop h : outcome.hops()) {
+                ObjectNode hop = hops.addObject();
+                hop.put("tier", h.tier());
+                hop.put("start_tokens", h.startTokens());
+                hop.put("tokens_generated", h.tokensGenerated());
+                hop.put("reason", h.reason());
+                hop.put("flops", h.flops());
+                hop.put("time_ms", h.nanos() / 1e6);
+            }
+        }
+        return g;
+    }
+
+    // ---- errors ----
+
+    private static ApiError failure(Throwable t) {
+        if (t instanceof ApiError a) return a;
+        if (t instanceof IllegalArgumentException) return new ApiError(400, "invalid_request_error", null, null, t.getMessage());
+        System.err.println("gearbox serve: generation failed: " + t);
+        return new ApiError(500, "server_error", null, null, "Internal server error");
+    }
+
+    private static ApiError fromHttp(int status, String message) {
+        String type = switch (status) {
+            case 404 -> "not_found_error";
+            case 413 -> "invalid_request_error";
+            case 429 -> "rate_limit_error";
+            default -> status >= 500 ? "server_error" : "invalid_request_error";
+        };
+        String msg = switch (status) {
+            case 413 -> "The request body is too large";
+            default -> message == null || message.isBlank() ? "HTTP " + status : message;
+        };
+        return new ApiError(status, type, null, status == 413 ? "request_too_large" : null, msg);
+    }
+
+    private static final String ANSWERED = "gearbox.error";
+
+    private static boolean answered(Context ctx) { return ctx.attribute(ANSWERED) != null; }
+
+    private ObjectNode errorBody(ApiError e) {
+        ObjectNode o = json.createObjectNode();
+        ObjectNode err = o.putObject("error");
+        err.put("message", e.getMessage());
+        err.put("type", e.type());
+        if (e.param() == null) err.putNull("param"); else err.put("param", e.param());
+        if (e.code() == null) err.putNull("code"); else err.put("code", e.code());
+        return o;
+    }
+
+    private void error(Context ctx, ApiError e) {
+        ctx.attribute(ANSWERED, true);
+        if (e.retryAfterSeconds() != null) ctx.header("Retry-After", Integer.toString(e.retryAfterSeconds()));
+        ctx.status(e.status()).contentType("application/json").result(errorBody(e).toString());
+    }
+
+    private static String endpointLabel(Context ctx) {
+        String p = ctx.path();
+        return switch (p) {
+            case "/v1/chat/completions", "/v1/completions", "/v1/models", "/health", "/metrics" -> p;
+            default -> "other";   // bounded label values whatever paths clients try
+        };
+    }
+
+    // ---- shutdown ----
+
+    /** Refuses new requests, waits for those in flight (up to the drain timeout), then stops. */
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        draining = true;
+        long deadline = System.currentTimeMillis() + drainMillis;
+        synchronized (drainLock) {
+            while (inFlight.get() > 0 && System.currentTimeMillis() < deadline) {
+                try {
+                    drainLock.wait(Math.max(1, Math.min(100, deadline - System.currentTimeMillis())));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+        }
+        // Answers are flushed before the count drops; this pause lets Jetty end those exchanges
+        // (the last chunk of a chunked stream) before its connectors close.
+        try {
+            Thread.sleep(200);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        app.stop();
+        engine.close();
+    }
+}

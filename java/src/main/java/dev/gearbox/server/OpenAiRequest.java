@@ -1,0 +1,166 @@
+package dev.gearbox.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.gearbox.sample.SamplingParams;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A parsed and checked body of {@code POST /v1/chat/completions} or {@code /v1/completions}.
+ * Parsed by hand from the JSON tree so that every wrong field gets a 400 naming it; unknown
+ * fields are ignored as OpenAI's own clients send extras.
+ */
+public record OpenAiRequest(boolean chat, String model, String prompt, Integer maxTokens, Double temperature, Double topP,
+                            Long seed, List<String> stop, boolean stream, boolean includeUsage) {
+
+    private static final int MAX_STOPS = 4;
+
+    public static OpenAiRequest parse(ObjectMapper json, String body, boolean chat) {
+        JsonNode root;
+        try {
+            root = json.readTree(body);
+        } catch (JsonProcessingException e) {
+            throw ApiError.invalid(null, "The body is not valid JSON: " + e.getOriginalMessage());
+        }
+        if (root == null || !root.isObject()) throw ApiError.invalid(null, "The body must be a JSON object");
+        String model = string(root, "model", true);
+        String prompt = chat ? messages(root) : prompt(root);
+        Integer maxTokens = integer(root, chat && root.has("max_completion_tokens") ? "max_completion_tokens" : "max_tokens");
+        if (maxTokens != null && maxTokens < 1) throw ApiError.invalid("max_tokens", "max_tokens must be at least 1, got " + maxTokens);
+        Double temperature = number(root, "temperature");
+        if (temperature != null && (temperature < 0 || temperature > 2))
+            throw ApiError.invalid("temperature", "temperature must be between 0 and 2, got " + temperature);
+        Double topP = number(root, "top_p");
+        if (topP != null && (topP <= 0 || topP > 1)) throw ApiError.invalid("top_p", "top_p must be in (0, 1], got " + topP);
+        Long seed = root.has("seed") && !root.get("seed").isNull() ? longValue(root, "seed") : null;
+        List<String> stop = stop(root);
+        boolean stream = bool(root, "stream");
+        boolean includeUsage = false;
+        JsonNode so = root.get("stream_options");
+        if (so != null && !so.isNull()) {
+            if (!so.isObject()) throw ApiError.invalid("stream_options", "stream_options must be an object");
+            includeUsage = bool(so, "include_usage");
+        }
+        JsonNode n = root.get("n");
+        if (n != null && !n.isNull() && !(n.isIntegralNumber() && n.asLong() == 1))
+            throw ApiError.invalid("n", "only n = 1 is supported");
+        return new OpenAiRequest(chat, model, prompt, maxTokens, temperature, topP, seed, stop, stream, includeUsage);
+    }
+
+    /**
+     * The job: greedy unless the client asked for sampling (temperature above 0), OpenAI's
+     * top_p default 1, no top-k or min-p so that temperature and top_p mean what they mean there.
+     */
+    public CompletionJob job(int defaultMaxTokens) {
+        SamplingParams sampling = null;
+        double t = temperature != null ? temperature : 1.0;
+        if (t > 0) {
+            var b = SamplingParams.builder().temperature((float) t).topK(0).minP(0).topP(topP != null ? topP.floatValue() : 1f)
+                    .seed(seed != null ? seed : -1);
+            sampling = b.build();
+        }
+        return new CompletionJob(prompt, model, maxTokens != null ? maxTokens : defaultMaxTokens, sampling, stop);
+    }
+
+    // Chat messages become one prompt: the contents joined by newlines (the default tiers are plain
+    // completion models without a chat template; one user message is sent as is).
+    private static String messages(JsonNode root) {
+        JsonNode msgs = root.get("messages");
+        if (msgs == null || msgs.isNull()) throw ApiError.invalid("messages", "Missing required parameter: 'messages'");
+        if (!msgs.isArray()) throw ApiError.invalid("messages", "messages must be an array");
+        if (msgs.isEmpty()) throw ApiError.invalid("messages", "messages must not be empty");
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < msgs.size(); i++) {
+            JsonNode m = msgs.get(i);
+            String p = "messages[" + i + "]";
+            if (!m.isObject()) throw ApiError.invalid(p, p + " must be an object");
+            JsonNode role = m.get("role");
+            if (role == null || !role.isTextual()) throw ApiError.invalid(p + ".role", p + ".role must be a string");
+            JsonNode content = m.get("content");
+            String text;
+            if (content == null || content.isNull()) text = "";
+            else if (content.isTextual()) text = content.asText();
+            else if (content.isArray()) {
+                StringBuilder parts = new StringBuilder();
+                for (JsonNode part : content) {
+                    if (!part.isObject() || !"text".equals(part.path("type").asText()) || !part.path("text").isTextual())
+                        throw ApiError.invalid(p + ".content", "only text content parts are supported");
+                    parts.append(part.get("text").asText());
+                }
+                text = parts.toString();
+            } else throw ApiError.invalid(p + ".content", p + ".content must be a string or an array of text parts");
+            if (text.isEmpty()) continue;
+            if (!sb.isEmpty()) sb.append('\n');
+            sb.append(text);
+        }
+        return sb.toString();
+    }
+
+    private static String prompt(JsonNode root) {
+        JsonNode p = root.get("prompt");
+        if (p == null || p.isNull()) throw ApiError.invalid("prompt", "Missing required parameter: 'prompt'");
+        if (p.isTextual()) return p.asText();
+        if (p.isArray() && p.size() == 1 && p.get(0).isTextual()) return p.get(0).asText();
+        throw ApiError.invalid("prompt", "prompt must be a string (or an array of one string)");
+    }
+
+    private static List<String> stop(JsonNode root) {
+        JsonNode s = root.get("stop");
+        List<String> out = new ArrayList<>();
+        if (s == null || s.isNull()) return out;
+        if (s.isTextual()) out.add(s.asText());
+        else if (s.isArray()) {
+            for (JsonNode e : s) {
+                if (!e.isTextual()) throw ApiError.invalid("stop", "stop must be a string or an array of strings");
+                out.add(e.asText());
+            }
+        } else throw ApiError.invalid("stop", "stop must be a string or an array of strings");
+        if (out.size() > MAX_STOPS) throw ApiError.invalid("stop", "at most " + MAX_STOPS + " stop sequences, got " + out.size());
+        for (String x : out) if (x.isEmpty()) throw ApiError.invalid("stop", "a stop sequence must not be empty");
+        return out;
+    }
+
+    private static String string(JsonNode root, String field, boolean required) {
+        JsonNode v = root.get(field);
+        if (v == null || v.isNull()) {
+            if (required) throw ApiError.invalid(field, "Missing required parameter: '" + field + "'");
+            return null;
+        }
+        if (!v.isTextual()) throw ApiError.invalid(field, field + " must be a string");
+        return v.asText();
+    }
+
+    private static Integer integer(JsonNode root, String field) {
+        JsonNode v = root.get(field);
+        if (v == null || v.isNull()) return null;
+        if (!v.isIntegralNumber()) throw ApiError.invalid(field, field + " must be an integer");
+        if (!v.canConvertToInt()) throw ApiError.invalid(field, field + " is out of range: " + v.asText());
+        return v.intValue();
+    }
+
+    private static Long longValue(JsonNode root, String field) {
+        JsonNode v = root.get(field);
+        if (!v.isIntegralNumber()) throw ApiError.invalid(field, field + " must be an integer");
+        if (!v.canConvertToLong()) throw ApiError.invalid(field, field + " is out of range: " + v.asText());
+        return v.longValue();
+    }
+
+    private static Double number(JsonNode root, String field) {
+        JsonNode v = root.get(field);
+        if (v == null || v.isNull()) return null;
+        if (!v.isNumber()) throw ApiError.invalid(field, field + " must be a number");
+        double d = v.doubleValue();
+        if (!Double.isFinite(d)) throw ApiError.invalid(field, field + " is out of range");
+        return d;
+    }
+
+    private static boolean bool(JsonNode root, String field) {
+        JsonNode v = root.get(field);
+        if (v == null || v.isNull()) return false;
+        if (!v.isBoolean()) throw ApiError.invalid(field, field + " must be a boolean");
+        return v.booleanValue();
+    }
+}

@@ -1,0 +1,28 @@
+package dev.gearbox.server;
+
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A listener that hands the engine's reports to the HTTP thread in order, so that all writing
+ * to the client happens on one thread (the request's own).
+ */
+final class Session implements CompletionListener {
+    sealed interface Event permits Routed, Text, Done, Failed {}
+    record Routed(Routing routing) implements Event {}
+    record Text(String delta) implements Event {}
+    record Done(Outcome outcome) implements Event {}
+    record Failed(Throwable error) implements Event {}
+
+    private final LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
+
+    @Override public void routed(Routing routing) { events.add(new Routed(routing)); }
+    @Override public void text(String delta) { events.add(new Text(delta)); }
+    @Override public void done(Outcome outcome) { events.add(new Done(outcome)); }
+    @Override public void failed(Throwable error) { events.add(new Failed(error)); }
+
+    /** The next report, or null after {@code timeoutMillis}. */
+    Event next(long timeoutMillis) throws InterruptedException {
+        return events.poll(timeoutMillis, TimeUnit.MILLISECONDS);
+    }
+}

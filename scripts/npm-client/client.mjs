@@ -1,0 +1,73 @@
+// Talks to a running `gearbox serve` with the official openai npm package and prints one JSON
+// object with what it saw. Usage: node client.mjs http://127.0.0.1:PORT/v1
+import OpenAI from 'openai';
+
+const baseURL = process.argv[2];
+if (!baseURL) {
+  console.error('usage: node client.mjs BASE_URL   (e.g. http://127.0.0.1:8080/v1)');
+  process.exit(2);
+}
+const client = new OpenAI({ baseURL, apiKey: 'none', maxRetries: 0, timeout: 120_000 });
+const prompt = 'add:12+34=';
+const out = {};
+
+const models = await client.models.list();
+out.models = models.data.map((m) => m.id);
+
+{
+  const { data, response } = await client.chat.completions
+    .create({ model: 'auto', messages: [{ role: 'user', content: prompt }], temperature: 0, max_tokens: 8 })
+    .withResponse();
+  out.chat = {
+    content: data.choices[0].message.content,
+    role: data.choices[0].message.role,
+    finish_reason: data.choices[0].finish_reason,
+    usage: data.usage,
+    gearbox: data.gearbox,
+    header_tier: response.headers.get('x-gearbox-tier'),
+  };
+}
+
+{
+  const { data: stream, response } = await client.chat.completions
+    .create({ model: 'l', messages: [{ role: 'user', content: prompt }], temperature: 0, stream: true,
+              stream_options: { include_usage: true } })
+    .withResponse();
+  let content = '', finish = null, usage = null, chunks = 0;
+  for await (const chunk of stream) {
+    chunks++;
+    if (chunk.usage) usage = chunk.usage;
+    for (const c of chunk.choices) {
+      if (c.delta?.content) content += c.delta.content;
+      if (c.finish_reason) finish = c.finish_reason;
+    }
+  }
+  out.chat_stream = { content, finish_reason: finish, usage, chunks, header_tier: response.headers.get('x-gearbox-tier') };
+}
+
+{
+  const data = await client.completions.create({ model: 'l', prompt, temperature: 0, max_tokens: 8, stop: ['\n'] });
+  out.completion = { text: data.choices[0].text, finish_reason: data.choices[0].finish_reason, usage: data.usage };
+}
+
+{
+  const stream = await client.completions.create({ model: 'auto', prompt, temperature: 0, stream: true });
+  let text = '', finish = null, chunks = 0;
+  for await (const chunk of stream) {
+    chunks++;
+    for (const c of chunk.choices) {
+      text += c.text ?? '';
+      if (c.finish_reason) finish = c.finish_reason;
+    }
+  }
+  out.completion_stream = { text, finish_reason: finish, chunks };
+}
+
+try {
+  await client.chat.completions.create({ model: 'no-such-tier', messages: [{ role: 'user', content: prompt }] });
+  out.unknown_model = { status: null };
+} catch (e) {
+  out.unknown_model = { status: e.status, code: e.code, type: e.type, is_not_found: e instanceof OpenAI.NotFoundError };
+}
+
+console.log(JSON.stringify(out));
