@@ -31,6 +31,15 @@ public final class Kernels {
     /** Tests turn the native decode path off to check the Vector API kernels at their own tolerance. */
     static volatile boolean useNative = true;
 
+    /**
+     * Turns the native int8 decode kernels on or off (they are on when available). Off, every
+     * product keeps float activations, so a decode step and a batched step give the same bits:
+     * tests that compare the two paths, and benchmarks that compare the kernels, use this.
+     */
+    public static void setNativeDecode(boolean on) {
+        useNative = on;
+    }
+
     /** Which decode kernels run for Q8_0/Q4_0, for logs and bench output. */
     public static String nativeStatus() {
         return NativeCpu.status();
