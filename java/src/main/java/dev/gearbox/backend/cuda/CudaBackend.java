@@ -1,0 +1,393 @@
+package dev.gearbox.backend.cuda;
+
+import dev.gearbox.backend.Backend;
+import dev.gearbox.backend.KVCache;
+import dev.gearbox.backend.Rope;
+import dev.gearbox.gguf.GGUFFile;
+import dev.gearbox.gguf.TensorInfo;
+import dev.gearbox.tensor.GGMLType;
+import dev.gearbox.tensor.Quantizer;
+import org.bytedeco.cuda.cublas.cublasContext;
+import org.bytedeco.cuda.cudart.CUstream_st;
+import org.bytedeco.cuda.global.cublas;
+import org.bytedeco.cuda.global.cudart;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The CUDA backend: every weight uploaded once (matrices exactly as stored in the GGUF file, 1-D
+ * gains and biases dequantized to F32), activations and the KV cache in device memory, all work
+ * enqueued on one stream. Decode-sized products (n <= {@value #MATVEC_MAX_ROWS} tokens) run our
+ * dequantizing mat-vec kernel; prefill dequantizes the weight a tile of rows at a time and
+ * multiplies with cuBLAS (F32 for F32/F16/BF16 weights, whose comparisons with the CPU are held to
+ * 1e-3; BF16 tensor cores for quantized weights, held to 1e-2). Only {@link #read} waits for the
+ * device. Memory, streams and cuBLAS go through JavaCPP (CUDA 13.0 functions only); kernels go
+ * through {@link NativeKernels}; both see the same plain addresses.
+ */
+public final class CudaBackend implements Backend {
+    /** Up to this many token rows a product uses the mat-vec kernel, beyond it dequantize + GEMM. */
+    static final int MATVEC_MAX_ROWS = 8;
+    /** Bytes of one dequantized weight tile for the GEMM path. */
+    static final long TILE_BYTES = 64L << 20;
+    /** Device memory kept free beyond the weights: activations, tiles, cuBLAS workspace, CUDA's own. */
+    static final long WORKING_RESERVE = 768L << 20;
+
+    private final int ordinal;
+    private final CudaDevice device;
+    private final NativeKernels k;
+    private final CUstream_st stream;
+    private final long s; // the stream as a plain address for the kernels
+    private final cublasContext blas;
+    private final FloatPointer one = new FloatPointer(1f), zero = new FloatPointer(0f);
+    private final List<Long> allocations = new ArrayList<>();
+    private final Map<float[], Long> ropeFreqs = new IdentityHashMap<>();
+    private final Map<GGUFFile, Boolean> checkedFiles = new IdentityHashMap<>();
+    private long tile, tileBytes, act16, act16Bytes, tokens, tokenCount;
+    private long pinned, pinnedBytes;
+    private boolean closed;
+
+    record CudaBuffer(long ptr, long size) implements Buffer {}
+
+    /** A weight on the device: a matrix as stored (rows x cols of its type) or an F32 vector. */
+    record CudaWeight(TensorInfo info, long ptr, int rows, int cols) implements Weight {}
+
+    final class CudaKV implements KVCache {
+        final int layers, capacity, kvDim;
+        final long base;
+        long workspace, workspaceBytes;
+        private boolean closed;
+
+        CudaKV(int layers, int capacity, int kvDim) {
+            this.layers = layers;
+            this.capacity = capacity;
+            this.kvDim = kvDim;
+            this.base = malloc(bytes(), "KV cache of " + layers + " layers x " + capacity + " positions x " + kvDim);
+        }
+
+        long keys(int layer) { return base + (2L * layer) * capacity * kvDim * Float.BYTES; }
+        long values(int layer) { return base + (2L * layer + 1) * capacity * kvDim * Float.BYTES; }
+
+        public int layers() { return layers; }
+        public int capacity() { return capacity; }
+        public int kvDim() { return kvDim; }
+        public long bytes() { return 2L * layers * capacity * kvDim * Float.BYTES; }
+
+        public void close() {
+            synchronized (CudaBackend.this) {
+                if (closed || CudaBackend.this.closed) return;
+                closed = true;
+                free(base);
+                if (workspace != 0) free(workspace);
+            }
+        }
+    }
+
+    /**
+     * Opens device {@code ordinal}. Throws {@link NoCudaDeviceException} without a usable device and
+     * {@link NativeLibraryMissingException} without the kernel library, before allocating anything.
+     */
+    public CudaBackend(int ordinal) {
+        int count = CudaRuntime.deviceCount();
+        if (ordinal < 0 || ordinal >= count) {
+            throw new NoCudaDeviceException("device " + ordinal + " requested but " + count + " device" + (count == 1 ? " is" : "s are") + " present");
+        }
+        this.k = NativeKernels.load();
+        this.ordinal = ordinal;
+        this.device = CudaRuntime.device(ordinal); // also makes it current
+        this.stream = new CUstream_st();
+        check("cudaStreamCreate", cudart.cudaStreamCreate(stream));
+        this.s = stream.address();
+        this.blas = new cublasContext();
+        int st = cublas.cublasCreate_v2(blas);
+        if (st != cublas.CUBLAS_STATUS_SUCCESS) {
+            cudart.cudaStreamDestroy(stream);
+            throw new CudaException("cublasCreate", st, "cuBLAS status " + st);
+        }
+        blasCheck("cublasSetStream", cublas.cublasSetStream_v2(blas, stream));
+    }
+
+    public CudaBackend() { this(0); }
+
+    /** The device this backend runs on, as it was when opened. */
+    public CudaDevice device() { return device; }
+
+    @Override
+    public String name() { return "cuda:" + ordinal; }
+
+    // ---- memory ----
+
+    private static void check(String call, int err) { CudaRuntime.check(call, err); }
+
+    private static void blasCheck(String call, int status) {
+        if (status != cublas.CUBLAS_STATUS_SUCCESS) throw new CudaException(call, status, "cuBLAS status " + status);
+    }
+
+    private synchronized long malloc(long bytes, String what) {
+        if (closed) throw new IllegalStateException("the CUDA backend is closed");
+        Pointer p = new Pointer();
+        int err = cudart.cudaMalloc(p, Math.max(bytes, 4));
+        if (err != cudart.cudaSuccess) {
+            long[] mem = CudaRuntime.memInfo();
+            throw new CudaException("cudaMalloc of " + bytes + " bytes for " + what + " on " + name() + " (" + mem[0] + " bytes free)",
+                    err, CudaRuntime.errorString(err));
+        }
+        allocations.add(p.address());
+        return p.address();
+    }
+
+    private synchronized void free(long ptr) {
+        if (allocations.remove(Long.valueOf(ptr))) cudart.cudaFree(new DevicePointer(ptr));
+    }
+
+    /** Host to device, synchronous (the source may be a mapped file or reused staging). */
+    private void upload(long dst, long hostAddress, long bytes) {
+        check("cudaMemcpy H2D", cudart.cudaMemcpyAsync(new DevicePointer(dst), new DevicePointer(hostAddress), bytes, cudart.cudaMemcpyHostToDevice, stream));
+        sync();
+    }
+
+    private void sync() {
+        check("cudaStreamSynchronize", cudart.cudaStreamSynchronize(stream));
+    }
+
+    private long pinned(long bytes) {
+        if (bytes > pinnedBytes) {
+            if (pinned != 0) cudart.cudaFreeHost(new DevicePointer(pinned));
+            Pointer p = new Pointer();
+            check("cudaMallocHost", cudart.cudaMallocHost(p, bytes));
+            pinned = p.address();
+            pinnedBytes = bytes;
+        }
+        return pinned;
+    }
+
+    private long uploadFloats(float[] v) {
+        long bytes = (long) v.length * Float.BYTES;
+        long d = malloc(bytes, "a vector");
+        long h = pinned(bytes);
+        MemorySegment.copy(v, 0, MemorySegment.ofAddress(h).reinterpret(bytes), ValueLayout.JAVA_FLOAT, 0, v.length);
+        upload(d, h, bytes);
+        return d;
+    }
+
+    // ---- fit check ----
+
+    /** Device bytes a model's weights take here: matrices as stored, vectors as F32. */
+    public static long weightBytesOnDevice(GGUFFile file) {
+        long total = 0;
+        for (TensorInfo t : file.tensors().values()) total += t.shape().length == 1 ? t.elementCount() * Float.BYTES : t.byteSize();
+        return total;
+    }
+
+    /** Refuses a model whose weights plus working memory exceed the device's free memory, naming both. */
+    private void checkFits(GGUFFile file) {
+        if (checkedFiles.put(file, Boolean.TRUE) != null) return;
+        long need = weightBytesOnDevice(file) + WORKING_RESERVE;
+        long free = CudaRuntime.memInfo()[0];
+        if (need > free) {
+            throw new IllegalStateException(String.format(Locale.ROOT,
+                    "%s does not fit on %s %s: needs %d bytes (%.2f GiB: %.2f GiB of weights + %.2f GiB working memory) but %d bytes (%.2f GiB) are free",
+                    file.path().getFileName(), name(), device.name(), need, need / 1073741824.0, (need - WORKING_RESERVE) / 1073741824.0,
+                    WORKING_RESERVE / 1073741824.0, free, free / 1073741824.0));
+        }
+    }
+
+    // ---- Backend ----
+
+    @Override
+    public synchronized Weight load(GGUFFile file, TensorInfo t) {
+        checkFits(file);
+        if (t.shape().length == 1) {
+            int n = Math.toIntExact(t.elementCount());
+            float[] v = new float[n];
+            Quantizer.dequantize(t.type(), file.data(t), v, 0, n);
+            return new CudaWeight(t, uploadFloats(v), 1, n);
+        }
+        int cols = Math.toIntExact(t.dim(0));
+        int rows = Math.toIntExact(t.elementCount() / cols);
+        MemorySegment data = file.data(t);
+        long d = malloc(data.byteSize(), "tensor " + t.name());
+        upload(d, data.address(), data.byteSize());
+        return new CudaWeight(t, d, rows, cols);
+    }
+
+    private static long p(Buffer b) { return ((CudaBuffer) b).ptr; }
+    private static CudaWeight w(Weight w) { return (CudaWeight) w; }
+    private static int type(CudaWeight w) { return w.info.type().id(); }
+    private static long f(long ptr, long floats) { return ptr + floats * Float.BYTES; }
+
+    @Override
+    public synchronized Buffer allocate(long floats) {
+        long d = malloc(floats * Float.BYTES, "a buffer of " + floats + " floats");
+        check("cudaMemsetAsync", cudart.cudaMemsetAsync(new DevicePointer(d), 0, floats * Float.BYTES, stream));
+        return new CudaBuffer(d, floats);
+    }
+
+    @Override
+    public synchronized void embed(Weight table, int[] ids, Buffer out) {
+        CudaWeight t = w(table);
+        if (ids.length > tokenCount) {
+            if (tokens != 0) free(tokens);
+            tokens = malloc((long) ids.length * Integer.BYTES, "token ids");
+            tokenCount = ids.length;
+        }
+        long bytes = (long) ids.length * Integer.BYTES;
+        long h = pinned(bytes);
+        MemorySegment.copy(ids, 0, MemorySegment.ofAddress(h).reinterpret(bytes), ValueLayout.JAVA_INT, 0, ids.length);
+        upload(tokens, h, bytes);
+        k.embed(type(t), t.ptr, t.rows, t.cols, tokens, ids.length, p(out), s);
+    }
+
+    @Override
+    public synchronized void matmul(Weight weight, Buffer x, int n, Buffer out) {
+        CudaWeight m = w(weight);
+        if (n <= MATVEC_MAX_ROWS) {
+            k.matvec(type(m), m.ptr, m.rows, m.cols, p(x), n, p(out), s);
+            return;
+        }
+        GGMLType t = m.info.type();
+        boolean exact = t == GGMLType.F32 || t == GGMLType.F16 || t == GGMLType.BF16;
+        int tileType = exact ? NativeKernels.F32 : NativeKernels.BF16;
+        int cudaType = exact ? cudart.CUDA_R_32F : cudart.CUDA_R_16BF;
+        int elem = exact ? 4 : 2;
+        long xin = p(x);
+        if (!exact) {
+            long need = (long) n * m.cols * 2;
+            if (need > act16Bytes) {
+                if (act16 != 0) free(act16);
+                act16 = malloc(need, "BF16 activations");
+                act16Bytes = need;
+            }
+            k.convertF32(p(x), (long) n * m.cols, NativeKernels.BF16, act16, s);
+            xin = act16;
+        }
+        int tileRows = (int) Math.max(1, Math.min(m.rows, TILE_BYTES / ((long) m.cols * elem)));
+        if (t == GGMLType.F32) {
+            gemm(m.ptr, cudart.CUDA_R_32F, m.rows, n, m.cols, xin, p(out), m.rows);
+            return;
+        }
+        long need = (long) tileRows * m.cols * elem;
+        if (need > tileBytes) {
+            if (tile != 0) free(tile);
+            tile = malloc(need, "a dequantized weight tile");
+            tileBytes = need;
+        }
+        for (int r0 = 0; r0 < m.rows; r0 += tileRows) {
+            int rows = Math.min(tileRows, m.rows - r0);
+            k.dequantize(type(m), m.ptr, m.cols, r0, rows, tileType, tile, s);
+            gemm(tile, cudaType, rows, n, m.cols, xin, f(p(out), r0), m.rows);
+        }
+    }
+
+    /** C (F32, n rows of ldc, column-major ldc x n) = A^T B: A is rows x cols row-major, B n x cols row-major. */
+    private void gemm(long a, int type, int rows, int n, int cols, long b, long c, int ldc) {
+        blasCheck("cublasGemmEx", cublas.cublasGemmEx(blas, cublas.CUBLAS_OP_T, cublas.CUBLAS_OP_N, rows, n, cols,
+                one, new DevicePointer(a), type, cols, new DevicePointer(b), type, cols,
+                zero, new DevicePointer(c), cudart.CUDA_R_32F, ldc, cublas.CUBLAS_COMPUTE_32F, cublas.CUBLAS_GEMM_DEFAULT));
+    }
+
+    @Override
+    public synchronized void addBias(Buffer x, Weight b, int n, int dim) {
+        k.addBias(p(x), w(b).ptr, n, dim, s);
+    }
+
+    @Override
+    public synchronized void rmsNorm(Buffer in, Buffer out, Weight gain, int rows, int dim, float eps) {
+        k.rmsNorm(p(in), p(out), w(gain).ptr, rows, dim, eps, s);
+    }
+
+    @Override
+    public synchronized void rope(Buffer x, int n, int heads, int headDim, int pos0, Rope rope) {
+        Long freqs = ropeFreqs.get(rope.freqs());
+        if (freqs == null) {
+            freqs = uploadFloats(rope.freqs());
+            ropeFreqs.put(rope.freqs(), freqs);
+        }
+        k.rope(p(x), n, heads, headDim, pos0, 0, rope.neox(), rope.dims(), freqs, s);
+    }
+
+    @Override
+    public synchronized void storeKV(KVCache cache, int layer, Buffer kb, Buffer vb, int n, int pos0) {
+        CudaKV kv = (CudaKV) cache;
+        k.storeKv(kv.keys(layer), kv.values(layer), kv.capacity, kv.kvDim, p(kb), p(vb), n, pos0, 0, s);
+    }
+
+    @Override
+    public synchronized void attention(KVCache cache, int layer, Buffer q, int n, int pos0, int heads, int kvHeads, int headDim, float scale, Buffer out) {
+        CudaKV kv = (CudaKV) cache;
+        long ws = 0, wsBytes = 0;
+        int maxLen = 0;
+        if (n == 1) {
+            maxLen = kv.capacity;
+            wsBytes = k.attentionWorkspaceBytes(1, heads, headDim, maxLen);
+            if (wsBytes > kv.workspaceBytes) {
+                if (kv.workspace != 0) free(kv.workspace);
+                kv.workspace = malloc(wsBytes, "attention workspace");
+                kv.workspaceBytes = wsBytes;
+            }
+            ws = kv.workspace;
+        }
+        k.attention(kv.keys(layer), kv.values(layer), kv.capacity, kv.kvDim, p(q), n, pos0, 0, heads, kvHeads, headDim, scale,
+                ws, wsBytes, maxLen, p(out), s);
+    }
+
+    @Override
+    public synchronized void swiglu(Buffer gate, Buffer up, long count) {
+        k.swiglu(p(gate), p(up), count, s);
+    }
+
+    @Override
+    public synchronized void add(Buffer x, Buffer y, long count) {
+        k.add(p(x), p(y), count, s);
+    }
+
+    @Override
+    public synchronized void copy(Buffer src, long srcOff, Buffer dst, long dstOff, long count) {
+        check("cudaMemcpyAsync D2D", cudart.cudaMemcpyAsync(new DevicePointer(f(p(dst), dstOff)), new DevicePointer(f(p(src), srcOff)),
+                count * Float.BYTES, cudart.cudaMemcpyDeviceToDevice, stream));
+    }
+
+    @Override
+    public synchronized void read(Buffer b, long offset, float[] dst, int dstOff, int count) {
+        long bytes = (long) count * Float.BYTES;
+        long h = pinned(bytes);
+        check("cudaMemcpyAsync D2H", cudart.cudaMemcpyAsync(new DevicePointer(h), new DevicePointer(f(p(b), offset)), bytes,
+                cudart.cudaMemcpyDeviceToHost, stream));
+        sync(); // also where errors of earlier kernels surface
+        MemorySegment.copy(MemorySegment.ofAddress(h).reinterpret(bytes), ValueLayout.JAVA_FLOAT, 0, dst, dstOff, count);
+    }
+
+    @Override
+    public synchronized KVCache allocateKV(int layers, int capacity, int kvDim) {
+        long bytes = 2L * layers * capacity * kvDim * Float.BYTES;
+        long free = CudaRuntime.memInfo()[0];
+        if (bytes > free) {
+            throw new IllegalStateException(String.format(Locale.ROOT,
+                    "a KV cache of %d positions needs %d bytes (%.2f GiB) on %s but %d bytes (%.2f GiB) are free; use a smaller context",
+                    capacity, bytes, bytes / 1073741824.0, name(), free, free / 1073741824.0));
+        }
+        return new CudaKV(layers, capacity, kvDim);
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        cudart.cudaStreamSynchronize(stream);
+        for (long a : allocations) cudart.cudaFree(new DevicePointer(a));
+        allocations.clear();
+        if (pinned != 0) cudart.cudaFreeHost(new DevicePointer(pinned));
+        pinned = 0;
+        cublas.cublasDestroy_v2(blas);
+        cudart.cudaStreamDestroy(stream);
+        one.close();
+        zero.close();
+        closed = true;
+    }
+}
