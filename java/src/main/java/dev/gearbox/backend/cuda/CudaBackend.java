@@ -46,7 +46,7 @@ public final class CudaBackend implements Backend {
     private final CUstream_st stream;
     private final long s; // the stream as a plain address for the kernels
     private final cublasContext blas;
-    private final FloatPointer one = new FloatPointer(1f), zero = new FloatPointer(0f);
+    private final FloatPointer one, zero; // made after detection: JavaCPP's natives may be absent
     private final List<Long> allocations = new ArrayList<>();
     private final Map<float[], Long> ropeFreqs = new IdentityHashMap<>();
     private final Map<GGUFFile, Boolean> checkedFiles = new IdentityHashMap<>();
@@ -101,6 +101,8 @@ public final class CudaBackend implements Backend {
         }
         this.k = NativeKernels.load();
         this.ordinal = ordinal;
+        this.one = new FloatPointer(1f);
+        this.zero = new FloatPointer(0f);
         this.device = CudaRuntime.device(ordinal); // also makes it current
         this.stream = new CUstream_st();
         check("cudaStreamCreate", cudart.cudaStreamCreate(stream));
