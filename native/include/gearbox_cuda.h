@@ -129,7 +129,8 @@ GBX_API int gbx_rms_norm(const float* d_in, float* d_out, const float* d_gain, i
  * token t is at position pos0 + t (or *d_pos0 + t). The first `dims` values of each head rotate
  * (dims even, <= head_dim) as dims/2 pairs with inverse frequencies d_freqs[dims/2] (F32, device,
  * any Llama-3 scaling already applied). neox = 0: pairs (2i, 2i+1) (GGML "normal", llama);
- * neox != 0: pairs (i, i + dims/2). theta = pos * freq in F32 (sincosf with full-range accuracy). */
+ * neox != 0: pairs (i, i + dims/2). theta = pos * freq and its sine/cosine in double, rounded to F32,
+ * as CpuBackend does (long positions keep their accuracy). */
 GBX_API int gbx_rope(float* d_x, int n, int heads, int head_dim, int pos0, const int32_t* d_pos0,
                      int neox, int dims, const float* d_freqs, void* stream);
 
@@ -185,7 +186,9 @@ GBX_API int gbx_argmax(const float* d_logits, int n, int32_t* d_token, void* str
 /* Samples one token from softmax(logits / temperature) restricted to the top_k largest logits
  * (top_k <= 0 or >= n: all; ties at the k-th value are all kept), by the Gumbel-max trick with a
  * counter-based hash of (seed, *d_counter, i) as the random source, then increments *d_counter so a
- * replayed graph draws fresh numbers. temperature <= 0 is argmax. *d_token gets the id. */
+ * replayed graph draws fresh numbers. temperature <= 0 (or NaN) is argmax and leaves *d_counter as
+ * it is. *d_token gets the id. n < 2^24. One block of 1024 threads; top-k costs 32 extra passes over
+ * the logits (they stay in L2). */
 GBX_API int gbx_sample(const float* d_logits, int n, float temperature, int top_k,
                        uint64_t seed, int32_t* d_counter, int32_t* d_token, void* stream);
 
