@@ -9,9 +9,11 @@
 #   ../shared/gpu/make-bundle.sh                               # .device/: Java 25 runtime, JUnit console
 #   mvn -q -B -DskipTests test-compile                          # target/classes, target/test-classes
 #   mvn -q -B dependency:copy-dependencies -DoutputDirectory=target/lib -DincludeScope=test
+#   (then drop the HTTP stack and JUnit jars from target/lib: the console launcher has its own)
 #   scripts/build-native.sh                                     # target/native/libgearbox_cuda.so (sm_80, sm_90)
 #   mkdir -p target/gpu-data && cp ../shared/models/stories260K.gguf target/gpu-data/
 #   rm -rf target/native/build target/surefire-reports         # keep what travels lean
+# scripts/gpu-prepare.sh does all of that and prints the sizes.
 # carry: .device target/classes target/test-classes target/lib target/native target/gpu-data
 # Then on the GPU machine:  source .device/device-env.sh && scripts/gpu-check.sh
 set -uo pipefail
@@ -44,7 +46,7 @@ fi
 # 2. gpu tests (CUDA vs CPU)
 say "running the gpu-tagged tests"
 t0=$(date +%s)
-timeout 300 "$java" "${flags[@]}" -Xmx8g -Xss8m -jar "$JUNIT_CONSOLE" execute --class-path "$cp" --scan-class-path \
+timeout 300 "$java" "${flags[@]}" -Xmx8g -Xss8m -jar "$JUNIT_CONSOLE" execute --class-path "$cp" --select-package dev.gearbox.backend.cuda \
     --include-tag gpu --details=tree --disable-banner > "$logs/gpu-tests.log" 2>&1
 tests_rc=$?
 tests_s=$(( $(date +%s) - t0 ))

@@ -15,10 +15,11 @@ import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Pointer;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.ref.Cleaner;
 import java.lang.foreign.ValueLayout;
-import java.util.ArrayList;
 import java.util.IdentityHashMap;
-import java.util.List;
+import java.util.LinkedHashSet;
+import java.util.Set;
 import java.util.Locale;
 import java.util.Map;
 
@@ -47,7 +48,7 @@ public final class CudaBackend implements Backend {
     private final long s; // the stream as a plain address for the kernels
     private final cublasContext blas;
     private final FloatPointer one, zero; // made after detection: JavaCPP's natives may be absent
-    private final List<Long> allocations = new ArrayList<>();
+    private final Set<Long> allocations = new LinkedHashSet<>();
     private final Map<float[], Long> ropeFreqs = new IdentityHashMap<>();
     private final Map<GGUFFile, Boolean> checkedFiles = new IdentityHashMap<>();
     private long tile, tileBytes, act16, act16Bytes, tokens, tokenCount;
@@ -84,6 +85,7 @@ public final class CudaBackend implements Backend {
             synchronized (CudaBackend.this) {
                 if (closed || CudaBackend.this.closed) return;
                 closed = true;
+                CudaRuntime.use(ordinal);
                 free(base);
                 if (workspace != 0) free(workspace);
             }
@@ -128,6 +130,12 @@ public final class CudaBackend implements Backend {
 
     private static void check(String call, int err) { CudaRuntime.check(call, err); }
 
+    /** Every call starts here: a closed backend is an error, and the device becomes current for this thread. */
+    private void enter() {
+        if (closed) throw new IllegalStateException("the CUDA backend " + name() + " is closed");
+        CudaRuntime.use(ordinal);
+    }
+
     private static void blasCheck(String call, int status) {
         if (status != cublas.CUBLAS_STATUS_SUCCESS) throw new CudaException(call, status, "cuBLAS status " + status);
     }
@@ -136,6 +144,16 @@ public final class CudaBackend implements Backend {
         if (closed) throw new IllegalStateException("the CUDA backend is closed");
         Pointer p = new Pointer();
         int err = cudart.cudaMalloc(p, Math.max(bytes, 4));
+        if (err == cudart.cudaErrorMemoryAllocation) {
+            // Buffers of sequences nobody holds any more are freed by a Cleaner; give it a chance.
+            System.gc();
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            err = cudart.cudaMalloc(p, Math.max(bytes, 4));
+        }
         if (err != cudart.cudaSuccess) {
             long[] mem = CudaRuntime.memInfo();
             throw new CudaException("cudaMalloc of " + bytes + " bytes for " + what + " on " + name() + " (" + mem[0] + " bytes free)",
@@ -146,7 +164,7 @@ public final class CudaBackend implements Backend {
     }
 
     private synchronized void free(long ptr) {
-        if (allocations.remove(Long.valueOf(ptr))) cudart.cudaFree(new DevicePointer(ptr));
+        if (allocations.remove(ptr)) cudart.cudaFree(new DevicePointer(ptr));
     }
 
     /** Host to device, synchronous (the source may be a mapped file or reused staging). */
@@ -205,6 +223,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public synchronized Weight load(GGUFFile file, TensorInfo t) {
+        enter();
         checkFits(file);
         if (t.shape().length == 1) {
             int n = Math.toIntExact(t.elementCount());
@@ -225,15 +244,35 @@ public final class CudaBackend implements Backend {
     private static int type(CudaWeight w) { return w.info.type().id(); }
     private static long f(long ptr, long floats) { return ptr + floats * Float.BYTES; }
 
+    /**
+     * A zeroed device buffer. The Backend seam has no free for buffers (the CPU's are garbage
+     * collected), so a Cleaner frees the device memory once the buffer is unreachable; close()
+     * frees whatever is left.
+     */
     @Override
     public synchronized Buffer allocate(long floats) {
+        enter();
         long d = malloc(floats * Float.BYTES, "a buffer of " + floats + " floats");
         check("cudaMemsetAsync", cudart.cudaMemsetAsync(new DevicePointer(d), 0, floats * Float.BYTES, stream));
-        return new CudaBuffer(d, floats);
+        CudaBuffer b = new CudaBuffer(d, floats);
+        CLEANER.register(b, () -> release(d));
+        return b;
+    }
+
+    private static final Cleaner CLEANER = Cleaner.create();
+
+    /** From the Cleaner's thread: frees one buffer unless close() already did. cudaFree waits for queued work. */
+    private void release(long ptr) {
+        synchronized (this) {
+            if (closed || !allocations.contains(ptr)) return;
+            CudaRuntime.use(ordinal);
+            free(ptr);
+        }
     }
 
     @Override
     public synchronized void embed(Weight table, int[] ids, Buffer out) {
+        enter();
         CudaWeight t = w(table);
         if (ids.length > tokenCount) {
             if (tokens != 0) free(tokens);
@@ -249,6 +288,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public synchronized void matmul(Weight weight, Buffer x, int n, Buffer out) {
+        enter();
         CudaWeight m = w(weight);
         if (n <= MATVEC_MAX_ROWS) {
             k.matvec(type(m), m.ptr, m.rows, m.cols, p(x), n, p(out), s);
@@ -297,16 +337,19 @@ public final class CudaBackend implements Backend {
 
     @Override
     public synchronized void addBias(Buffer x, Weight b, int n, int dim) {
+        enter();
         k.addBias(p(x), w(b).ptr, n, dim, s);
     }
 
     @Override
     public synchronized void rmsNorm(Buffer in, Buffer out, Weight gain, int rows, int dim, float eps) {
+        enter();
         k.rmsNorm(p(in), p(out), w(gain).ptr, rows, dim, eps, s);
     }
 
     @Override
     public synchronized void rope(Buffer x, int n, int heads, int headDim, int pos0, Rope rope) {
+        enter();
         Long freqs = ropeFreqs.get(rope.freqs());
         if (freqs == null) {
             freqs = uploadFloats(rope.freqs());
@@ -317,12 +360,14 @@ public final class CudaBackend implements Backend {
 
     @Override
     public synchronized void storeKV(KVCache cache, int layer, Buffer kb, Buffer vb, int n, int pos0) {
+        enter();
         CudaKV kv = (CudaKV) cache;
         k.storeKv(kv.keys(layer), kv.values(layer), kv.capacity, kv.kvDim, p(kb), p(vb), n, pos0, 0, s);
     }
 
     @Override
     public synchronized void attention(KVCache cache, int layer, Buffer q, int n, int pos0, int heads, int kvHeads, int headDim, float scale, Buffer out) {
+        enter();
         CudaKV kv = (CudaKV) cache;
         long ws = 0, wsBytes = 0;
         int maxLen = 0;
@@ -342,22 +387,26 @@ public final class CudaBackend implements Backend {
 
     @Override
     public synchronized void swiglu(Buffer gate, Buffer up, long count) {
+        enter();
         k.swiglu(p(gate), p(up), count, s);
     }
 
     @Override
     public synchronized void add(Buffer x, Buffer y, long count) {
+        enter();
         k.add(p(x), p(y), count, s);
     }
 
     @Override
     public synchronized void copy(Buffer src, long srcOff, Buffer dst, long dstOff, long count) {
+        enter();
         check("cudaMemcpyAsync D2D", cudart.cudaMemcpyAsync(new DevicePointer(f(p(dst), dstOff)), new DevicePointer(f(p(src), srcOff)),
                 count * Float.BYTES, cudart.cudaMemcpyDeviceToDevice, stream));
     }
 
     @Override
     public synchronized void read(Buffer b, long offset, float[] dst, int dstOff, int count) {
+        enter();
         long bytes = (long) count * Float.BYTES;
         long h = pinned(bytes);
         check("cudaMemcpyAsync D2H", cudart.cudaMemcpyAsync(new DevicePointer(h), new DevicePointer(f(p(b), offset)), bytes,
@@ -368,6 +417,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public synchronized KVCache allocateKV(int layers, int capacity, int kvDim) {
+        enter();
         long bytes = 2L * layers * capacity * kvDim * Float.BYTES;
         long free = CudaRuntime.memInfo()[0];
         if (bytes > free) {
@@ -381,6 +431,7 @@ public final class CudaBackend implements Backend {
     @Override
     public synchronized void close() {
         if (closed) return;
+        CudaRuntime.use(ordinal);
         cudart.cudaStreamSynchronize(stream);
         for (long a : allocations) cudart.cudaFree(new DevicePointer(a));
         allocations.clear();

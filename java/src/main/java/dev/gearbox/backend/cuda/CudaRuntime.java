@@ -58,7 +58,7 @@ public final class CudaRuntime {
         if (ordinal < 0 || ordinal >= n) {
             throw new NoCudaDeviceException("device " + ordinal + " requested but " + n + " device" + (n == 1 ? " is" : "s are") + " present");
         }
-        check("cudaSetDevice", cudart.cudaSetDevice(ordinal));
+        use(ordinal);
         String name;
         int major, minor;
         try (cudaDeviceProp p = new cudaDeviceProp()) {
@@ -69,6 +69,21 @@ public final class CudaRuntime {
         }
         long[] mem = memInfo();
         return new CudaDevice(ordinal, name, mem[0], mem[1], major, minor);
+    }
+
+    /** The device each thread last made current through {@link #use}; -1 before the first. */
+    private static final ThreadLocal<int[]> CURRENT = ThreadLocal.withInitial(() -> new int[] {-1});
+
+    /**
+     * Makes {@code ordinal} the calling thread's current device (CUDA keeps one per thread), cheaply
+     * when it already is. Every backend call goes through here, so any thread may drive a backend.
+     */
+    static void use(int ordinal) {
+        int[] cur = CURRENT.get();
+        if (cur[0] != ordinal) {
+            check("cudaSetDevice", cudart.cudaSetDevice(ordinal));
+            cur[0] = ordinal;
+        }
     }
 
     /** {free, total} bytes of the current device. */

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# On the build machine (JDK 25, Maven, nvcc): everything scripts/gpu-check.sh needs on a bare GPU
+# machine, in ignored folders that together stay well under the 64 MiB that may travel.
+# Carry afterwards: .device target/classes target/test-classes target/lib target/native target/gpu-data
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+. scripts/jdk.sh
+gearbox_find_jdk
+export JAVA_HOME
+[ -f .device/jre.tgz ] && [ -f .device/junit-platform-console-standalone.jar ] || ../shared/gpu/make-bundle.sh
+mvn -q -B -DskipTests test-compile
+rm -rf target/lib
+mvn -q -B dependency:copy-dependencies -DoutputDirectory=target/lib -DincludeScope=test
+# The GPU run needs neither the HTTP stack nor JUnit's jars (the console launcher carries its own).
+(cd target/lib && rm -f javalin-*.jar jetty-*.jar micrometer-*.jar prometheus-*.jar kotlin-*.jar byte-buddy-*.jar \
+    jakarta.servlet-*.jar junit-*.jar opentest4j-*.jar apiguardian-*.jar)
+scripts/build-native.sh
+rm -rf target/native/build
+mkdir -p target/gpu-data
+if [ -f ../shared/models/stories260K.gguf ]; then cp ../shared/models/stories260K.gguf target/gpu-data/; fi
+rm -rf target/surefire-reports target/gpu-check
+du -sh .device target/classes target/test-classes target/lib target/native target/gpu-data
+du -sch .device target/classes target/test-classes target/lib target/native target/gpu-data | tail -n 1
