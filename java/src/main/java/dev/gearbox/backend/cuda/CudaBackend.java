@@ -8,6 +8,8 @@ import dev.gearbox.gguf.TensorInfo;
 import dev.gearbox.tensor.GGMLType;
 import dev.gearbox.tensor.Quantizer;
 import org.bytedeco.cuda.cublas.cublasContext;
+import org.bytedeco.cuda.cudart.CUgraphExec_st;
+import org.bytedeco.cuda.cudart.CUgraph_st;
 import org.bytedeco.cuda.cudart.CUstream_st;
 import org.bytedeco.cuda.global.cublas;
 import org.bytedeco.cuda.global.cudart;
@@ -18,6 +20,9 @@ import java.lang.foreign.MemorySegment;
 import java.lang.ref.Cleaner;
 import java.lang.foreign.ValueLayout;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.Locale;
@@ -55,6 +60,15 @@ public final class CudaBackend implements Backend {
     private long pinned, pinnedBytes;
     private boolean closed;
 
+    // ---- decode graphs: see DecodeStep ----
+    private final boolean graphs;
+    private DecodeStep step;          // the decode step being recorded, or null
+    private long dStep;               // device int32[2]: the step's token id and position
+    private final Map<DecodeStep.Signature, CUgraphExec_st> graphCache = new LinkedHashMap<>(16, 0.75f, true);
+    private static final int MAX_GRAPHS = 8;
+    private long graphLaunches, graphCaptures;
+    private final List<Long> deferredFrees = new ArrayList<>();
+
     record CudaBuffer(long ptr, long size) implements Buffer {}
 
     /** A weight on the device: a matrix as stored (rows x cols of its type) or an F32 vector. */
@@ -86,6 +100,7 @@ public final class CudaBackend implements Backend {
                 if (closed || CudaBackend.this.closed) return;
                 closed = true;
                 CudaRuntime.use(ordinal);
+                if (step != null) finishStep(); // it may write this cache; run it before the memory goes
                 free(base);
                 if (workspace != 0) free(workspace);
             }
@@ -97,6 +112,12 @@ public final class CudaBackend implements Backend {
      * {@link NativeLibraryMissingException} without the kernel library, before allocating anything.
      */
     public CudaBackend(int ordinal) {
+        this(ordinal, !"false".equalsIgnoreCase(System.getProperty("gearbox.cuda.graphs", "true")));
+    }
+
+    /** {@code graphs}: capture single-token decode steps in CUDA graphs and replay them (the default). */
+    public CudaBackend(int ordinal, boolean graphs) {
+        this.graphs = graphs;
         int count = CudaRuntime.deviceCount();
         if (ordinal < 0 || ordinal >= count) {
             throw new NoCudaDeviceException("device " + ordinal + " requested but " + count + " device" + (count == 1 ? " is" : "s are") + " present");
@@ -107,7 +128,8 @@ public final class CudaBackend implements Backend {
         this.zero = new FloatPointer(0f);
         this.device = CudaRuntime.device(ordinal); // also makes it current
         this.stream = new CUstream_st();
-        check("cudaStreamCreate", cudart.cudaStreamCreate(stream));
+        // Non-blocking: nothing on the legacy default stream can join a graph capture by accident.
+        check("cudaStreamCreateWithFlags", cudart.cudaStreamCreateWithFlags(stream, cudart.cudaStreamNonBlocking));
         this.s = stream.address();
         this.blas = new cublasContext();
         int st = cublas.cublasCreate_v2(blas);
@@ -136,6 +158,85 @@ public final class CudaBackend implements Backend {
         CudaRuntime.use(ordinal);
     }
 
+    /** Like enter(), for calls that cannot be recorded: a pending decode step is launched first. */
+    private void enterEager() {
+        enter();
+        if (step != null) finishStep();
+    }
+
+    /** For element counts that do not say how many tokens: any call while a step is recorded belongs to it. */
+    private boolean enterRecording() {
+        enter();
+        return step != null;
+    }
+
+    /** True when this call belongs to the decode step being recorded. */
+    private boolean recording(int n) {
+        enter();
+        if (step == null) return false;
+        if (n == 1) return true;
+        finishStep();
+        return false;
+    }
+
+    /** Launches the recorded step: a cached graph for its signature, a new capture, or plain launches. */
+    private void finishStep() {
+        DecodeStep st = step;
+        step = null;
+        try {
+            launch(st);
+        } finally {
+            for (long ptr : deferredFrees) free(ptr);
+            deferredFrees.clear();
+        }
+    }
+
+    private void launch(DecodeStep st) {
+        if (dStep == 0) dStep = malloc(8, "decode step token and position");
+        long h = pinned(8);
+        MemorySegment seg = MemorySegment.ofAddress(h).reinterpret(8);
+        seg.set(ValueLayout.JAVA_INT, 0, st.token);
+        seg.set(ValueLayout.JAVA_INT, 4, st.position());
+        upload(dStep, h, 8);
+        if (!st.graphable()) {
+            for (DecodeStep.Op op : st.ops()) op.run(false);
+            return;
+        }
+        DecodeStep.Signature sig = st.signature();
+        CUgraphExec_st exec = graphCache.get(sig);
+        if (exec == null) {
+            check("cudaStreamBeginCapture", cudart.cudaStreamBeginCapture(stream, cudart.cudaStreamCaptureModeThreadLocal));
+            CUgraph_st graph = new CUgraph_st();
+            try {
+                for (DecodeStep.Op op : st.ops()) op.run(true);
+            } catch (RuntimeException e) {
+                cudart.cudaStreamEndCapture(stream, graph);
+                if (!graph.isNull()) cudart.cudaGraphDestroy(graph);
+                throw e;
+            }
+            check("cudaStreamEndCapture", cudart.cudaStreamEndCapture(stream, graph));
+            exec = new CUgraphExec_st();
+            int err = cudart.cudaGraphInstantiate(exec, graph, 0L);
+            cudart.cudaGraphDestroy(graph);
+            check("cudaGraphInstantiate", err);
+            graphCaptures++;
+            if (graphCache.size() >= MAX_GRAPHS) {
+                var eldest = graphCache.entrySet().iterator().next();
+                cudart.cudaGraphExecDestroy(eldest.getValue());
+                graphCache.remove(eldest.getKey());
+            }
+            graphCache.put(sig, exec);
+        }
+        check("cudaGraphLaunch", cudart.cudaGraphLaunch(exec, stream));
+        graphLaunches++;
+    }
+
+    /** Device address of the step's position (int32), for kernels run from a recorded step. */
+    private long dPos() { return dStep + 4; }
+
+    /** {captures, launches} of decode graphs so far (tests and bench notes). */
+    public synchronized long[] graphCounts() { return new long[] {graphCaptures, graphLaunches}; }
+
     private static void blasCheck(String call, int status) {
         if (status != cublas.CUBLAS_STATUS_SUCCESS) throw new CudaException(call, status, "cuBLAS status " + status);
     }
@@ -148,7 +249,7 @@ public final class CudaBackend implements Backend {
             // Buffers of sequences nobody holds any more are freed by a Cleaner; give it a chance.
             System.gc();
             try {
-                Thread.sleep(50);
+                wait(50); // lets the Cleaner's thread take this lock and free them
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -223,7 +324,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public synchronized Weight load(GGUFFile file, TensorInfo t) {
-        enter();
+        enterEager();
         checkFits(file);
         if (t.shape().length == 1) {
             int n = Math.toIntExact(t.elementCount());
@@ -251,7 +352,7 @@ public final class CudaBackend implements Backend {
      */
     @Override
     public synchronized Buffer allocate(long floats) {
-        enter();
+        enterEager();
         long d = malloc(floats * Float.BYTES, "a buffer of " + floats + " floats");
         check("cudaMemsetAsync", cudart.cudaMemsetAsync(new DevicePointer(d), 0, floats * Float.BYTES, stream));
         CudaBuffer b = new CudaBuffer(d, floats);
@@ -265,6 +366,11 @@ public final class CudaBackend implements Backend {
     private void release(long ptr) {
         synchronized (this) {
             if (closed || !allocations.contains(ptr)) return;
+            if (step != null) {
+                // a recorded step may still name it (an abandoned one would launch later): free after it runs
+                deferredFrees.add(ptr);
+                return;
+            }
             CudaRuntime.use(ordinal);
             free(ptr);
         }
@@ -272,8 +378,17 @@ public final class CudaBackend implements Backend {
 
     @Override
     public synchronized void embed(Weight table, int[] ids, Buffer out) {
-        enter();
+        enterEager();
         CudaWeight t = w(table);
+        if (graphs && ids.length == 1) {
+            // a decode step begins: the token goes to the device with the position when the step runs
+            step = new DecodeStep(ids[0]);
+            long o = p(out);
+            if (dStep == 0) dStep = malloc(8, "decode step token and position");
+            long tok = dStep;
+            step.add(dp -> k.embed(type(t), t.ptr, t.rows, t.cols, tok, 1, o, s), 1, type(t), t.ptr, t.rows, t.cols, tok, o);
+            return;
+        }
         if (ids.length > tokenCount) {
             if (tokens != 0) free(tokens);
             tokens = malloc((long) ids.length * Integer.BYTES, "token ids");
@@ -288,8 +403,12 @@ public final class CudaBackend implements Backend {
 
     @Override
     public synchronized void matmul(Weight weight, Buffer x, int n, Buffer out) {
-        enter();
         CudaWeight m = w(weight);
+        if (recording(n)) {
+            long xp = p(x), yp = p(out);
+            step.add(dp -> k.matvec(type(m), m.ptr, m.rows, m.cols, xp, 1, yp, s), 2, type(m), m.ptr, m.rows, m.cols, xp, yp);
+            return;
+        }
         if (n <= MATVEC_MAX_ROWS) {
             k.matvec(type(m), m.ptr, m.rows, m.cols, p(x), n, p(out), s);
             return;
@@ -337,37 +456,59 @@ public final class CudaBackend implements Backend {
 
     @Override
     public synchronized void addBias(Buffer x, Weight b, int n, int dim) {
-        enter();
-        k.addBias(p(x), w(b).ptr, n, dim, s);
+        long xp = p(x), bp = w(b).ptr;
+        if (recording(n)) {
+            step.add(dp -> k.addBias(xp, bp, 1, dim, s), 3, xp, bp, dim);
+            return;
+        }
+        k.addBias(xp, bp, n, dim, s);
     }
 
     @Override
     public synchronized void rmsNorm(Buffer in, Buffer out, Weight gain, int rows, int dim, float eps) {
-        enter();
-        k.rmsNorm(p(in), p(out), w(gain).ptr, rows, dim, eps, s);
+        long ip = p(in), op = p(out), gp = w(gain).ptr;
+        if (step != null && rows <= 64 && enterRecording()) {
+            // one token's rows (1 for the hidden state, heads for Qwen3's per-head q/k norms)
+            step.add(dp -> k.rmsNorm(ip, op, gp, rows, dim, eps, s), 4, ip, op, gp, rows, dim, Float.floatToIntBits(eps));
+            return;
+        }
+        enterEager();
+        k.rmsNorm(ip, op, gp, rows, dim, eps, s);
     }
 
     @Override
     public synchronized void rope(Buffer x, int n, int heads, int headDim, int pos0, Rope rope) {
-        enter();
+        boolean rec = recording(n);
+        if (rec) step.position(pos0);
         Long freqs = ropeFreqs.get(rope.freqs());
         if (freqs == null) {
             freqs = uploadFloats(rope.freqs());
             ropeFreqs.put(rope.freqs(), freqs);
         }
-        k.rope(p(x), n, heads, headDim, pos0, 0, rope.neox(), rope.dims(), freqs, s);
+        long xp = p(x), fp = freqs;
+        if (rec) {
+            step.add(dp -> k.rope(xp, 1, heads, headDim, pos0, dp ? dPos() : 0, rope.neox(), rope.dims(), fp, s),
+                    5, xp, heads, headDim, rope.neox() ? 1 : 0, rope.dims(), fp);
+            return;
+        }
+        k.rope(xp, n, heads, headDim, pos0, 0, rope.neox(), rope.dims(), fp, s);
     }
 
     @Override
     public synchronized void storeKV(KVCache cache, int layer, Buffer kb, Buffer vb, int n, int pos0) {
-        enter();
         CudaKV kv = (CudaKV) cache;
-        k.storeKv(kv.keys(layer), kv.values(layer), kv.capacity, kv.kvDim, p(kb), p(vb), n, pos0, 0, s);
+        long kc = kv.keys(layer), vc = kv.values(layer), kp = p(kb), vp = p(vb);
+        if (recording(n)) {
+            step.position(pos0);
+            step.add(dp -> k.storeKv(kc, vc, kv.capacity, kv.kvDim, kp, vp, 1, pos0, dp ? dPos() : 0, s), 6, kc, vc, kv.capacity, kv.kvDim, kp, vp);
+            return;
+        }
+        k.storeKv(kc, vc, kv.capacity, kv.kvDim, kp, vp, n, pos0, 0, s);
     }
 
     @Override
     public synchronized void attention(KVCache cache, int layer, Buffer q, int n, int pos0, int heads, int kvHeads, int headDim, float scale, Buffer out) {
-        enter();
+        boolean rec = recording(n);
         CudaKV kv = (CudaKV) cache;
         long ws = 0, wsBytes = 0;
         int maxLen = 0;
@@ -381,32 +522,49 @@ public final class CudaBackend implements Backend {
             }
             ws = kv.workspace;
         }
-        k.attention(kv.keys(layer), kv.values(layer), kv.capacity, kv.kvDim, p(q), n, pos0, 0, heads, kvHeads, headDim, scale,
-                ws, wsBytes, maxLen, p(out), s);
+        long kc = kv.keys(layer), vc = kv.values(layer), qp = p(q), op = p(out), wsp = ws, wsb = wsBytes;
+        int ml = maxLen;
+        if (rec) {
+            step.position(pos0);
+            step.add(dp -> k.attention(kc, vc, kv.capacity, kv.kvDim, qp, 1, pos0, dp ? dPos() : 0, heads, kvHeads, headDim, scale, wsp, wsb, ml, op, s),
+                    7, kc, vc, kv.capacity, kv.kvDim, qp, heads, kvHeads, headDim, Float.floatToIntBits(scale), wsp, wsb, ml, op);
+            return;
+        }
+        k.attention(kc, vc, kv.capacity, kv.kvDim, qp, n, pos0, 0, heads, kvHeads, headDim, scale, ws, wsBytes, maxLen, op, s);
     }
 
     @Override
     public synchronized void swiglu(Buffer gate, Buffer up, long count) {
-        enter();
-        k.swiglu(p(gate), p(up), count, s);
+        long gp = p(gate), up_ = p(up);
+        if (step != null && enterRecording()) {
+            step.add(dp -> k.swiglu(gp, up_, count, s), 8, gp, up_, count);
+            return;
+        }
+        enterEager();
+        k.swiglu(gp, up_, count, s);
     }
 
     @Override
     public synchronized void add(Buffer x, Buffer y, long count) {
-        enter();
-        k.add(p(x), p(y), count, s);
+        long xp = p(x), yp = p(y);
+        if (step != null && enterRecording()) {
+            step.add(dp -> k.add(xp, yp, count, s), 9, xp, yp, count);
+            return;
+        }
+        enterEager();
+        k.add(xp, yp, count, s);
     }
 
     @Override
     public synchronized void copy(Buffer src, long srcOff, Buffer dst, long dstOff, long count) {
-        enter();
+        enterEager();
         check("cudaMemcpyAsync D2D", cudart.cudaMemcpyAsync(new DevicePointer(f(p(dst), dstOff)), new DevicePointer(f(p(src), srcOff)),
                 count * Float.BYTES, cudart.cudaMemcpyDeviceToDevice, stream));
     }
 
     @Override
     public synchronized void read(Buffer b, long offset, float[] dst, int dstOff, int count) {
-        enter();
+        enterEager(); // launches a recorded decode step (as a graph) before reading its result
         long bytes = (long) count * Float.BYTES;
         long h = pinned(bytes);
         check("cudaMemcpyAsync D2H", cudart.cudaMemcpyAsync(new DevicePointer(h), new DevicePointer(f(p(b), offset)), bytes,
@@ -417,7 +575,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public synchronized KVCache allocateKV(int layers, int capacity, int kvDim) {
-        enter();
+        enterEager();
         long bytes = 2L * layers * capacity * kvDim * Float.BYTES;
         long free = CudaRuntime.memInfo()[0];
         if (bytes > free) {
@@ -432,7 +590,10 @@ public final class CudaBackend implements Backend {
     public synchronized void close() {
         if (closed) return;
         CudaRuntime.use(ordinal);
+        step = null;
         cudart.cudaStreamSynchronize(stream);
+        for (CUgraphExec_st e : graphCache.values()) cudart.cudaGraphExecDestroy(e);
+        graphCache.clear();
         for (long a : allocations) cudart.cudaFree(new DevicePointer(a));
         allocations.clear();
         if (pinned != 0) cudart.cudaFreeHost(new DevicePointer(pinned));

@@ -56,6 +56,49 @@ class CudaVsCpuGpuTest {
         }
     }
 
+    @Test
+    void decodeGraphsReplayExactlyWhatPlainLaunchesDo() throws Exception {
+        Path file = stories260K();
+        try (Model plain = Model.load(file, new CudaBackend(0, false)); Model graphed = Model.load(file, new CudaBackend(0, true))) {
+            int[] prompt = plain.tokenizer().encode("Once upon a time", true, true);
+            try (Sequence a = plain.newSequence(64); Sequence b = graphed.newSequence(64)) {
+                float[] la = a.forward(prompt), lb = b.forward(prompt);
+                for (int i = 0; i < 30; i++) {
+                    assertThat(lb).as("step " + i).containsExactly(la);
+                    int next = argmax(la);
+                    la = a.forward(new int[] {next});
+                    lb = b.forward(new int[] {next});
+                }
+            }
+            long[] counts = ((CudaBackend) graphed.backend()).graphCounts();
+            assertThat(counts[0]).as("graphs captured").isBetween(1L, 2L);
+            assertThat(counts[1]).as("graph launches").isEqualTo(30);
+        }
+    }
+
+    @Test
+    void benchOnCudaReportsBandwidthNextToThePeak(@TempDir Path dir) throws Exception {
+        Path model = dir.resolve("q8.gguf");
+        SyntheticModel.preset("tiny").weightType(GGMLType.Q8_0).seed(5).build().write(model);
+        var r = dev.gearbox.cli.CliRunner.run("bench", "-m", model.toString(), "--backend", "cuda", "-p", "64", "-n", "16", "-r", "1");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).contains("cuda:0").contains("decode bandwidth (tg16)").contains("peak");
+        Path f32 = dir.resolve("f32.gguf"); // F32 weights: no near-tie can flip a greedy pick between devices
+        SyntheticModel.preset("tiny").weightType(GGMLType.F32).seed(5).build().write(f32);
+        var g = dev.gearbox.cli.CliRunner.run("generate", "-m", f32.toString(), "--backend", "cuda", "-p", "hello", "-n", "8", "--temp", "0");
+        var c = dev.gearbox.cli.CliRunner.run("generate", "-m", f32.toString(), "--backend", "cpu", "-p", "hello", "-n", "8", "--temp", "0");
+        assertThat(g.exitCode()).as(g.err()).isZero();
+        assertThat(g.out()).isEqualTo(c.out());
+    }
+
+    @Test
+    void deviceIsDescribed() {
+        CudaDevice d = CudaRuntime.device(0);
+        assertThat(d.name()).isNotBlank();
+        assertThat(d.totalBytes()).isGreaterThan(d.freeBytes()).isPositive();
+        assertThat(d.freeBytes()).isPositive();
+    }
+
     private static int[] greedy(Model m, int[] prompt, int steps) {
         try (Sequence seq = m.newSequence(prompt.length + steps)) {
             int[] out = new int[steps];
