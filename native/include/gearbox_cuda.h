@@ -16,7 +16,8 @@
  *  - Tensor types use the GGUF/GGML ids of tensor/GGMLType.java (GBX_TYPE_*). Weight matrices are
  *    stored exactly as in the GGUF file: `rows` rows of `cols` values, each row cols/blockSize
  *    blocks, rows packed back to back (row stride = gbx_row_bytes). Blocks are NOT aligned (18, 20,
- *    22, 34, 144, 176, 210 bytes); kernels read bytes and halves only, so any device address works.
+ *    22, 34, 144, 176, 210 bytes); kernels read bytes and halves only, so a weight needs only a 2-byte
+ *    aligned address (F32 weights: 4-byte); cudaMalloc'd memory always qualifies.
  *  - 1-D weights (norm gains, biases) are passed as F32 device arrays (dequantize them on the host
  *    once at load, as CpuBackend does).
  *  - Position-dependent ops (rope, store_kv, attention) take `pos0` and an optional device pointer
@@ -52,8 +53,8 @@ extern "C" {
 #define GBX_TYPE_Q6_K 14
 #define GBX_TYPE_BF16 30
 
-/* The API version; bump when a signature changes. */
-#define GBX_API_VERSION 1
+/* The API version; bump when a signature changes (2: gbx_sample gained top_p and min_p). */
+#define GBX_API_VERSION 2
 
 /* ---- library, devices, errors ------------------------------------------------------------- */
 
@@ -183,13 +184,18 @@ GBX_API int gbx_attention(const float* d_kcache, const float* d_vcache, int capa
 /* *d_token = argmax_i d_logits[i] over i < n (lowest index on ties; NaN never wins). */
 GBX_API int gbx_argmax(const float* d_logits, int n, int32_t* d_token, void* stream);
 
-/* Samples one token from softmax(logits / temperature) restricted to the top_k largest logits
- * (top_k <= 0 or >= n: all; ties at the k-th value are all kept), by the Gumbel-max trick with a
- * counter-based hash of (seed, *d_counter, i) as the random source, then increments *d_counter so a
- * replayed graph draws fresh numbers. temperature <= 0 (or NaN) is argmax and leaves *d_counter as
- * it is. *d_token gets the id. n < 2^24. One block of 1024 threads; top-k costs 32 extra passes over
- * the logits (they stay in L2). */
-GBX_API int gbx_sample(const float* d_logits, int n, float temperature, int top_k,
+/* Samples one token as sample/Sampler.java orders the cuts (its distribution, not its random
+ * numbers): top_k largest logits (top_k <= 0 or >= n: off; ties at the k-th value all kept), then
+ * top_p (the smallest most-likely set of the survivors whose probability reaches top_p, normalized
+ * over the top-k survivors; 1 = off), then min_p (drop logits below max + ln(min_p); 0 = off), then a
+ * draw from softmax(logit / temperature) over what is left, by the Gumbel-max trick with a
+ * counter-based hash of (seed, *d_counter, token index) as the random source. *d_counter is then
+ * incremented, so a replayed graph draws fresh numbers. temperature <= 0 (or NaN) is argmax and
+ * leaves *d_counter as it is. Repetition/presence/frequency penalties are not applied here (apply
+ * them to the logits first, or sample on the host). n < 2^24. One block of 1024 threads: about 8
+ * passes over the logits with top-k on; top-p with more than 4096 candidates above the other cuts
+ * (top-k off, min-p off) falls back to 32 passes. */
+GBX_API int gbx_sample(const float* d_logits, int n, float temperature, int top_k, float top_p, float min_p,
                        uint64_t seed, int32_t* d_counter, int32_t* d_token, void* stream);
 
 #ifdef __cplusplus

@@ -25,7 +25,9 @@ matvec_kernel(const uint8_t* __restrict__ w, size_t row_bytes, int rows, int col
     float acc[NV];
 #pragma unroll
     for (int v = 0; v < NV; v++) acc[v] = 0.0f;
-#pragma unroll 2
+    // Unrolled so that several parts' loads are in flight per warp before the first use: decode is
+    // bound by memory latency x bytes in flight, not by arithmetic.
+#pragma unroll(NV == 1 ? 4 : 1)
     for (int idx = lane; idx < parts; idx += 32) {
         const int blk = idx / T::P, part = idx - blk * T::P;
         float wv[8];
