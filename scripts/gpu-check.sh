@@ -14,6 +14,7 @@
 #   mkdir -p target/gpu-data && cp ../shared/models/stories260K.gguf target/gpu-data/
 #   rm -rf target/native/build target/surefire-reports         # keep what travels lean
 # scripts/gpu-prepare.sh does all of that and prints the sizes.
+#   (GEARBOX_NATIVE_TESTS=ON for the build above also gives target/native/build/kernel_check: copy it to target/native/)
 # carry: .device target/classes target/test-classes target/lib target/native target/gpu-data
 # Then on the GPU machine:  source .device/device-env.sh && scripts/gpu-check.sh
 set -uo pipefail
@@ -43,7 +44,17 @@ if [ ! -f target/native/libgearbox_cuda.so ]; then
         || { say "native build failed: see $logs/build-native.log"; tail -n 30 "$logs/build-native.log"; exit 1; }
 fi
 
-# 2. gpu tests (CUDA vs CPU)
+# 2. kernels against host references (native/test/kernel_check, when it travelled)
+kc_rc=skipped
+if [ -x target/native/kernel_check ]; then
+    say "running kernel_check"
+    timeout 180 target/native/kernel_check > "$logs/kernel-check.log" 2>&1
+    kc_rc=$?
+    say "kernel_check: rc=$kc_rc (0 = all pass)"
+    [ "$kc_rc" = 0 ] || tail -n 25 "$logs/kernel-check.log"
+fi
+
+# 3. gpu tests (CUDA vs CPU)
 say "running the gpu-tagged tests"
 t0=$(date +%s)
 timeout 300 "$java" "${flags[@]}" -Xmx8g -Xss8m -jar "$JUNIT_CONSOLE" execute --class-path "$cp" --select-package dev.gearbox.backend.cuda \
@@ -58,7 +69,7 @@ if [ "$tests_rc" = 0 ] && { [ "${t_ok:-0}" = 0 ] || [ "$t_skip" != 0 ]; }; then 
 say "gpu tests: rc=$tests_rc, ${t_ok:-?} passed, ${t_fail:-?} failed, ${t_skip} skipped or aborted in ${tests_s}s"
 [ "$tests_rc" = 0 ] || grep -E "✘|■|Exception|Expecting|relative" "$logs/gpu-tests.log" | head -n 40
 
-# 3. benchmark: generated ~1B Q8_0 llama, prefill 512, decode 128
+# 4. benchmark: generated ~1B Q8_0 llama, prefill 512, decode 128
 model="${GEARBOX_BENCH_MODEL:-/tmp/gearbox-1b-q8_0.gguf}"
 if [ ! -f "$model" ]; then
     say "generating $model (synth --preset 1b --type Q8_0)"
@@ -73,11 +84,12 @@ bench_rc=$?
 say "bench: rc=$bench_rc in $(( $(date +%s) - t0 ))s"
 [ "$bench_rc" = 0 ] || tail -n 20 "$logs/bench.log"
 
-# 4. the table, last
-python3 - "$logs/bench.json" "$tests_rc" "${t_ok:-?}" "${t_fail:-?}" "${t_skip:-?}" <<'PY' | tee "$logs/summary.md"
+# 5. the table, last
+python3 - "$logs/bench.json" "$tests_rc" "${t_ok:-?}" "${t_fail:-?}" "${t_skip:-?}" "$kc_rc" <<'PY' | tee "$logs/summary.md"
 import json, sys
-path, rc, ok, fail, skip = sys.argv[1:6]
-rows = [("gpu tests (CUDA vs CPU)", f"{ok} passed, {fail} failed, {skip} skipped/aborted", "PASS" if rc == "0" else "FAIL")]
+path, rc, ok, fail, skip, kc = sys.argv[1:7]
+rows = [("kernel_check (kernels vs host)", f"rc={kc}", "PASS" if kc == "0" else ("not run" if kc == "skipped" else "FAIL")),
+        ("gpu tests (CUDA vs CPU)", f"{ok} passed, {fail} failed, {skip} skipped/aborted", "PASS" if rc == "0" else "FAIL")]
 try:
     res = json.load(open(path))
 except Exception as e:

@@ -15,7 +15,9 @@ mvn -q -B dependency:copy-dependencies -DoutputDirectory=target/lib -DincludeSco
 # The GPU run needs neither the HTTP stack nor JUnit's jars (the console launcher carries its own).
 (cd target/lib && rm -f javalin-*.jar jetty-*.jar micrometer-*.jar prometheus-*.jar kotlin-*.jar byte-buddy-*.jar \
     jakarta.servlet-*.jar junit-*.jar opentest4j-*.jar apiguardian-*.jar)
-scripts/build-native.sh
+GEARBOX_NATIVE_TESTS=ON scripts/build-native.sh
+# kernel_check (every kernel against host references) travels too; the build folder does not.
+cp target/native/build/kernel_check target/native/kernel_check
 rm -rf target/native/build
 mkdir -p target/gpu-data
 if [ -f ../shared/models/stories260K.gguf ]; then cp ../shared/models/stories260K.gguf target/gpu-data/; fi
