@@ -48,7 +48,7 @@ fi
 kc_rc=skipped
 if [ -x target/native/kernel_check ]; then
     say "running kernel_check"
-    timeout 180 target/native/kernel_check > "$logs/kernel-check.log" 2>&1
+    timeout 120 target/native/kernel_check > "$logs/kernel-check.log" 2>&1
     kc_rc=$?
     say "kernel_check: rc=$kc_rc (0 = all pass)"
     [ "$kc_rc" = 0 ] || tail -n 25 "$logs/kernel-check.log"
@@ -57,7 +57,7 @@ fi
 # 3. gpu tests (CUDA vs CPU)
 say "running the gpu-tagged tests"
 t0=$(date +%s)
-timeout 300 "$java" "${flags[@]}" -Xmx8g -Xss8m -jar "$JUNIT_CONSOLE" execute --class-path "$cp" --select-package dev.gearbox.backend.cuda \
+timeout 240 "$java" "${flags[@]}" -Xmx8g -Xss8m -jar "$JUNIT_CONSOLE" execute --class-path "$cp" --select-package dev.gearbox.backend.cuda \
     --include-tag gpu --details=tree --disable-banner --disable-ansi-colors > "$logs/gpu-tests.log" 2>&1
 tests_rc=$?
 tests_s=$(( $(date +%s) - t0 ))
@@ -78,7 +78,7 @@ if [ ! -f "$model" ]; then
 fi
 say "benchmarking on the CUDA backend"
 t0=$(date +%s)
-timeout 300 "$java" "${flags[@]}" -Xmx8g -cp "$cp" dev.gearbox.cli.Main bench -m "$model" --backend cuda -p 512 -n 128 -r 5 --json \
+timeout 200 "$java" "${flags[@]}" -Xmx8g -cp "$cp" dev.gearbox.cli.Main bench -m "$model" --backend cuda -p 512 -n 128 -r 5 --json \
     > "$logs/bench.json" 2> "$logs/bench.log"
 bench_rc=$?
 say "bench: rc=$bench_rc in $(( $(date +%s) - t0 ))s"
