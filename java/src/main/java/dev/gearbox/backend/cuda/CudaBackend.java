@@ -310,14 +310,18 @@ public final class CudaBackend implements Backend {
     /** Refuses a model whose weights plus working memory exceed the device's free memory, naming both. */
     private void checkFits(GGUFFile file) {
         if (checkedFiles.put(file, Boolean.TRUE) != null) return;
-        long need = weightBytesOnDevice(file) + WORKING_RESERVE;
-        long free = CudaRuntime.memInfo()[0];
-        if (need > free) {
-            throw new IllegalStateException(String.format(Locale.ROOT,
-                    "%s does not fit on %s %s: needs %d bytes (%.2f GiB: %.2f GiB of weights + %.2f GiB working memory) but %d bytes (%.2f GiB) are free",
-                    file.path().getFileName(), name(), device.name(), need, need / 1073741824.0, (need - WORKING_RESERVE) / 1073741824.0,
-                    WORKING_RESERVE / 1073741824.0, free, free / 1073741824.0));
-        }
+        String refusal = fitRefusal(String.valueOf(file.path().getFileName()), name() + " " + device.name(),
+                weightBytesOnDevice(file), CudaRuntime.memInfo()[0]);
+        if (refusal != null) throw new IllegalStateException(refusal);
+    }
+
+    /** Null when {@code weightBytes} plus the working reserve fit in {@code free}, else the message that refuses the model. */
+    static String fitRefusal(String model, String device, long weightBytes, long free) {
+        long need = weightBytes + WORKING_RESERVE;
+        if (need <= free) return null;
+        return String.format(Locale.ROOT,
+                "%s does not fit on %s: needs %d bytes (%.2f GiB: %.2f GiB of weights + %.2f GiB working memory) but %d bytes (%.2f GiB) are free",
+                model, device, need, need / 1073741824.0, weightBytes / 1073741824.0, WORKING_RESERVE / 1073741824.0, free, free / 1073741824.0);
     }
 
     // ---- Backend ----
