@@ -9,7 +9,7 @@
 #   ../shared/gpu/make-bundle.sh                               # .device/: Java 25 runtime, JUnit console
 #   mvn -q -B -DskipTests test-compile                          # target/classes, target/test-classes
 #   mvn -q -B dependency:copy-dependencies -DoutputDirectory=target/lib -DincludeScope=test
-#   (then drop the HTTP stack and JUnit jars from target/lib: the console launcher has its own)
+#   (then drop byte-buddy and the JUnit jars from target/lib: the console launcher has its own)
 #   scripts/build-native.sh                                     # target/native/libgearbox_cuda.so (sm_80, sm_90)
 #   mkdir -p target/gpu-data && cp ../shared/models/stories260K.gguf target/gpu-data/
 #   rm -rf target/native/build target/surefire-reports         # keep what travels lean
