@@ -126,7 +126,10 @@ public final class CudaBackend implements Backend {
         this.ordinal = ordinal;
         this.one = new FloatPointer(1f);
         this.zero = new FloatPointer(0f);
-        this.device = CudaRuntime.device(ordinal); // also makes it current
+        CudaRuntime.use(ordinal);
+        // Facts from our own library (built against CUDA 13.0's headers), not JavaCPP's 13.1 struct layout.
+        NativeKernels.DeviceInfo info = k.deviceInfo(ordinal);
+        this.device = new CudaDevice(ordinal, info.name(), info.free(), info.total(), info.ccMajor(), info.ccMinor());
         this.stream = new CUstream_st();
         // Non-blocking: nothing on the legacy default stream can join a graph capture by accident.
         check("cudaStreamCreateWithFlags", cudart.cudaStreamCreateWithFlags(stream, cudart.cudaStreamNonBlocking));
