@@ -1,14 +1,20 @@
 package dev.gearbox.backend.cuda;
 
-import org.bytedeco.cuda.cudart.cudaDeviceProp;
 import org.bytedeco.cuda.global.cudart;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.SizeTPointer;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
 import java.lang.foreign.SymbolLookup;
 import java.util.ArrayList;
 import java.util.List;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 /**
  * Finds CUDA devices without ever taking the JVM down. The order matters: JavaCPP's cudart JNI
@@ -59,16 +65,34 @@ public final class CudaRuntime {
             throw new NoCudaDeviceException("device " + ordinal + " requested but " + n + " device" + (n == 1 ? " is" : "s are") + " present");
         }
         use(ordinal);
-        String name;
-        int major, minor;
-        try (cudaDeviceProp p = new cudaDeviceProp()) {
-            check("cudaGetDeviceProperties", cudart.cudaGetDeviceProperties(p, ordinal));
-            name = p.name().getString().trim();
-            major = p.major();
-            minor = p.minor();
-        }
+        int[] major = new int[1], minor = new int[1];
+        check("cudaDeviceGetAttribute", cudart.cudaDeviceGetAttribute(major, cudart.cudaDevAttrComputeCapabilityMajor, ordinal));
+        check("cudaDeviceGetAttribute", cudart.cudaDeviceGetAttribute(minor, cudart.cudaDevAttrComputeCapabilityMinor, ordinal));
         long[] mem = memInfo();
-        return new CudaDevice(ordinal, name, mem[0], mem[1], major, minor);
+        return new CudaDevice(ordinal, driverDeviceName(ordinal), mem[0], mem[1], major[0], minor[0]);
+    }
+
+    /**
+     * The device's name from the driver API (cuDeviceGetName, stable across CUDA versions) rather
+     * than cudaDeviceProp, whose layout JavaCPP took from 13.1 headers and the runtime fills as 13.0.
+     */
+    private static String driverDeviceName(int ordinal) {
+        Linker linker = Linker.nativeLinker();
+        SymbolLookup driver = SymbolLookup.libraryLookup(DRIVER_LIBRARY, Arena.global());
+        try (Arena a = Arena.ofConfined()) {
+            MethodHandle init = linker.downcallHandle(driver.find("cuInit").orElseThrow(), FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+            MethodHandle get = linker.downcallHandle(driver.find("cuDeviceGet").orElseThrow(), FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+            MethodHandle name = linker.downcallHandle(driver.find("cuDeviceGetName").orElseThrow(),
+                    FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+            int rc = (int) init.invokeExact(0);
+            MemorySegment dev = a.allocate(JAVA_INT);
+            if (rc == 0) rc = (int) get.invokeExact(dev, ordinal);
+            MemorySegment buf = a.allocate(256);
+            if (rc == 0) rc = (int) name.invokeExact(buf, 256, dev.get(JAVA_INT, 0));
+            return rc == 0 ? buf.getString(0).trim() : "CUDA device " + ordinal + " (cuDeviceGetName error " + rc + ")";
+        } catch (Throwable t) {
+            return "CUDA device " + ordinal + " (" + t + ")";
+        }
     }
 
     /** The device each thread last made current through {@link #use}; -1 before the first. */

@@ -97,6 +97,12 @@ class CudaVsCpuGpuTest {
         assertThat(d.name()).isNotBlank();
         assertThat(d.totalBytes()).isGreaterThan(d.freeBytes()).isPositive();
         assertThat(d.freeBytes()).isPositive();
+        try (CudaBackend be = new CudaBackend(0)) {
+            // the driver API's view and our kernel library's (gbx_device_info) agree
+            assertThat(be.device().name()).isEqualTo(d.name());
+            assertThat(be.device().totalBytes()).isEqualTo(d.totalBytes());
+            assertThat(be.device().ccMajor()).isEqualTo(d.ccMajor());
+        }
     }
 
     private static int[] greedy(Model m, int[] prompt, int steps) {
