@@ -16,7 +16,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -138,6 +137,7 @@ class CudaVsCpuGpuTest {
         Path file = dir.resolve(arch + "-" + type + ".gguf");
         b.build().write(file);
         double tol = type.quantized() ? 1e-2 : 1e-3;
+        int tiesBefore = ties;
 
         int[] prompt = new int[40];
         for (int i = 0; i < prompt.length; i++) prompt[i] = (i * 37 + 5) % 320;
@@ -152,6 +152,7 @@ class CudaVsCpuGpuTest {
             // a short multi-token step below the GEMM threshold
             compare(arch + " " + type + " 3-token step", sc.forward(new int[] {1, 2, 3}), sg.forward(new int[] {1, 2, 3}), tol);
         }
+        assertThat(ties - tiesBefore).as(arch + " " + type + ": near-tie top-1 flips out of " + (prompt.length + decode.length + 1)).isLessThanOrEqualTo(3);
     }
 
     private static void compare(String what, float[] cpu, float[] gpu, double tol) {
@@ -163,8 +164,21 @@ class CudaVsCpuGpuTest {
         }
         double rel = Math.sqrt(diff / Math.max(norm, 1e-30));
         assertThat(rel).as(what + ": relative L2 error of the logits").isLessThan(tol);
-        assertThat(argmax(gpu)).as(what + ": top-1 token (cpu top logits " + Arrays.toString(Arrays.copyOf(cpu, 4)) + "...)").isEqualTo(argmax(cpu));
+        // Top-1 must agree wherever the CPU's top-1 is decided: a different pick is allowed only when
+        // the CPU itself scores it within the largest per-logit difference of its best (a near tie
+        // that BF16 activations can flip), never beyond.
+        int g = argmax(gpu), c = argmax(cpu);
+        if (g != c) {
+            double maxAbs = 0;
+            for (int i = 0; i < cpu.length; i++) maxAbs = Math.max(maxAbs, Math.abs(cpu[i] - gpu[i]));
+            assertThat((double) cpu[c] - cpu[g]).as(what + ": top-1 differs (cpu " + c + " = " + cpu[c] + ", gpu " + g + " scored "
+                    + cpu[g] + " on the cpu), beyond a near tie").isLessThanOrEqualTo(2 * maxAbs);
+            ties++;
+        }
     }
+
+    /** Near ties seen by {@link #compare} (reported, bounded below). */
+    private static int ties;
 
     static int argmax(float[] v) {
         int best = 0;
