@@ -2,6 +2,8 @@ package dev.gearbox.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gearbox.backend.cuda.CudaBackend;
+import dev.gearbox.backend.cuda.CudaDevice;
 import dev.gearbox.gguf.TensorInfo;
 import dev.gearbox.model.Model;
 import dev.gearbox.model.Sequence;
@@ -61,6 +63,13 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the results as a JSON array instead of a table.")
     boolean json;
 
+    @Option(names = "--backend", paramLabel = "NAME", defaultValue = "cpu",
+            description = "Where the forward pass runs: cpu or cuda (default: ${DEFAULT-VALUE}).")
+    String backend = "cpu";
+
+    @Option(names = "--device", paramLabel = "N", defaultValue = "0", description = "CUDA device ordinal for --backend cuda (default: ${DEFAULT-VALUE}).")
+    int device;
+
     @Option(names = "--seed", defaultValue = "1234", description = "Seed of the random token ids (default: ${DEFAULT-VALUE}).")
     long seed;
 
@@ -93,7 +102,7 @@ final class BenchCommand implements Callable<Integer> {
         for (int n : gens) capacity = Math.max(capacity, n + 1);
 
         List<Result> results = new ArrayList<>();
-        try (Model m = ModelOptions.open(model)) {
+        try (Model m = ModelOptions.open(model, backend, device)) {
             if (capacity > m.config().contextLength()) {
                 err.printf("gearbox: warning: tests need %d positions, more than the model's context length %d%n", capacity, m.config().contextLength());
             }
@@ -248,6 +257,7 @@ final class BenchCommand implements Callable<Integer> {
         out.println(sep);
         for (String[] row : rows) out.println(line(row, width, right));
         out.println();
+        printBandwidth(out, m, results);
         out.println("peak memory (VmHWM): " + (peak >= 0 ? bytes(peak) : "n/a (no /proc/self/status)"));
         out.println();
         out.println("model: architecture, parameter count and the weight type holding most bytes; size: bytes of the weight tensors as stored;");
@@ -255,6 +265,41 @@ final class BenchCommand implements Callable<Integer> {
         out.println("test: ppN = one batched prefill of N random tokens (t/s = N / time), tgN = N single-token decode steps");
         out.println("after a 1-token start (t/s = N / time); t/s: tokens per second, mean ± sample standard deviation over "
                 + repetitions + " run(s)" + (noWarmup ? "" : " after one warm-up run") + ".");
+    }
+
+    /**
+     * Bytes of weights one decode step reads: every tensor once, except that the embedding table
+     * gives only one row per token unless it doubles as the output matrix.
+     */
+    static long decodeWeightBytes(Model m) {
+        long total = 0;
+        boolean tied = m.file().tensor("output.weight") == null;
+        for (TensorInfo t : m.file().tensors().values()) {
+            if (t.name().equals("token_embd.weight") && !tied) total += t.byteSize() / Math.max(1, m.config().vocabSize());
+            else total += t.byteSize();
+        }
+        return total;
+    }
+
+    /** The device's peak memory bandwidth in bytes/s, -1 when unknown or not on a GPU, null on the CPU. */
+    private static CudaDevice gpu(Model m) {
+        return m.backend() instanceof CudaBackend cb ? cb.device() : null;
+    }
+
+    /** On a GPU: achieved decode bandwidth (weight bytes per token x t/s) next to the card's peak. */
+    private void printBandwidth(PrintWriter out, Model m, List<Result> results) {
+        CudaDevice d = gpu(m);
+        if (d == null) return;
+        long perToken = decodeWeightBytes(m);
+        for (Result r : results) {
+            if (r.nGen() == 0) continue;
+            double bw = perToken * r.mean();
+            double peak = d.peakBandwidth();
+            out.printf(Locale.ROOT, "decode bandwidth (%s): %.1f GB/s = %s weights per token x %.2f t/s; card %s, peak %s%s%n",
+                    r.test(), bw / 1e9, bytes(perToken), r.mean(), d.name(), d.peakBandwidthText(),
+                    peak > 0 ? String.format(Locale.ROOT, " (%.1f%% of peak)", 100 * bw / peak) : "");
+        }
+        out.println();
     }
 
     private static String line(String[] cells, int[] width, boolean[] right) {
@@ -287,6 +332,15 @@ final class BenchCommand implements Callable<Integer> {
             for (double v : r.tokensPerSecond()) ts.add(v);
             ArrayNode ns = o.putArray("samples_ns");
             for (long v : r.nanos()) ns.add(v);
+            CudaDevice d = gpu(m);
+            if (d != null && r.nGen() > 0) {
+                long perToken = decodeWeightBytes(m);
+                o.put("device_name", d.name());
+                o.put("decode_weight_bytes_per_token", perToken);
+                o.put("decode_bandwidth_bytes_per_s", perToken * r.mean());
+                if (d.peakBandwidth() > 0) o.put("peak_bandwidth_bytes_per_s", d.peakBandwidth());
+                else o.put("peak_bandwidth_bytes_per_s", "unknown");
+            }
             if (peak >= 0) o.put("peak_rss_bytes", peak);
             else o.putNull("peak_rss_bytes");
         }

@@ -1,5 +1,8 @@
 package dev.gearbox.cli;
 
+import dev.gearbox.backend.Backend;
+import dev.gearbox.backend.Backends;
+import dev.gearbox.backend.cuda.NoCudaDeviceException;
 import dev.gearbox.gguf.GGUFFormatException;
 import dev.gearbox.model.Model;
 import dev.gearbox.tensor.Parallel;
@@ -23,10 +26,17 @@ final class ModelOptions {
             description = "Context size in tokens (default: the model's context length, at most " + DEFAULT_MAX_CTX + ").")
     Integer ctx;
 
+    @Option(names = "--backend", paramLabel = "NAME", defaultValue = "cpu",
+            description = "Where the forward pass runs: cpu or cuda (default: ${DEFAULT-VALUE}).")
+    String backend = "cpu";
+
+    @Option(names = "--device", paramLabel = "N", defaultValue = "0", description = "CUDA device ordinal for --backend cuda (default: ${DEFAULT-VALUE}).")
+    int device;
+
     /** Applies --threads, then opens the model with a clear message for a missing or unreadable file. */
     Model load() throws IOException {
         applyThreads();
-        return open(model);
+        return open(model, backend, device);
     }
 
     void applyThreads() {
@@ -37,15 +47,35 @@ final class ModelOptions {
     }
 
     static Model open(Path path) throws IOException {
+        return open(path, Backends.CPU, 0);
+    }
+
+    /** Opens the model onto the named backend; a missing GPU is one clear line, not a stack trace. */
+    static Model open(Path path, String backendName, int device) throws IOException {
         if (!Files.exists(path)) throw new GGUFFormatException(path, -1, "no such file");
         if (!Files.isRegularFile(path)) throw new GGUFFormatException(path, -1, "not a regular file");
         if (!Files.isReadable(path)) throw new GGUFFormatException(path, -1, "not readable (check its permissions)");
+        Backend be = chooseBackend(backendName, device);
         try {
-            return Model.load(path);
+            return Model.load(path, be);
         } catch (GGUFFormatException e) {
+            be.close();
+            throw e;
+        } catch (RuntimeException e) {
+            be.close();
             throw e;
         } catch (IOException e) {
+            be.close();
             throw new IOException(path + ": cannot read model: " + Main.describe(e), e);
+        }
+    }
+
+    static Backend chooseBackend(String name, int device) {
+        try {
+            return Backends.create(name, device);
+        } catch (NoCudaDeviceException e) {
+            String reason = e.getMessage().substring("no CUDA device: ".length());
+            throw new IllegalStateException("no CUDA device found (" + reason + "); run with --backend cpu", e);
         }
     }
 

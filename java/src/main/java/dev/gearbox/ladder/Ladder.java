@@ -1,5 +1,8 @@
 package dev.gearbox.ladder;
 
+import dev.gearbox.backend.Backend;
+import dev.gearbox.backend.Backends;
+import dev.gearbox.backend.cuda.NoCudaDeviceException;
 import dev.gearbox.gguf.GGUFFormatException;
 import dev.gearbox.ladder.LadderConfig.TierConfig;
 import dev.gearbox.model.Model;
@@ -66,27 +69,25 @@ public final class Ladder implements AutoCloseable {
         return cwd.resolve(DEFAULT_RELATIVE_PATH);
     }
 
-    /** Reads the ladder file and loads every model it names (on the CPU). */
+    /** Reads the ladder file and loads every model it names, each tier on its backend, the gatekeeper on the CPU. */
     public static Ladder open(Path file) throws IOException {
         return open(LadderConfig.read(file));
     }
 
     public static Ladder open(LadderConfig config) throws IOException {
         Path file = config.file();
-        Map<Path, Model> loaded = new LinkedHashMap<>();
+        Map<String, Model> loaded = new LinkedHashMap<>();
         try {
             List<Tier> tiers = new ArrayList<>();
             for (int i = 0; i < config.tiers().size(); i++) {
                 TierConfig tc = config.tiers().get(i);
                 String at = "tiers[" + i + "]";
                 switch (tc.backend()) {
-                    case "cpu" -> { }
-                    case "cuda" -> throw new LadderException(file, at + ".backend", "tier '" + tc.name()
-                            + "': the CUDA backend is not available yet (use backend: cpu)");
+                    case Backends.CPU, Backends.CUDA -> { }
                     default -> throw new LadderException(file, at + ".backend", "tier '" + tc.name() + "': unknown backend '"
                             + tc.backend() + "' (known: cpu, cuda)");
                 }
-                Model m = load(config, at + ".model", tc.model(), loaded);
+                Model m = load(config, at, tc.model(), tc.backend(), tc.device(), loaded);
                 tiers.add(new Tier(i, tc, m));
             }
             for (int i = 1; i < tiers.size(); i++) {
@@ -96,7 +97,7 @@ public final class Ladder implements AutoCloseable {
                             + hi.parameterCount() + " parameters, fewer than the " + lo.parameterCount() + " of '" + lo.name() + "' before it");
                 }
             }
-            Model gk = load(config, "gatekeeper.model", config.gatekeeper().model(), loaded);
+            Model gk = load(config, "gatekeeper", config.gatekeeper().model(), Backends.CPU, 0, loaded);
             checkVocabularies(config, tiers);
             return new Ladder(config, tiers, gk, new ArrayList<>(loaded.values()));
         } catch (IOException | RuntimeException e) {
@@ -105,21 +106,38 @@ public final class Ladder implements AutoCloseable {
         }
     }
 
-    private static Model load(LadderConfig config, String field, String model, Map<Path, Model> loaded) throws LadderException {
+    /**
+     * Loads a model onto its backend, once per (file, backend, device): a tier on the GPU and the
+     * gatekeeper on the CPU may share a file but not weights.
+     */
+    private static Model load(LadderConfig config, String at, String model, String backend, int device,
+                              Map<String, Model> loaded) throws LadderException {
+        String field = at + ".model";
         Path path = config.resolve(model);
-        Model m = loaded.get(path);
+        String key = path + "|" + backend + (Backends.CUDA.equals(backend) ? ":" + device : "");
+        Model m = loaded.get(key);
         if (m != null) return m;
         Path file = config.file();
         if (!Files.exists(path)) throw new LadderException(file, field, "model file " + path + " not found");
         if (!Files.isRegularFile(path) || !Files.isReadable(path)) throw new LadderException(file, field, "model file " + path + " is not a readable file");
+        Backend be;
         try {
-            m = Model.load(path);
+            be = Backends.create(backend, device);
+        } catch (NoCudaDeviceException e) {
+            throw new LadderException(file, at + ".backend", e.getMessage() + " (use backend: cpu)", e);
+        } catch (RuntimeException e) {
+            throw new LadderException(file, at + ".backend", "cannot open backend " + backend + ": " + e.getMessage(), e);
+        }
+        try {
+            m = Model.load(path, be);
         } catch (GGUFFormatException e) {
+            be.close();
             throw new LadderException(file, field, "bad model file: " + e.getMessage(), e);
         } catch (IOException | RuntimeException e) {
+            be.close();
             throw new LadderException(file, field, "cannot load model " + path + ": " + e.getMessage(), e);
         }
-        loaded.put(path, m);
+        loaded.put(key, m);
         return m;
     }
 
