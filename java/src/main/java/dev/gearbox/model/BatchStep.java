@@ -2,6 +2,7 @@ package dev.gearbox.model;
 
 import dev.gearbox.backend.Backend;
 import dev.gearbox.backend.Backend.Buffer;
+import dev.gearbox.backend.KVCache;
 
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -11,7 +12,7 @@ import java.util.List;
  * sequence's new tokens are concatenated, so each weight matrix is read once per step for the whole
  * batch ([rows × dim] times the matrix), while rope positions, KV stores and attention run per
  * sequence over its own cache. A sequence may bring one token (decode) or a chunk of its prompt
- * (prefill) in the same step. Written once against {@link Backend}, like {@link Sequence}.
+ * (prefill) in the same step. The layers themselves are {@link ForwardPass}, shared with {@link Sequence}.
  *
  * <p>Keeps its activation buffers between steps; not thread-safe (one executor lane owns one).
  */
@@ -20,15 +21,15 @@ public final class BatchStep {
     private final ModelConfig c;
     private final Backend be;
 
-    private int rowCap, seqRowCap, seqCap;
-    private Buffer x, xb, tmp, q, att, k, v, hb, hb2;
-    private Buffer qs, ks, vs, as;       // one sequence's rows, for rope/store/attention at its own positions
+    private final ForwardPass pass;
+    private int seqCap;
     private Buffer last, logits;         // the last row of each sequence, and their logits
 
     BatchStep(Model model) {
         this.model = model;
         this.c = model.config();
         this.be = model.backend();
+        this.pass = new ForwardPass(model);
     }
 
     /**
@@ -41,7 +42,7 @@ public final class BatchStep {
         if (ns == 0) throw new IllegalArgumentException("a batched step needs at least one sequence");
         if (newTokens.length != ns) throw new IllegalArgumentException(ns + " sequences but " + newTokens.length + " token arrays");
         IdentityHashMap<Sequence, Boolean> seen = new IdentityHashMap<>();
-        int rows = 0, widest = 0;
+        int rows = 0;
         for (int i = 0; i < ns; i++) {
             Sequence s = seqs.get(i);
             int[] t = newTokens[i];
@@ -56,60 +57,23 @@ public final class BatchStep {
                 if (id < 0 || id >= c.vocabSize()) throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, " + c.vocabSize() + ")");
             }
             rows += t.length;
-            widest = Math.max(widest, t.length);
         }
-        ensureBuffers(rows, widest, ns);
+        ensureBuffers(ns);
 
         int[] all = new int[rows];
-        int[] start = new int[ns];
-        int[] pos0 = new int[ns];
+        int[] start = new int[ns], count = new int[ns], pos0 = new int[ns];
+        KVCache[] caches = new KVCache[ns];
         for (int i = 0, r = 0; i < ns; i++) {
             start[i] = r;
+            count[i] = newTokens[i].length;
             pos0[i] = seqs.get(i).position();
-            System.arraycopy(newTokens[i], 0, all, r, newTokens[i].length);
-            r += newTokens[i].length;
+            caches[i] = seqs.get(i).cache();
+            System.arraycopy(newTokens[i], 0, all, r, count[i]);
+            r += count[i];
         }
-
+        pass.run(all, caches, pos0, start, count);
         Weights w = model.weights();
-        float scale = (float) (1.0 / Math.sqrt(c.headDim()));
-        int qd = c.qDim(), kvd = c.kvDim();
-        be.embed(w.tokenEmbedding(), all, x);
-        for (int l = 0; l < c.layers(); l++) {
-            Weights.Layer L = w.layers()[l];
-            be.rmsNorm(x, xb, L.attnNorm(), rows, c.dim(), c.rmsEps());
-            be.matmul(L.wq(), xb, rows, q);
-            be.matmul(L.wk(), xb, rows, k);
-            be.matmul(L.wv(), xb, rows, v);
-            if (L.bq() != null) {
-                be.addBias(q, L.bq(), rows, qd);
-                be.addBias(k, L.bk(), rows, kvd);
-                be.addBias(v, L.bv(), rows, kvd);
-            }
-            if (L.qNorm() != null) {
-                be.rmsNorm(q, q, L.qNorm(), rows * c.heads(), c.headDim(), c.rmsEps());
-                be.rmsNorm(k, k, L.kNorm(), rows * c.kvHeads(), c.headDim(), c.rmsEps());
-            }
-            for (int i = 0; i < ns; i++) {
-                int n = newTokens[i].length, r0 = start[i];
-                Sequence s = seqs.get(i);
-                be.copy(q, (long) r0 * qd, qs, 0, (long) n * qd);
-                be.copy(k, (long) r0 * kvd, ks, 0, (long) n * kvd);
-                be.copy(v, (long) r0 * kvd, vs, 0, (long) n * kvd);
-                be.rope(qs, n, c.heads(), c.headDim(), pos0[i], model.rope());
-                be.rope(ks, n, c.kvHeads(), c.headDim(), pos0[i], model.rope());
-                be.storeKV(s.cache(), l, ks, vs, n, pos0[i]);
-                be.attention(s.cache(), l, qs, n, pos0[i], c.heads(), c.kvHeads(), c.headDim(), scale, as);
-                be.copy(as, 0, att, (long) r0 * qd, (long) n * qd);
-            }
-            be.matmul(L.wo(), att, rows, tmp);
-            be.add(x, tmp, (long) rows * c.dim());
-            be.rmsNorm(x, xb, L.ffnNorm(), rows, c.dim(), c.rmsEps());
-            be.matmul(L.wGate(), xb, rows, hb);
-            be.matmul(L.wUp(), xb, rows, hb2);
-            be.swiglu(hb, hb2, (long) rows * c.ffDim());
-            be.matmul(L.wDown(), hb, rows, tmp);
-            be.add(x, tmp, (long) rows * c.dim());
-        }
+        Buffer x = pass.x;
         // Only each sequence's last row needs the output norm and the vocabulary projection.
         for (int i = 0; i < ns; i++) {
             int lastRow = start[i] + newTokens[i].length - 1;
@@ -125,26 +89,7 @@ public final class BatchStep {
         return out;
     }
 
-    private void ensureBuffers(int rows, int widest, int ns) {
-        if (rows > rowCap) {
-            rowCap = rows;
-            x = be.allocate((long) rows * c.dim());
-            xb = be.allocate((long) rows * c.dim());
-            tmp = be.allocate((long) rows * c.dim());
-            q = be.allocate((long) rows * c.qDim());
-            att = be.allocate((long) rows * c.qDim());
-            k = be.allocate((long) rows * c.kvDim());
-            v = be.allocate((long) rows * c.kvDim());
-            hb = be.allocate((long) rows * c.ffDim());
-            hb2 = be.allocate((long) rows * c.ffDim());
-        }
-        if (widest > seqRowCap) {
-            seqRowCap = widest;
-            qs = be.allocate((long) widest * c.qDim());
-            as = be.allocate((long) widest * c.qDim());
-            ks = be.allocate((long) widest * c.kvDim());
-            vs = be.allocate((long) widest * c.kvDim());
-        }
+    private void ensureBuffers(int ns) {
         if (ns > seqCap) {
             seqCap = ns;
             last = be.allocate((long) ns * c.dim());

@@ -19,8 +19,8 @@ public final class Sequence implements AutoCloseable {
     private final KVCache cache;
     private int position;
 
-    private int bufferRows;
-    private Buffer x, xb, q, k, v, att, hb, hb2, tmp, logits;
+    private final ForwardPass pass;
+    private Buffer logits;
     private int logitRows;
 
     Sequence(Model model, int capacity) {
@@ -28,6 +28,7 @@ public final class Sequence implements AutoCloseable {
         this.c = model.config();
         this.be = model.backend();
         this.cache = be.allocateKV(c.layers(), capacity, c.kvDim());
+        this.pass = new ForwardPass(model);
     }
 
     /** Tokens consumed so far, which is also the position of the next token. */
@@ -94,7 +95,7 @@ public final class Sequence implements AutoCloseable {
             if (hiddenOut != null) {
                 for (int r = 0; r < n; r++) {
                     float[] h = new float[c.dim()];
-                    be.read(x, (long) r * c.dim(), h, 0, c.dim());
+                    be.read(pass.x, (long) r * c.dim(), h, 0, c.dim());
                     hiddenOut[start + r] = h;
                 }
             }
@@ -107,56 +108,22 @@ public final class Sequence implements AutoCloseable {
         return out;
     }
 
-    /** One batch of n tokens at positions [position, position + n): updates the cache, leaves the final hidden states in x. */
+    /** One batch of n tokens at positions [position, position + n): updates the cache, leaves the output-normed hidden states in pass.x. */
     private void forwardChunk(int[] tokens) {
         int n = tokens.length;
-        ensureBuffers(n);
-        Weights w = model.weights();
-        int pos0 = position;
-        float scale = (float) (1.0 / Math.sqrt(c.headDim()));
-
-        be.embed(w.tokenEmbedding(), tokens, x);
-        for (int l = 0; l < c.layers(); l++) {
-            Weights.Layer L = w.layers()[l];
-            // attention
-            be.rmsNorm(x, xb, L.attnNorm(), n, c.dim(), c.rmsEps());
-            be.matmul(L.wq(), xb, n, q);
-            be.matmul(L.wk(), xb, n, k);
-            be.matmul(L.wv(), xb, n, v);
-            if (L.bq() != null) {
-                be.addBias(q, L.bq(), n, c.qDim());
-                be.addBias(k, L.bk(), n, c.kvDim());
-                be.addBias(v, L.bv(), n, c.kvDim());
-            }
-            if (L.qNorm() != null) {
-                be.rmsNorm(q, q, L.qNorm(), n * c.heads(), c.headDim(), c.rmsEps());
-                be.rmsNorm(k, k, L.kNorm(), n * c.kvHeads(), c.headDim(), c.rmsEps());
-            }
-            be.rope(q, n, c.heads(), c.headDim(), pos0, model.rope());
-            be.rope(k, n, c.kvHeads(), c.headDim(), pos0, model.rope());
-            be.storeKV(cache, l, k, v, n, pos0);
-            be.attention(cache, l, q, n, pos0, c.heads(), c.kvHeads(), c.headDim(), scale, att);
-            be.matmul(L.wo(), att, n, tmp);
-            be.add(x, tmp, (long) n * c.dim());
-            // feed-forward (SwiGLU)
-            be.rmsNorm(x, xb, L.ffnNorm(), n, c.dim(), c.rmsEps());
-            be.matmul(L.wGate(), xb, n, hb);
-            be.matmul(L.wUp(), xb, n, hb2);
-            be.swiglu(hb, hb2, (long) n * c.ffDim());
-            be.matmul(L.wDown(), hb, n, tmp);
-            be.add(x, tmp, (long) n * c.dim());
-        }
-        be.rmsNorm(x, x, w.outputNorm(), n, c.dim(), c.rmsEps());
+        bufferRowsUsed = n;
+        pass.run(tokens, new KVCache[]{cache}, new int[]{position}, new int[]{0}, new int[]{n});
+        be.rmsNorm(pass.x, pass.x, model.weights().outputNorm(), n, c.dim(), c.rmsEps());
         position += n;
     }
 
     /** Logits of the last {@code rows} positions of the current chunk into out[outOff ...]. */
     private void readLogits(int rows, float[][] out, int outOff) {
         int chunkRows = bufferRowsUsed;
-        Buffer src = x;
+        Buffer src = pass.x;
         if (rows < chunkRows) {
-            be.copy(x, (long) (chunkRows - rows) * c.dim(), xb, 0, (long) rows * c.dim());
-            src = xb;
+            be.copy(pass.x, (long) (chunkRows - rows) * c.dim(), pass.xb, 0, (long) rows * c.dim());
+            src = pass.xb;
         }
         if (logits == null || logitRows < rows) {
             logits = be.allocate((long) rows * c.vocabSize());
@@ -171,21 +138,6 @@ public final class Sequence implements AutoCloseable {
     }
 
     private int bufferRowsUsed;
-
-    private void ensureBuffers(int n) {
-        bufferRowsUsed = n;
-        if (n <= bufferRows) return;
-        bufferRows = n;
-        x = be.allocate((long) n * c.dim());
-        xb = be.allocate((long) n * c.dim());
-        tmp = be.allocate((long) n * c.dim());
-        q = be.allocate((long) n * c.qDim());
-        att = be.allocate((long) n * c.qDim());
-        k = be.allocate((long) n * c.kvDim());
-        v = be.allocate((long) n * c.kvDim());
-        hb = be.allocate((long) n * c.ffDim());
-        hb2 = be.allocate((long) n * c.ffDim());
-    }
 
     @Override
     public void close() {

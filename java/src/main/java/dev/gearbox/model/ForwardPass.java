@@ -1,0 +1,117 @@
+package dev.gearbox.model;
+
+import dev.gearbox.backend.Backend;
+import dev.gearbox.backend.Backend.Buffer;
+import dev.gearbox.backend.KVCache;
+
+/**
+ * The transformer's layers, written once against {@link Backend}: embedding, then per layer
+ * RMSNorm, q/k/v (biases, q/k norms as the architecture has them), rope, KV store, causal
+ * attention, output projection, residual, RMSNorm, SwiGLU feed-forward, residual. The rows may
+ * belong to several sequences ({@link BatchStep}) or one ({@link Sequence}): the matrices run over
+ * all rows at once, while rope, the KV store and attention run per segment at its own positions
+ * over its own cache. Leaves the final hidden states, before the output norm, in {@link #x}.
+ *
+ * <p>Keeps its activation buffers between calls; not thread-safe.
+ */
+final class ForwardPass {
+    private final Model model;
+    private final ModelConfig c;
+    private final Backend be;
+
+    private int rowCap, segRowCap;
+    /** Hidden states of every row after {@link #run}; {@code xb} is free scratch of the same size. */
+    Buffer x, xb;
+    private Buffer tmp, q, att, k, v, hb, hb2;
+    private Buffer qs, ks, vs, as; // one segment's rows, when there are several
+
+    ForwardPass(Model model) {
+        this.model = model;
+        this.c = model.config();
+        this.be = model.backend();
+    }
+
+    /**
+     * Runs {@code tokens} through the layers. Segment i is rows [start[i], start[i] + count[i]),
+     * fed to the sequence whose cache is {@code caches[i]} at positions pos0[i], pos0[i] + 1, ...
+     */
+    void run(int[] tokens, KVCache[] caches, int[] pos0, int[] start, int[] count) {
+        int rows = tokens.length, ns = caches.length;
+        int widest = 0;
+        for (int n : count) widest = Math.max(widest, n);
+        ensureBuffers(rows, ns > 1 ? widest : 0);
+        Weights w = model.weights();
+        float scale = (float) (1.0 / Math.sqrt(c.headDim()));
+        int qd = c.qDim(), kvd = c.kvDim();
+
+        be.embed(w.tokenEmbedding(), tokens, x);
+        for (int l = 0; l < c.layers(); l++) {
+            Weights.Layer L = w.layers()[l];
+            // attention
+            be.rmsNorm(x, xb, L.attnNorm(), rows, c.dim(), c.rmsEps());
+            be.matmul(L.wq(), xb, rows, q);
+            be.matmul(L.wk(), xb, rows, k);
+            be.matmul(L.wv(), xb, rows, v);
+            if (L.bq() != null) {
+                be.addBias(q, L.bq(), rows, qd);
+                be.addBias(k, L.bk(), rows, kvd);
+                be.addBias(v, L.bv(), rows, kvd);
+            }
+            if (L.qNorm() != null) {
+                be.rmsNorm(q, q, L.qNorm(), rows * c.heads(), c.headDim(), c.rmsEps());
+                be.rmsNorm(k, k, L.kNorm(), rows * c.kvHeads(), c.headDim(), c.rmsEps());
+            }
+            if (ns == 1) {
+                attend(caches[0], l, pos0[0], count[0], q, k, v, att, scale);
+            } else {
+                for (int i = 0; i < ns; i++) {
+                    int n = count[i], r0 = start[i];
+                    be.copy(q, (long) r0 * qd, qs, 0, (long) n * qd);
+                    be.copy(k, (long) r0 * kvd, ks, 0, (long) n * kvd);
+                    be.copy(v, (long) r0 * kvd, vs, 0, (long) n * kvd);
+                    attend(caches[i], l, pos0[i], n, qs, ks, vs, as, scale);
+                    be.copy(as, 0, att, (long) r0 * qd, (long) n * qd);
+                }
+            }
+            be.matmul(L.wo(), att, rows, tmp);
+            be.add(x, tmp, (long) rows * c.dim());
+            // feed-forward (SwiGLU)
+            be.rmsNorm(x, xb, L.ffnNorm(), rows, c.dim(), c.rmsEps());
+            be.matmul(L.wGate(), xb, rows, hb);
+            be.matmul(L.wUp(), xb, rows, hb2);
+            be.swiglu(hb, hb2, (long) rows * c.ffDim());
+            be.matmul(L.wDown(), hb, rows, tmp);
+            be.add(x, tmp, (long) rows * c.dim());
+        }
+    }
+
+    /** Rope at the segment's positions, its keys and values into its cache, causal attention over it. */
+    private void attend(KVCache cache, int layer, int pos0, int n, Buffer q, Buffer k, Buffer v, Buffer out, float scale) {
+        be.rope(q, n, c.heads(), c.headDim(), pos0, model.rope());
+        be.rope(k, n, c.kvHeads(), c.headDim(), pos0, model.rope());
+        be.storeKV(cache, layer, k, v, n, pos0);
+        be.attention(cache, layer, q, n, pos0, c.heads(), c.kvHeads(), c.headDim(), scale, out);
+    }
+
+    private void ensureBuffers(int rows, int segmentRows) {
+        if (rows > rowCap) {
+            rowCap = rows;
+            x = be.allocate((long) rows * c.dim());
+            xb = be.allocate((long) rows * c.dim());
+            tmp = be.allocate((long) rows * c.dim());
+            q = be.allocate((long) rows * c.qDim());
+            att = be.allocate((long) rows * c.qDim());
+            k = be.allocate((long) rows * c.kvDim());
+            v = be.allocate((long) rows * c.kvDim());
+            hb = be.allocate((long) rows * c.ffDim());
+            hb2 = be.allocate((long) rows * c.ffDim());
+        }
+        if (segmentRows > segRowCap) {
+            segRowCap = segmentRows;
+            qs = be.allocate((long) segmentRows * c.qDim());
+            as = be.allocate((long) segmentRows * c.qDim());
+            ks = be.allocate((long) segmentRows * c.kvDim());
+            vs = be.allocate((long) segmentRows * c.kvDim());
+        }
+    }
+}
