@@ -3,6 +3,9 @@ package dev.gearbox.model;
 import dev.gearbox.backend.Backend;
 import dev.gearbox.backend.Backend.Buffer;
 
+import dev.gearbox.profile.OpMeter;
+import dev.gearbox.profile.Profiler;
+
 import java.util.IdentityHashMap;
 import java.util.List;
 
@@ -24,6 +27,7 @@ public final class BatchStep {
     private Buffer x, xb, tmp, q, att, k, v, hb, hb2;
     private Buffer qs, ks, vs, as;       // one sequence's rows, for rope/store/attention at its own positions
     private Buffer last, logits;         // the last row of each sequence, and their logits
+    private final OpMeter meter = new OpMeter();
 
     BatchStep(Model model) {
         this.model = model;
@@ -73,13 +77,19 @@ public final class BatchStep {
         Weights w = model.weights();
         float scale = (float) (1.0 / Math.sqrt(c.headDim()));
         int qd = c.qDim(), kvd = c.kvDim();
+        boolean p = Profiler.active();   // one read per step: op laps cost nothing while off
+        if (p) meter.begin();
         be.embed(w.tokenEmbedding(), all, x);
         for (int l = 0; l < c.layers(); l++) {
             Weights.Layer L = w.layers()[l];
             be.rmsNorm(x, xb, L.attnNorm(), rows, c.dim(), c.rmsEps());
+            if (p) meter.other();
             be.matmul(L.wq(), xb, rows, q);
+            if (p) meter.matmul(L.wq(), rows);
             be.matmul(L.wk(), xb, rows, k);
+            if (p) meter.matmul(L.wk(), rows);
             be.matmul(L.wv(), xb, rows, v);
+            if (p) meter.matmul(L.wv(), rows);
             if (L.bq() != null) {
                 be.addBias(q, L.bq(), rows, qd);
                 be.addBias(k, L.bk(), rows, kvd);
@@ -98,16 +108,25 @@ public final class BatchStep {
                 be.rope(qs, n, c.heads(), c.headDim(), pos0[i], model.rope());
                 be.rope(ks, n, c.kvHeads(), c.headDim(), pos0[i], model.rope());
                 be.storeKV(s.cache(), l, ks, vs, n, pos0[i]);
+                if (p) meter.other();
                 be.attention(s.cache(), l, qs, n, pos0[i], c.heads(), c.kvHeads(), c.headDim(), scale, as);
+                if (p) meter.attention(n, pos0[i], qd, s.cache().bytes() / Math.max(1, (long) s.capacity() * c.layers()));
                 be.copy(as, 0, att, (long) r0 * qd, (long) n * qd);
             }
+            if (p) meter.other();
             be.matmul(L.wo(), att, rows, tmp);
+            if (p) meter.matmul(L.wo(), rows);
             be.add(x, tmp, (long) rows * c.dim());
             be.rmsNorm(x, xb, L.ffnNorm(), rows, c.dim(), c.rmsEps());
+            if (p) meter.other();
             be.matmul(L.wGate(), xb, rows, hb);
+            if (p) meter.matmul(L.wGate(), rows);
             be.matmul(L.wUp(), xb, rows, hb2);
+            if (p) meter.matmul(L.wUp(), rows);
             be.swiglu(hb, hb2, (long) rows * c.ffDim());
+            if (p) meter.other();
             be.matmul(L.wDown(), hb, rows, tmp);
+            if (p) meter.matmul(L.wDown(), rows);
             be.add(x, tmp, (long) rows * c.dim());
         }
         // Only each sequence's last row needs the output norm and the vocabulary projection.
@@ -116,12 +135,15 @@ public final class BatchStep {
             be.copy(x, (long) lastRow * c.dim(), last, (long) i * c.dim(), c.dim());
         }
         be.rmsNorm(last, last, w.outputNorm(), ns, c.dim(), c.rmsEps());
+        if (p) meter.other();
         be.matmul(w.output(), last, ns, logits);
+        if (p) meter.matmul(w.output(), ns);
         float[][] out = new float[ns][c.vocabSize()];
         for (int i = 0; i < ns; i++) {
             be.read(logits, (long) i * c.vocabSize(), out[i], 0, c.vocabSize());
             seqs.get(i).advance(newTokens[i].length);
         }
+        if (p) meter.emit();
         return out;
     }
 

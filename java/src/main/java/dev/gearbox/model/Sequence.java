@@ -1,5 +1,9 @@
 package dev.gearbox.model;
 
+import dev.gearbox.profile.OpMeter;
+import dev.gearbox.profile.Profiler;
+import dev.gearbox.profile.Span;
+
 import dev.gearbox.backend.Backend;
 import dev.gearbox.backend.Backend.Buffer;
 import dev.gearbox.backend.KVCache;
@@ -54,8 +58,13 @@ public final class Sequence implements AutoCloseable {
 
     /** Runs {@code tokens} through the model and returns the logits after the last one. */
     public float[] forward(int[] tokens) {
-        float[][] all = run(tokens, false, null);
-        return all[0];
+        Span span = Profiler.start(tokens.length == 1 ? "forward_decode" : "forward_prefill", "forward").tokens(tokens.length).batch(1);
+        try {
+            float[][] all = run(tokens, false, null);
+            return all[0];
+        } finally {
+            span.end();
+        }
     }
 
     /** Runs {@code tokens} through the model and returns the logits at every position. */
@@ -115,14 +124,20 @@ public final class Sequence implements AutoCloseable {
         int pos0 = position;
         float scale = (float) (1.0 / Math.sqrt(c.headDim()));
 
+        boolean p = Profiler.active();   // one read per chunk: op laps cost nothing while off
+        if (p) meter.begin();
         be.embed(w.tokenEmbedding(), tokens, x);
         for (int l = 0; l < c.layers(); l++) {
             Weights.Layer L = w.layers()[l];
             // attention
             be.rmsNorm(x, xb, L.attnNorm(), n, c.dim(), c.rmsEps());
+            if (p) meter.other();
             be.matmul(L.wq(), xb, n, q);
+            if (p) meter.matmul(L.wq(), n);
             be.matmul(L.wk(), xb, n, k);
+            if (p) meter.matmul(L.wk(), n);
             be.matmul(L.wv(), xb, n, v);
+            if (p) meter.matmul(L.wv(), n);
             if (L.bq() != null) {
                 be.addBias(q, L.bq(), n, c.qDim());
                 be.addBias(k, L.bk(), n, c.kvDim());
@@ -135,18 +150,27 @@ public final class Sequence implements AutoCloseable {
             be.rope(q, n, c.heads(), c.headDim(), pos0, model.rope());
             be.rope(k, n, c.kvHeads(), c.headDim(), pos0, model.rope());
             be.storeKV(cache, l, k, v, n, pos0);
+            if (p) meter.other();
             be.attention(cache, l, q, n, pos0, c.heads(), c.kvHeads(), c.headDim(), scale, att);
+            if (p) meter.attention(n, pos0, c.qDim(), cache.bytes() / Math.max(1, (long) cache.capacity() * c.layers()));
             be.matmul(L.wo(), att, n, tmp);
+            if (p) meter.matmul(L.wo(), n);
             be.add(x, tmp, (long) n * c.dim());
             // feed-forward (SwiGLU)
             be.rmsNorm(x, xb, L.ffnNorm(), n, c.dim(), c.rmsEps());
+            if (p) meter.other();
             be.matmul(L.wGate(), xb, n, hb);
+            if (p) meter.matmul(L.wGate(), n);
             be.matmul(L.wUp(), xb, n, hb2);
+            if (p) meter.matmul(L.wUp(), n);
             be.swiglu(hb, hb2, (long) n * c.ffDim());
+            if (p) meter.other();
             be.matmul(L.wDown(), hb, n, tmp);
+            if (p) meter.matmul(L.wDown(), n);
             be.add(x, tmp, (long) n * c.dim());
         }
         be.rmsNorm(x, x, w.outputNorm(), n, c.dim(), c.rmsEps());
+        if (p) meter.emit();   // the vocabulary projection (readLogits) is left out of the chunk's op totals
         position += n;
     }
 
@@ -171,6 +195,7 @@ public final class Sequence implements AutoCloseable {
     }
 
     private int bufferRowsUsed;
+    private final OpMeter meter = new OpMeter();
 
     private void ensureBuffers(int n) {
         bufferRowsUsed = n;
