@@ -70,7 +70,7 @@ public record MachineCeilings(double bytesPerSecond, double flopsPerSecond, int 
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
             double bw = bandwidth(pool, threads, quick ? 16 << 20 : 64 << 20, quick ? 3 : 6);
-            double fl = flops(pool, threads, quick ? 20_000_000L : 100_000_000L, quick ? 2 : 4);
+            double fl = flops(pool, threads, 100_000_000L, quick ? 3 : 5);   // later reps run JIT-compiled code
             return new MachineCeilings(bw, fl, threads, Instant.now().toString());
         } finally {
             pool.shutdownNow();
