@@ -79,7 +79,9 @@ public final class ProfileSummary {
             Row t = tiers.get(k[0]);
             double secs = Math.max(1e-9, r.nanos / 1e9);
             double gbs = r.bytes / secs / 1e9, gfl = r.flops / secs / 1e9;
-            b.append(String.format(Locale.ROOT, "  %-18s %-10s %6.1f%% %9d %10.2f %9s %7s %9s %7s%n", k[0], k[1], pct(r.nanos, t != null ? t.nanos : 0), r.calls, r.nanos / 1e6,
+            // Ops outside any step (the gatekeeper's forward pass) have no step time to be a share of.
+            String share = t != null ? String.format(Locale.ROOT, "%.1f%%", pct(r.nanos, t.nanos)) : "-";
+            b.append(String.format(Locale.ROOT, "  %-18s %-10s %7s %9d %10.2f %9s %7s %9s %7s%n", k[0], k[1], share, r.calls, r.nanos / 1e6,
                     r.bytes > 0 ? String.format(Locale.ROOT, "%.2f", gbs) : "-",
                     r.bytes > 0 && ceilings != null ? String.format(Locale.ROOT, "%.0f%%", 100 * gbs * 1e9 / ceilings.bytesPerSecond()) : "-",
                     r.flops > 0 ? String.format(Locale.ROOT, "%.2f", gfl) : "-",
