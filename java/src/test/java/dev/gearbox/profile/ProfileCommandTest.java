@@ -65,6 +65,24 @@ class ProfileCommandTest {
     }
 
     @Test
+    void ensembleStepsAreSpansPerMember() throws Exception {
+        Path ladder = Path.of("models/ladder.yaml"), data = Path.of("models/data/heldout.jsonl");
+        assumeTrue(Files.exists(ladder) && Files.exists(data), "models/ladder.yaml and models/data/heldout.jsonl are needed");
+        Path trace = dir.resolve("ens.json");
+        var r = CliRunner.run("profile", "--ladder", ladder.toString(), "--workload", data.toString(), "-n", "2",
+                "--model", "ensemble", "--out", trace.toString(), "--max-tokens", "3");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        Set<String> names = new HashSet<>(), memberTiers = new HashSet<>();
+        for (JsonNode e : new ObjectMapper().readTree(trace.toFile()).get("traceEvents")) {
+            if (!e.get("ph").asText().equals("X")) continue;
+            names.add(e.get("name").asText());
+            if (e.get("name").asText().startsWith("ensemble_")) memberTiers.add(e.get("args").get("tier").asText());
+        }
+        assertThat(names).contains("ensemble_prefill", "queue_wait", "forward_prefill", "matmul");
+        assertThat(memberTiers).hasSize(2);   // both members of the ladder's ensemble
+    }
+
+    @Test
     void withoutCachedCeilingsItSaysToCalibrate() throws Exception {
         Path wl = dir.resolve("wl.jsonl");
         Files.writeString(wl, "{\"prompt\": \"add:1+2=\"}\n");
