@@ -225,16 +225,7 @@ public final class Scheduler implements AutoCloseable {
     void escalate(Job j, TierExecutor from) {
         int next = from.tier.index() + 1;
         TierExecutor ex = executors.get(next);
-        Span span = Profiler.start("escalate", "hop");
-        if (span != Span.NOOP) span.tier(ex.name()).request(j.id).detail(from.name() + " -> " + ex.name() + ": " + j.escalateReason);
-        try {
-            escalateTo(j, from, next, ex);
-        } finally {
-            span.end();
-        }
-    }
-
-    private void escalateTo(Job j, TierExecutor from, int next, TierExecutor ex) {
+        long t0 = Profiler.active() ? System.nanoTime() : 0;
         try {
             int[] prompt = Job.promptFor(j.request, ex.tier, from.tier.model().tokenizer());
             int[] prefix;
@@ -250,6 +241,11 @@ public final class Scheduler implements AutoCloseable {
         } catch (RuntimeException e) {
             fail(j, e);
             return;
+        }
+        if (t0 != 0 && Profiler.active()) {
+            // Ends before the queue wait on the next tier starts, so the request's track nests cleanly.
+            Profiler.commit(Profiler.record("escalate", "hop", t0, System.nanoTime()).tier(ex.name()).request(j.id)
+                    .detail(from.name() + " -> " + ex.name() + ": " + j.escalateReason));
         }
         synchronized (lock) {
             j.enqueuedNanos = System.nanoTime();

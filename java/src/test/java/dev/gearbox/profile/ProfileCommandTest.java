@@ -58,10 +58,34 @@ class ProfileCommandTest {
             }
         }
         assertThat(steps).isPositive();
+        assertProperlyNested(events);
         assertThat(names).contains("gatekeeper", "queue_wait", "hop", "matmul");
         assertThat(names).containsAnyOf("prefill", "prefill+decode");
         assertThat(tiers).isNotEmpty();
         assertThat(Profiler.recording()).isFalse();     // left off after the run
+    }
+
+    /** Complete events on one track must nest (no partial overlaps), or trace viewers misdraw them. */
+    static void assertProperlyNested(JsonNode events) {
+        java.util.Map<Integer, java.util.List<double[]>> byTid = new java.util.HashMap<>();
+        for (JsonNode e : events) {
+            if (!e.get("ph").asText().equals("X")) continue;
+            byTid.computeIfAbsent(e.get("tid").asInt(), k -> new java.util.ArrayList<>())
+                    .add(new double[] {e.get("ts").asDouble(), e.get("ts").asDouble() + e.get("dur").asDouble()});
+        }
+        for (var entry : byTid.entrySet()) {
+            var list = entry.getValue();
+            list.sort((a, b) -> a[0] != b[0] ? Double.compare(a[0], b[0]) : Double.compare(b[1], a[1]));
+            java.util.ArrayDeque<Double> open = new java.util.ArrayDeque<>();
+            for (double[] ev : list) {
+                while (!open.isEmpty() && open.peek() <= ev[0] + 1e-3) open.pop();
+                if (!open.isEmpty()) {
+                    assertThat(ev[1]).as("event [%s, %s] on track %s overlaps its enclosing event's end %s", ev[0], ev[1], entry.getKey(), open.peek())
+                            .isLessThanOrEqualTo(open.peek() + 1e-3);
+                }
+                open.push(ev[1]);
+            }
+        }
     }
 
     @Test
@@ -79,7 +103,8 @@ class ProfileCommandTest {
             if (e.get("name").asText().startsWith("ensemble_")) memberTiers.add(e.get("args").get("tier").asText());
         }
         assertThat(names).contains("ensemble_prefill", "queue_wait", "forward_prefill", "matmul");
-        assertThat(memberTiers).hasSize(2);   // both members of the ladder's ensemble
+        assertThat(memberTiers).hasSize(2);
+        assertProperlyNested(new ObjectMapper().readTree(trace.toFile()).get("traceEvents"));   // both members of the ladder's ensemble
     }
 
     @Test
