@@ -7,6 +7,10 @@ import dev.gearbox.backend.cuda.CudaDevice;
 import dev.gearbox.gguf.TensorInfo;
 import dev.gearbox.model.Model;
 import dev.gearbox.model.Sequence;
+import dev.gearbox.profile.MachineCeilings;
+import dev.gearbox.profile.ProfileSummary;
+import dev.gearbox.profile.Profiler;
+import dev.gearbox.profile.Span;
 import dev.gearbox.tensor.GGMLType;
 import dev.gearbox.tensor.Parallel;
 import picocli.CommandLine.Command;
@@ -70,6 +74,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--device", paramLabel = "N", defaultValue = "0", description = "CUDA device ordinal for --backend cuda (default: ${DEFAULT-VALUE}).")
     int device;
 
+    @Option(names = "--profile", description = "Record profiler spans during the runs (to measure the profiler's overhead); prints the span summary to stderr.")
+    boolean profile;
+
     @Option(names = "--seed", defaultValue = "1234", description = "Seed of the random token ids (default: ${DEFAULT-VALUE}).")
     long seed;
 
@@ -109,6 +116,10 @@ final class BenchCommand implements Callable<Integer> {
             SplittableRandom random = new SplittableRandom(seed);
             int vocab = m.config().vocabSize();
             int originalThreads = Parallel.threads();
+            if (profile) {
+                Profiler.drain();
+                Profiler.setRecording(true);
+            }
             try (Sequence seq = m.newSequence(capacity)) {
                 for (int t : threadCounts) {
                     Parallel.setThreads(t);
@@ -121,6 +132,13 @@ final class BenchCommand implements Callable<Integer> {
                 }
             } finally {
                 Parallel.setThreads(originalThreads);
+                if (profile) {
+                    Profiler.setRecording(false);
+                    List<Span> spans = Profiler.drain();
+                    err.printf("gearbox: profile: %d spans recorded%n", spans.size());
+                    err.print(ProfileSummary.format(spans, MachineCeilings.load()));
+                    err.flush();
+                }
             }
             long peak = peakRssBytes();
             if (json) {

@@ -37,6 +37,7 @@ import java.util.Properties;
                 ServeCommand.class,
                 LoadBenchCommand.class,
                 BatchCommand.class,
+                ProfileCommand.class,
                 CommandLine.HelpCommand.class,
         },
         footer = {"", "Run 'gearbox COMMAND --help' for a command's options. Set GEARBOX_DEBUG=1 for stack traces."})

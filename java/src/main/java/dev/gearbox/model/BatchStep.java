@@ -80,12 +80,15 @@ public final class BatchStep {
             be.copy(x, (long) lastRow * c.dim(), last, (long) i * c.dim(), c.dim());
         }
         be.rmsNorm(last, last, w.outputNorm(), ns, c.dim(), c.rmsEps());
+        if (pass.profiling) pass.meter.other();
         be.matmul(w.output(), last, ns, logits);
+        if (pass.profiling) pass.meter.matmul(w.output(), ns);
         float[][] out = new float[ns][c.vocabSize()];
         for (int i = 0; i < ns; i++) {
             be.read(logits, (long) i * c.vocabSize(), out[i], 0, c.vocabSize());
             seqs.get(i).advance(newTokens[i].length);
         }
+        if (pass.profiling) pass.meter.emit();
         return out;
     }
 

@@ -3,6 +3,8 @@ package dev.gearbox.model;
 import dev.gearbox.backend.Backend;
 import dev.gearbox.backend.Backend.Buffer;
 import dev.gearbox.backend.KVCache;
+import dev.gearbox.profile.OpMeter;
+import dev.gearbox.profile.Profiler;
 
 /**
  * The transformer's layers, written once against {@link Backend}: embedding, then per layer
@@ -25,6 +27,11 @@ final class ForwardPass {
     private Buffer tmp, q, att, k, v, hb, hb2;
     private Buffer qs, ks, vs, as; // one segment's rows, when there are several
 
+    /** Per-op time, bytes and FLOPs of the last run, when profiling was on; the caller laps its own ops and emits. */
+    final OpMeter meter = new OpMeter();
+    /** Whether the last {@link #run} recorded op laps (read once per run: nothing is timed while profiling is off). */
+    boolean profiling;
+
     ForwardPass(Model model) {
         this.model = model;
         this.c = model.config();
@@ -43,15 +50,21 @@ final class ForwardPass {
         Weights w = model.weights();
         float scale = (float) (1.0 / Math.sqrt(c.headDim()));
         int qd = c.qDim(), kvd = c.kvDim();
+        boolean p = profiling = Profiler.active();
+        if (p) meter.begin();
 
         be.embed(w.tokenEmbedding(), tokens, x);
         for (int l = 0; l < c.layers(); l++) {
             Weights.Layer L = w.layers()[l];
             // attention
             be.rmsNorm(x, xb, L.attnNorm(), rows, c.dim(), c.rmsEps());
+            if (p) meter.other();
             be.matmul(L.wq(), xb, rows, q);
+            if (p) meter.matmul(L.wq(), rows);
             be.matmul(L.wk(), xb, rows, k);
+            if (p) meter.matmul(L.wk(), rows);
             be.matmul(L.wv(), xb, rows, v);
+            if (p) meter.matmul(L.wv(), rows);
             if (L.bq() != null) {
                 be.addBias(q, L.bq(), rows, qd);
                 be.addBias(k, L.bk(), rows, kvd);
@@ -73,14 +86,21 @@ final class ForwardPass {
                     be.copy(as, 0, att, (long) r0 * qd, (long) n * qd);
                 }
             }
+            if (p) meter.other();
             be.matmul(L.wo(), att, rows, tmp);
+            if (p) meter.matmul(L.wo(), rows);
             be.add(x, tmp, (long) rows * c.dim());
             // feed-forward (SwiGLU)
             be.rmsNorm(x, xb, L.ffnNorm(), rows, c.dim(), c.rmsEps());
+            if (p) meter.other();
             be.matmul(L.wGate(), xb, rows, hb);
+            if (p) meter.matmul(L.wGate(), rows);
             be.matmul(L.wUp(), xb, rows, hb2);
+            if (p) meter.matmul(L.wUp(), rows);
             be.swiglu(hb, hb2, (long) rows * c.ffDim());
+            if (p) meter.other();
             be.matmul(L.wDown(), hb, rows, tmp);
+            if (p) meter.matmul(L.wDown(), rows);
             be.add(x, tmp, (long) rows * c.dim());
         }
     }
@@ -90,7 +110,9 @@ final class ForwardPass {
         be.rope(q, n, c.heads(), c.headDim(), pos0, model.rope());
         be.rope(k, n, c.kvHeads(), c.headDim(), pos0, model.rope());
         be.storeKV(cache, layer, k, v, n, pos0);
+        if (profiling) meter.other();
         be.attention(cache, layer, q, n, pos0, c.heads(), c.kvHeads(), c.headDim(), scale, out);
+        if (profiling) meter.attention(n, pos0, c.qDim(), cache.bytes() / Math.max(1, (long) cache.capacity() * c.layers()));
     }
 
     private void ensureBuffers(int rows, int segmentRows) {

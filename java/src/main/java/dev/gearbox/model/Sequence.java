@@ -3,6 +3,8 @@ package dev.gearbox.model;
 import dev.gearbox.backend.Backend;
 import dev.gearbox.backend.Backend.Buffer;
 import dev.gearbox.backend.KVCache;
+import dev.gearbox.profile.Profiler;
+import dev.gearbox.profile.Span;
 
 /**
  * One sequence being generated: its KV cache and position. {@link #forward} runs a batch of new
@@ -55,8 +57,13 @@ public final class Sequence implements AutoCloseable {
 
     /** Runs {@code tokens} through the model and returns the logits after the last one. */
     public float[] forward(int[] tokens) {
-        float[][] all = run(tokens, false, null);
-        return all[0];
+        Span span = Profiler.start(tokens.length == 1 ? "forward_decode" : "forward_prefill", "forward").tokens(tokens.length).batch(1);
+        try {
+            float[][] all = run(tokens, false, null);
+            return all[0];
+        } finally {
+            span.end();
+        }
     }
 
     /** Runs {@code tokens} through the model and returns the logits at every position. */
@@ -114,6 +121,10 @@ public final class Sequence implements AutoCloseable {
         bufferRowsUsed = n;
         pass.run(tokens, new KVCache[]{cache}, new int[]{position}, new int[]{0}, new int[]{n});
         be.rmsNorm(pass.x, pass.x, model.weights().outputNorm(), n, c.dim(), c.rmsEps());
+        if (pass.profiling) {
+            pass.meter.other();
+            pass.meter.emit();   // the vocabulary projection (readLogits) is left out of the chunk's op totals
+        }
         position += n;
     }
 

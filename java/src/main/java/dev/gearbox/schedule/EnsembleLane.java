@@ -1,5 +1,7 @@
 package dev.gearbox.schedule;
 
+import dev.gearbox.profile.Profiler;
+import dev.gearbox.profile.Span;
 import dev.gearbox.ladder.LadderEngine;
 import dev.gearbox.ladder.Tier;
 import dev.gearbox.model.Sequence;
@@ -131,7 +133,9 @@ final class EnsembleLane {
     }
 
     private void run(Job j) {
-        j.queueNanos += System.nanoTime() - j.enqueuedNanos;
+        long now = System.nanoTime();
+        j.queueNanos += now - j.enqueuedNanos;
+        if (Profiler.active()) Profiler.commit(Profiler.record("queue_wait", "queue", j.enqueuedNanos, now).tier(Decision.ENSEMBLE).request(j.id));
         j.hopStartNanos = System.nanoTime();
         Sequence[] seqs = new Sequence[members.length];
         Tokenizer tok = members[0].tier.model().tokenizer();
@@ -141,7 +145,12 @@ final class EnsembleLane {
             for (int i = 0; i < members.length; i++) {
                 Tier t = members[i].tier;
                 seqs[i] = t.model().newSequence(j.positionsNeeded(t.context()));
-                logits[i] = seqs[i].forward(j.prefix);
+                Span span = Profiler.start("ensemble_prefill", "step").tier(t.name()).batch(1).tokens(j.prefix.length).request(j.id);
+                try {
+                    logits[i] = seqs[i].forward(j.prefix);
+                } finally {
+                    span.end();
+                }
                 j.hopFlops += t.flops(0, j.prefix.length);
                 j.hopCost += t.cost(0, j.prefix.length);
             }
@@ -159,7 +168,12 @@ final class EnsembleLane {
                 if (o != Job.Outcome.CONTINUE) break;
                 int pos = seqs[0].position();
                 for (int i = 0; i < members.length; i++) {
-                    logits[i] = seqs[i].forward(new int[] {j.pendingToken});
+                    Span span = Profiler.start("ensemble_step", "step").tier(members[i].tier.name()).batch(1).tokens(1).request(j.id);
+                    try {
+                        logits[i] = seqs[i].forward(new int[] {j.pendingToken});
+                    } finally {
+                        span.end();
+                    }
                     j.hopFlops += members[i].tier.flops(pos, 1);
                     j.hopCost += members[i].tier.cost(pos, 1);
                 }

@@ -3,6 +3,8 @@ package dev.gearbox.schedule;
 import dev.gearbox.ladder.Ladder;
 import dev.gearbox.ladder.LadderEngine;
 import dev.gearbox.ladder.Tier;
+import dev.gearbox.profile.Profiler;
+import dev.gearbox.profile.Span;
 import dev.gearbox.router.Decision;
 import dev.gearbox.router.Router;
 import dev.gearbox.tokenizer.Tokenizer;
@@ -139,7 +141,14 @@ public final class Scheduler implements AutoCloseable {
     public Decision route(Request r) {
         if (r.auto()) {
             String text = r.prompt() != null ? r.prompt() : ladder.tier(0).model().tokenizer().decode(r.promptTokens(), false);
-            return engine.route(text);
+            Span span = Profiler.start("gatekeeper", "route");
+            try {
+                Decision d = engine.route(text);
+                span.detail(d.choice());
+                return d;
+            } finally {
+                span.end();
+            }
         }
         if (!models().contains(r.model())) {
             throw new IllegalArgumentException("unknown model '" + r.model() + "' (models: " + String.join(", ", models()) + ")");
@@ -216,6 +225,7 @@ public final class Scheduler implements AutoCloseable {
     void escalate(Job j, TierExecutor from) {
         int next = from.tier.index() + 1;
         TierExecutor ex = executors.get(next);
+        long t0 = Profiler.active() ? System.nanoTime() : 0;
         try {
             int[] prompt = Job.promptFor(j.request, ex.tier, from.tier.model().tokenizer());
             int[] prefix;
@@ -231,6 +241,11 @@ public final class Scheduler implements AutoCloseable {
         } catch (RuntimeException e) {
             fail(j, e);
             return;
+        }
+        if (t0 != 0 && Profiler.active()) {
+            // Ends before the queue wait on the next tier starts, so the request's track nests cleanly.
+            Profiler.commit(Profiler.record("escalate", "hop", t0, System.nanoTime()).tier(ex.name()).request(j.id)
+                    .detail(from.name() + " -> " + ex.name() + ": " + j.escalateReason));
         }
         synchronized (lock) {
             j.enqueuedNanos = System.nanoTime();

@@ -6,6 +6,9 @@ import dev.gearbox.model.ModelConfig;
 import dev.gearbox.model.Sequence;
 
 import java.util.ArrayDeque;
+import dev.gearbox.profile.Profiler;
+import dev.gearbox.profile.Span;
+
 import java.util.ArrayList;
 import java.util.List;
 
@@ -64,7 +67,8 @@ final class TierExecutor {
 
     void start() {
         for (int i = 0; i < lanes; i++) {
-            Thread t = Thread.ofPlatform().daemon().name("gearbox-" + tier.name() + "-lane-" + i).unstarted(this::laneLoop);
+            int lane = i;
+            Thread t = Thread.ofPlatform().daemon().name("gearbox-" + tier.name() + "-lane-" + i).unstarted(() -> laneLoop(lane));
             threads.add(t);
             t.start();
         }
@@ -98,7 +102,7 @@ final class TierExecutor {
         avgServiceSeconds = 0.8 * avgServiceSeconds + 0.2 * (heldNanos / 1e9);
     }
 
-    private void laneLoop() {
+    private void laneLoop(int lane) {
         BatchStep step = tier.model().newBatchStep();
         List<Job> active = new ArrayList<>();
         List<Job> dropped = new ArrayList<>();
@@ -136,7 +140,9 @@ final class TierExecutor {
             for (Job j : dropped) scheduler.fail(j, j.cancelled);
             dropped.clear();
             for (Job j : admitted) {
-                j.queueNanos += System.nanoTime() - j.enqueuedNanos;
+                long now = System.nanoTime();
+                j.queueNanos += now - j.enqueuedNanos;
+                if (Profiler.active()) Profiler.commit(Profiler.record("queue_wait", "queue", j.enqueuedNanos, now).tier(tier.name()).lane(lane).request(j.id));
                 j.hopStartNanos = System.nanoTime();
                 try {
                     j.seq = tier.model().newSequence(j.positionsNeeded(tier.context()));
@@ -158,7 +164,7 @@ final class TierExecutor {
             }
             if (active.isEmpty()) continue;
             try {
-                runStep(step, active, chunk);
+                runStep(step, active, chunk, lane);
             } catch (RuntimeException | Error e) {
                 // A bug or an exhausted resource must not kill the lane and strand its requests.
                 for (Job j : active) {
@@ -170,7 +176,7 @@ final class TierExecutor {
         }
     }
 
-    private void runStep(BatchStep step, List<Job> active, int chunk) {
+    private void runStep(BatchStep step, List<Job> active, int chunk, int lane) {
         List<Sequence> seqs = new ArrayList<>(active.size());
         int[][] feed = new int[active.size()][];
         for (int i = 0; i < active.size(); i++) {
@@ -188,9 +194,21 @@ final class TierExecutor {
             sequenceSteps += active.size();
         }
         float[][] logits;
+        Span span = Span.NOOP;
+        if (Profiler.active()) {
+            int rows = 0, prefilling = 0;
+            for (int i = 0; i < feed.length; i++) {
+                rows += feed[i].length;
+                if (active.get(i).prefilled < active.get(i).prefix.length) prefilling++;
+            }
+            // prefill: every sequence brings a prompt chunk; decode: one token each; mixed: both in one batched step
+            String name = prefilling == 0 ? "decode" : prefilling == feed.length ? "prefill" : "prefill+decode";
+            span = Profiler.start(name, "step").tier(tier.name()).lane(lane).batch(active.size()).tokens(rows);
+        }
         try {
             logits = step.step(seqs, feed);
         } catch (RuntimeException e) {
+            span.end();
             for (Job j : active) {
                 releaseSlot(j);
                 scheduler.fail(j, e);
@@ -198,6 +216,7 @@ final class TierExecutor {
             active.clear();
             return;
         }
+        span.end();
         List<Job> leaving = new ArrayList<>();
         for (int i = 0; i < active.size(); i++) {
             Job j = active.get(i);
@@ -213,6 +232,10 @@ final class TierExecutor {
         }
         for (Job j : leaving) {
             active.remove(j);
+            if (Profiler.active()) {
+                Profiler.commit(Profiler.record("hop", "hop", j.hopStartNanos, System.nanoTime()).tier(tier.name()).lane(lane).request(j.id)
+                        .tokens(j.generatedThisHop).detail(j.finishReason != null ? "finish: " + j.finishReason : "escalate: " + j.escalateReason));
+            }
             j.endHop(tier.name(), j.escalateReason);
             releaseSlot(j);
             synchronized (scheduler.lock) {
