@@ -232,13 +232,17 @@ public final class RouterHead {
             obj = nextObj;
             if (change >= 0 && change < 1e-12) { it++; break; }
         }
-        // The reported loss is the plain mean log-loss, without the ridge terms.
-        double plain = 0;
-        for (int i = 0; i < n; i++) {
+        return new Fit(w, meanLogLoss(z, y, w), it);
+    }
+
+    /** The plain mean log-loss, without the ridge terms: what a fit reports. */
+    private static double meanLogLoss(double[][] z, double[] y, double[] w) {
+        double sum = 0;
+        for (int i = 0; i < z.length; i++) {
             double s = dot(w, z[i]);
-            plain += (s > 0 ? s + Math.log1p(Math.exp(-s)) : Math.log1p(Math.exp(s))) - y[i] * s;
+            sum += (s > 0 ? s + Math.log1p(Math.exp(-s)) : Math.log1p(Math.exp(s))) - y[i] * s;
         }
-        return new Fit(w, plain / n, it);
+        return sum / z.length;
     }
 
     /** Gradient descent with backtracking (Armijo) steps, for heads with many features. */
@@ -274,12 +278,7 @@ public final class RouterHead {
             obj = nextObj;
             if (change >= 0 && change < 1e-12) { it++; break; }
         }
-        double plain = 0;
-        for (int i = 0; i < n; i++) {
-            double s = dot(w, z[i]);
-            plain += (s > 0 ? s + Math.log1p(Math.exp(-s)) : Math.log1p(Math.exp(s))) - y[i] * s;
-        }
-        return new Fit(w, plain / n, it);
+        return new Fit(w, meanLogLoss(z, y, w), it);
     }
 
     /** Solves H x = g for a symmetric positive definite H by Cholesky (a small jitter if rounding makes it indefinite). */

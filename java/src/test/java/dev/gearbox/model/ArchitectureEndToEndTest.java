@@ -25,22 +25,13 @@ class ArchitectureEndToEndTest {
     static Path dir;
 
     static Stream<Arguments> cases() {
-        List<Arguments> out = new ArrayList<>();
-        for (String arch : List.of("llama", "qwen2", "qwen3")) {
-            for (GGMLType t : List.of(GGMLType.F32, GGMLType.F16, GGMLType.BF16, GGMLType.Q8_0, GGMLType.Q4_0, GGMLType.Q4_1,
-                    GGMLType.Q5_0, GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K)) {
-                out.add(Arguments.of(arch, t));
-            }
-        }
-        return out.stream();
+        return TestModels.archTypeCases();
     }
 
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("cases")
     void engineMatchesNaiveForward(String arch, GGMLType type) throws Exception {
-        SyntheticModel.Builder b = SyntheticModel.builder().arch(arch).embeddingLength(256).layers(2).heads(4).kvHeads(2)
-                .feedForward(512).vocab(320).contextLength(128).weightType(type).seed(7);
-        if (arch.equals("qwen3")) b.headDim(128);        // q/k width differs from n_embd, as in real Qwen3
+        SyntheticModel.Builder b = TestModels.small(arch, type, 7);
         if (arch.equals("llama")) b.llama3RopeScaling(SyntheticModel.Llama3RopeScaling.llama31(8)).tiedOutput(true);
         Path file = dir.resolve(arch + "-" + type + ".gguf");
         b.build().write(file);

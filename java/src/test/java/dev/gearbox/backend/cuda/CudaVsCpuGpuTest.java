@@ -37,11 +37,10 @@ class CudaVsCpuGpuTest {
 
     /** ../shared where present; on a bare GPU machine, a copy placed under target/gpu-data by the preparation step. */
     static Path stories260K() {
-        for (Path p : List.of(Path.of("..", "shared", "models", "stories260K.gguf"), Path.of("target", "gpu-data", "stories260K.gguf"))) {
-            if (Files.isRegularFile(p)) return p;
-        }
-        assumeTrue(false, "needs stories260K.gguf in ../shared/models or target/gpu-data");
-        return null;
+        Path found = Stream.of(Path.of("..", "shared", "models", "stories260K.gguf"), Path.of("target", "gpu-data", "stories260K.gguf"))
+                .filter(Files::isRegularFile).findFirst().orElse(null);
+        assumeTrue(found != null, "needs stories260K.gguf in ../shared/models or target/gpu-data");
+        return found;
     }
 
     @Test
@@ -117,22 +116,13 @@ class CudaVsCpuGpuTest {
     }
 
     static Stream<Arguments> models() {
-        List<Arguments> a = new ArrayList<>();
-        for (String arch : List.of("llama", "qwen2", "qwen3")) {
-            for (GGMLType t : List.of(GGMLType.F32, GGMLType.F16, GGMLType.BF16, GGMLType.Q8_0, GGMLType.Q4_0, GGMLType.Q4_1,
-                    GGMLType.Q5_0, GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K)) {
-                a.add(Arguments.of(arch, t));
-            }
-        }
-        return a.stream();
+        return dev.gearbox.model.TestModels.archTypeCases();
     }
 
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("models")
     void syntheticModelsAgreeWithTheCpu(String arch, GGMLType type, @TempDir Path dir) throws Exception {
-        SyntheticModel.Builder b = SyntheticModel.builder().arch(arch).embeddingLength(256).layers(2).heads(4).kvHeads(2)
-                .feedForward(512).vocab(320).contextLength(128).weightType(type).seed(11);
-        if (arch.equals("qwen3")) b.headDim(128);
+        SyntheticModel.Builder b = dev.gearbox.model.TestModels.small(arch, type, 11);
         if (arch.equals("llama")) b.llama3RopeScaling(SyntheticModel.Llama3RopeScaling.llama31(8)).tiedOutput(true);
         Path file = dir.resolve(arch + "-" + type + ".gguf");
         b.build().write(file);
