@@ -53,8 +53,9 @@ extern "C" {
 #define GBX_TYPE_Q6_K 14
 #define GBX_TYPE_BF16 30
 
-/* The API version; bump when a signature changes (2: gbx_sample gained top_p and min_p). */
-#define GBX_API_VERSION 2
+/* The API version; bump when a signature changes (2: gbx_sample gained top_p and min_p; 3: gbx_sample
+ * reads its seed from device memory and can write the chosen token's log-probability). */
+#define GBX_API_VERSION 3
 
 /* ---- library, devices, errors ------------------------------------------------------------- */
 
@@ -188,15 +189,19 @@ GBX_API int gbx_argmax(const float* d_logits, int n, int32_t* d_token, void* str
  * numbers): top_k largest logits (top_k <= 0 or >= n: off; ties at the k-th value all kept), then
  * top_p (the smallest most-likely set of the survivors whose probability reaches top_p, normalized
  * over the top-k survivors; 1 = off), then min_p (drop logits below max + ln(min_p); 0 = off), then a
- * draw from softmax(logit / temperature) over what is left, by the Gumbel-max trick with a
- * counter-based hash of (seed, *d_counter, token index) as the random source. *d_counter is then
- * incremented, so a replayed graph draws fresh numbers. temperature <= 0 (or NaN) is argmax and
- * leaves *d_counter as it is. Repetition/presence/frequency penalties are not applied here (apply
- * them to the logits first, or sample on the host). n < 2^24. One block of 1024 threads: about 8
- * passes over the logits with top-k on; top-p with more than 4096 candidates above the other cuts
- * (top-k off, min-p off) falls back to 32 passes. */
+ * draw from softmax(logit / temperature) over what is left, by the Gumbel-max trick: the survivor with
+ * the largest logit/T - ln(-ln(u_i)) wins, u_i = ((h >> 40) + 0.5) / 2^24 and
+ * h = mix64(seed ^ mix64(counter << 32 | i)) (one splitmix64 step: add 0x9E3779B97F4A7C15, then its finalizer; sample/TokenChoice.java draws the
+ * same numbers on the CPU). The seed (*d_seed) and the counter (*d_counter) are read from device
+ * memory, so a captured graph replays with a new request's seed and step; *d_counter is then
+ * incremented. temperature <= 0 (or NaN) is argmax (lowest index on ties) and leaves *d_counter as it
+ * is. When d_logprob is not NULL it receives log softmax(d_logits)[token] over the raw logits.
+ * Repetition/presence/frequency penalties are not applied here (apply them to the logits first, or
+ * sample on the host). n < 2^24. One block of 1024 threads: about 8 passes over the logits with top-k
+ * on; top-p with more than 4096 candidates above the other cuts (top-k off, min-p off) falls back to
+ * 32 passes. */
 GBX_API int gbx_sample(const float* d_logits, int n, float temperature, int top_k, float top_p, float min_p,
-                       uint64_t seed, int32_t* d_counter, int32_t* d_token, void* stream);
+                       const uint64_t* d_seed, int32_t* d_counter, int32_t* d_token, float* d_logprob, void* stream);
 
 #ifdef __cplusplus
 }

@@ -60,13 +60,34 @@ __device__ __forceinline__ uint64_t mix64(uint64_t x) {
     return x ^ (x >> 31);
 }
 
+// The chosen token's log-probability under softmax of the raw logits (what the CPU Sampler reports,
+// and what escalation reads as confidence); `mx` is the largest logit. Every thread must call it.
+__device__ void write_logprob(const float* __restrict__ logits, int n, int best, float mx, float* scratch,
+                              float* __restrict__ logprob) {
+    if (logprob == nullptr) return;  // uniform across the block: no thread waits at a barrier alone
+    float z = 0.0f;
+    for (int i = threadIdx.x; i < n; i += blockDim.x) {
+        const float l = logits[i];
+        if (!isnan(l)) z += __expf(l - mx);
+    }
+    z = block_sum(z, scratch);
+    if (threadIdx.x == 0) *logprob = logits[best] - mx - logf(z);
+}
+
 __global__ void __launch_bounds__(kSampleThreads)
-argmax_kernel(const float* __restrict__ logits, int n, int32_t* __restrict__ token) {
+argmax_kernel(const float* __restrict__ logits, int n, int32_t* __restrict__ token, float* __restrict__ logprob) {
+    __shared__ float scratch[32];
+    __shared__ int s_best;
     float bv = -INFINITY;
     int bi = -1;
     for (int i = threadIdx.x; i < n; i += blockDim.x) better(bv, bi, logits[i], i);
     const int best = block_argmax(bv, bi);
-    if (threadIdx.x == 0) *token = best;
+    if (threadIdx.x == 0) {
+        *token = best;
+        s_best = best;
+    }
+    __syncthreads();
+    write_logprob(logits, n, s_best, logits[s_best], scratch, logprob);
 }
 
 // Key of the k-th largest logit by a 4-pass, 8-bit radix select (every thread gets it).
@@ -129,13 +150,16 @@ constexpr int kCompact = 4096;  // candidates kept in shared memory for top-p
 // keeps a set {key >= cut}, so the survivors are one threshold; the draw is Gumbel-max over them.
 __global__ void __launch_bounds__(kSampleThreads)
 sample_kernel(const float* __restrict__ logits, int n, float inv_temp, int top_k, float top_p, float min_p,
-              uint64_t seed, int32_t* __restrict__ counter, int32_t* __restrict__ token) {
+              const uint64_t* __restrict__ seed_at, int32_t* __restrict__ counter, int32_t* __restrict__ token,
+              float* __restrict__ logprob) {
     __shared__ float scratch[32];
     __shared__ unsigned hist[256];
     __shared__ float c_logit[kCompact];
     __shared__ int c_index[kCompact];
     __shared__ int c_count;
+    __shared__ int s_best;
     const uint32_t step = (uint32_t) *counter;
+    const uint64_t seed = *seed_at;
 
     float mx = -INFINITY;
     for (int i = threadIdx.x; i < n; i += blockDim.x) mx = fmaxf(mx, logits[i]);  // NaN ignored
@@ -225,8 +249,11 @@ sample_kernel(const float* __restrict__ logits, int n, float inv_temp, int top_k
     const int best = block_argmax(bv, bi);
     if (threadIdx.x == 0) {
         *token = best;
-        *counter = (int32_t) (step + 1);
+        s_best = best;
     }
+    __syncthreads();  // every thread has read *counter long before this
+    if (threadIdx.x == 0) *counter = (int32_t) (step + 1);
+    write_logprob(logits, n, s_best, mx, scratch, logprob);
 }
 
 }  // namespace gbx
@@ -235,20 +262,22 @@ using namespace gbx;
 
 extern "C" int gbx_argmax(const float* d_logits, int n, int32_t* d_token, void* stream) {
     GBX_CHECK_ARG(d_logits != nullptr && d_token != nullptr && n > 0);
-    argmax_kernel<<<1, kSampleThreads, 0, GBX_STREAM(stream)>>>(d_logits, n, d_token);
+    argmax_kernel<<<1, kSampleThreads, 0, GBX_STREAM(stream)>>>(d_logits, n, d_token, nullptr);
     GBX_RETURN_LAUNCH();
 }
 
 extern "C" int gbx_sample(const float* d_logits, int n, float temperature, int top_k, float top_p, float min_p,
-                          uint64_t seed, int32_t* d_counter, int32_t* d_token, void* stream) {
-    GBX_CHECK_ARG(d_logits != nullptr && d_token != nullptr && d_counter != nullptr && n > 0 && n < (1 << 24));
+                          const uint64_t* d_seed, int32_t* d_counter, int32_t* d_token, float* d_logprob,
+                          void* stream) {
+    GBX_CHECK_ARG(d_logits != nullptr && d_token != nullptr && d_counter != nullptr && d_seed != nullptr && n > 0 &&
+                  n < (1 << 24));
     GBX_CHECK_ARG(top_p >= 0.0f && top_p <= 1.0f && min_p >= 0.0f && min_p <= 1.0f);
     cudaStream_t s = GBX_STREAM(stream);
     if (!(temperature > 0.0f)) {
-        argmax_kernel<<<1, kSampleThreads, 0, s>>>(d_logits, n, d_token);
+        argmax_kernel<<<1, kSampleThreads, 0, s>>>(d_logits, n, d_token, d_logprob);
         GBX_RETURN_LAUNCH();
     }
-    sample_kernel<<<1, kSampleThreads, 0, s>>>(d_logits, n, 1.0f / temperature, top_k, top_p, min_p, seed, d_counter,
-                                                d_token);
+    sample_kernel<<<1, kSampleThreads, 0, s>>>(d_logits, n, 1.0f / temperature, top_k, top_p, min_p, d_seed, d_counter,
+                                                d_token, d_logprob);
     GBX_RETURN_LAUNCH();
 }

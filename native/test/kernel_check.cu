@@ -365,37 +365,47 @@ static void check_sampling() {
     l[4242] = 8.9f;
     float* dl = dev(l);
     int32_t *dt = dev(std::vector<int32_t>{-1}), *dc = dev(std::vector<int32_t>{0});
+    uint64_t *ds7 = dev(std::vector<uint64_t>{7}), *ds11 = dev(std::vector<uint64_t>{11});
+    float* dlp = dev(std::vector<float>{0.0f});
     CK(gbx_argmax(dl, n, dt, nullptr));
     int tok = host(dt, 1)[0];
     bool ok = tok == 31337;
-    CK(gbx_sample(dl, n, 1.0f, 1, 1.0f, 0.0f, 7, dc, dt, nullptr));
+    CK(gbx_sample(dl, n, 1.0f, 1, 1.0f, 0.0f, ds7, dc, dt, nullptr, nullptr));
     ok = ok && host(dt, 1)[0] == 31337;
-    CK(gbx_sample(dl, n, 1.0f, 2, 0.5f, 0.0f, 7, dc, dt, nullptr));  // top-2 then top-p 0.5: the first alone
+    CK(gbx_sample(dl, n, 1.0f, 2, 0.5f, 0.0f, ds7, dc, dt, nullptr, nullptr));  // top-2 then top-p 0.5: the first alone
     ok = ok && host(dt, 1)[0] == 31337;
-    CK(gbx_sample(dl, n, 1.0f, 0, 1.0f, 0.95f, 7, dc, dt, nullptr));  // min-p floor 8.95: the first alone
+    CK(gbx_sample(dl, n, 1.0f, 0, 1.0f, 0.95f, ds7, dc, dt, nullptr, nullptr));  // min-p floor 8.95: the first alone
     ok = ok && host(dt, 1)[0] == 31337;
-    CK(gbx_sample(dl, n, 1.0f, 0, 0.0f, 0.0f, 7, dc, dt, nullptr));  // top-p 0 keeps the most likely
+    CK(gbx_sample(dl, n, 1.0f, 0, 0.0f, 0.0f, ds7, dc, dt, nullptr, nullptr));  // top-p 0 keeps the most likely
     ok = ok && host(dt, 1)[0] == 31337;
     // top-2, and (top-k off) min-p 0.85 keeping 9.0 and 8.9 (top-p 0.99 over all 50000 cuts nothing more):
     // p = 0.525 / 0.475 for both
     int hits[2][2] = {{0, 0}, {0, 0}};
     for (int mode = 0; mode < 2; mode++)
         for (int i = 0; i < 300; i++) {
-            if (mode == 0) CK(gbx_sample(dl, n, 1.0f, 2, 1.0f, 0.0f, 7, dc, dt, nullptr));
-            else CK(gbx_sample(dl, n, 1.0f, 0, 0.99f, 0.85f, 7, dc, dt, nullptr));
+            if (mode == 0) CK(gbx_sample(dl, n, 1.0f, 2, 1.0f, 0.0f, ds7, dc, dt, nullptr, nullptr));
+            else CK(gbx_sample(dl, n, 1.0f, 0, 0.99f, 0.85f, ds7, dc, dt, nullptr, nullptr));
             tok = host(dt, 1)[0];
             if (tok == 31337) hits[mode][0]++;
             else if (tok == 4242) hits[mode][1]++;
             else ok = false;
         }
     ok = ok && hits[0][0] > 110 && hits[0][1] > 110 && hits[1][0] > 110 && hits[1][1] > 110 && host(dc, 1)[0] == 604;
+    // log-probabilities of the chosen token, greedy and sampled, against the host's
+    double z = 0;
+    for (float v : l) z += exp((double) v - 9.0);
+    CK(gbx_sample(dl, n, 0.0f, 0, 1.0f, 0.0f, ds7, dc, dt, dlp, nullptr));
+    ok = ok && host(dt, 1)[0] == 31337 && fabs(host(dlp, 1)[0] - (-log(z))) < 1e-4;
+    CK(gbx_sample(dl, n, 1.0f, 2, 1.0f, 0.0f, ds7, dc, dt, dlp, nullptr));
+    tok = host(dt, 1)[0];
+    ok = ok && (tok == 31337 || tok == 4242) && fabs(host(dlp, 1)[0] - (l[tok] - 9.0 - log(z))) < 1e-4;
     // top-p 0.9 alone over 50000 near-uniform logits (too many for shared memory: the bisection over
     // the logits): many distinct tokens, never outside the range
     auto flat = randv(n, -0.01f, 0.01f);
     CK(cudaMemcpy(dl, flat.data(), n * 4, cudaMemcpyHostToDevice));
     std::vector<int> seen;
     for (int i = 0; i < 50; i++) {
-        CK(gbx_sample(dl, n, 0.7f, 0, 0.9f, 0.0f, 11, dc, dt, nullptr));
+        CK(gbx_sample(dl, n, 0.7f, 0, 0.9f, 0.0f, ds11, dc, dt, nullptr, nullptr));
         tok = host(dt, 1)[0];
         ok = ok && tok >= 0 && tok < n;
         seen.push_back(tok);
@@ -406,7 +416,7 @@ static void check_sampling() {
     if (!ok) failures++;
     printf("%-44s %s  top-2 %d/%d, min-p+top-p %d/%d, flat distinct %ld/50\n", "argmax / sample", ok ? "ok  " : "FAIL",
            hits[0][0], hits[0][1], hits[1][0], hits[1][1], distinct);
-    cudaFree(dl); cudaFree(dt); cudaFree(dc);
+    cudaFree(dl); cudaFree(dt); cudaFree(dc); cudaFree(ds7); cudaFree(ds11); cudaFree(dlp);
 }
 
 static void bench_matvec() {

@@ -2,6 +2,7 @@ package dev.gearbox.backend;
 
 import dev.gearbox.gguf.GGUFFile;
 import dev.gearbox.gguf.TensorInfo;
+import dev.gearbox.sample.TokenChoice;
 
 /**
  * The one seam between model code and devices, in the spirit of ggml's backends: the forward pass
@@ -68,6 +69,33 @@ public interface Backend extends AutoCloseable {
 
     /** Copies {@code count} elements starting at {@code offset} to the host. */
     void read(Buffer b, long offset, float[] dst, int dstOff, int count);
+
+    /**
+     * Chooses the next token from the {@code n} logits at {@code offset} of {@code logits}, as
+     * {@code choice} says, for draw number {@code step}. This default reads the logits to the host;
+     * a backend whose logits live on a device chooses there and brings back only the token id and
+     * its log-probability.
+     */
+    default TokenChoice.Choice choose(Buffer logits, long offset, int n, TokenChoice choice, int step) {
+        float[] row = new float[n];
+        read(logits, offset, row, 0, n);
+        return choice.choose(row, step);
+    }
+
+    /**
+     * {@link #choose} for several rows of {@code n} logits at once (row {@code rows[i]} with
+     * {@code choices[i]} and draw {@code draws[i]}): one round trip to a device for a batched step.
+     */
+    default TokenChoice.Choice[] chooseRows(Buffer logits, int n, int[] rows, TokenChoice[] choices, int[] draws) {
+        TokenChoice.Choice[] out = new TokenChoice.Choice[rows.length];
+        for (int i = 0; i < rows.length; i++) out[i] = choose(logits, (long) rows[i] * n, n, choices[i], draws[i]);
+        return out;
+    }
+
+    /** True when {@link #choose} runs where the logits are, so callers should prefer it to reading them. */
+    default boolean choosesOnDevice() {
+        return false;
+    }
 
     /** A KV cache for {@code layers} layers of {@code capacity} positions of {@code kvDim} keys and values. */
     KVCache allocateKV(int layers, int capacity, int kvDim);

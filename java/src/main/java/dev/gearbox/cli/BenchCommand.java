@@ -7,6 +7,7 @@ import dev.gearbox.backend.cuda.CudaDevice;
 import dev.gearbox.gguf.TensorInfo;
 import dev.gearbox.model.Model;
 import dev.gearbox.model.Sequence;
+import dev.gearbox.sample.TokenChoice;
 import dev.gearbox.profile.MachineCeilings;
 import dev.gearbox.profile.ProfileSummary;
 import dev.gearbox.profile.Profiler;
@@ -194,14 +195,25 @@ final class BenchCommand implements Callable<Integer> {
         return System.nanoTime() - t0;
     }
 
-    /** One untimed start token, then n timed single-token steps, each a fresh random id. */
+    /**
+     * One untimed start token, then n timed single-token steps, each a fresh random id. A step is
+     * what generation does with it: where the backend chooses on its device, the step ends with an
+     * on-device greedy choice that brings back one id; elsewhere the logits come to the host.
+     */
     private static long decode(Sequence seq, int n, int vocab, SplittableRandom random) {
+        boolean onDevice = seq.model().backend().choosesOnDevice();
         seq.truncate(0);
         seq.forward(new int[] {random.nextInt(vocab)});
         long t0 = System.nanoTime();
-        for (int i = 0; i < n; i++) seq.forward(new int[] {random.nextInt(vocab)});
+        for (int i = 0; i < n; i++) {
+            int[] token = {random.nextInt(vocab)};
+            if (onDevice) seq.forwardChoose(token, GREEDY, i);
+            else seq.forward(token);
+        }
         return System.nanoTime() - t0;
     }
+
+    private static final TokenChoice GREEDY = new TokenChoice(0f, 0, 1f, 0f, 0);
 
     private static int[] randomTokens(SplittableRandom random, int n, int vocab) {
         int[] t = new int[n];

@@ -2,6 +2,7 @@ package dev.gearbox.generate;
 
 import dev.gearbox.sample.Sampler;
 import dev.gearbox.sample.SamplingParams;
+import dev.gearbox.sample.TokenChoice;
 import dev.gearbox.tokenizer.Tokenizer;
 
 import java.util.Arrays;
@@ -63,19 +64,34 @@ public final class Generator {
         int decodeSteps = 0;
         StopReason reason;
 
+        // Where the logits live on a device and the settings need only one step's logits, the device
+        // chooses and only the token comes back; otherwise the logits come to the host's Sampler.
+        TokenChoice onDevice = seq.choosesOnDevice() ? TokenChoice.of(params, sampler.seed()) : null;
+        int draws = 0;
+        float[] logits = null;
+        TokenChoice.Choice chosen = null;
+
         long t0 = System.nanoTime();
-        float[] logits = seq.forward(prompt);
+        if (onDevice != null) chosen = seq.forwardChoose(prompt, onDevice, draws);
+        else logits = seq.forward(prompt);
         prefillNanos = System.nanoTime() - t0;
-        checkLogits(logits, vocab);
+        if (logits != null) checkLogits(logits, vocab);
 
         while (true) {
             if (count >= limit) {
                 reason = StopReason.MAX_TOKENS;
                 break;
             }
-            long s0 = System.nanoTime();
-            Sampler.Choice choice = sampler.sample(logits);
-            sampleNanos += System.nanoTime() - s0;
+            Sampler.Choice choice;
+            if (chosen != null) {
+                checkToken(chosen.token(), vocab);
+                choice = new Sampler.Choice(chosen.token(), chosen.logprob());
+            } else {
+                long s0 = System.nanoTime();
+                choice = sampler.sample(logits);
+                sampleNanos += System.nanoTime() - s0;
+            }
+            draws++;
             int token = choice.token();
             if (count == tokens.length) {
                 tokens = Arrays.copyOf(tokens, count * 2);
@@ -107,7 +123,8 @@ public final class Generator {
                 break;
             }
             long d0 = System.nanoTime();
-            logits = seq.forward(new int[] {token});
+            if (onDevice != null) chosen = seq.forwardChoose(new int[] {token}, onDevice, draws);
+            else logits = seq.forward(new int[] {token});
             decodeNanos += System.nanoTime() - d0;
             decodeSteps++;
         }
@@ -121,6 +138,12 @@ public final class Generator {
         return new GenerationResult(prompt.clone(), Arrays.copyOf(tokens, count), stops.text(),
                 Arrays.copyOf(logprobs, count), reason, stops.matched(), sampler.seed(),
                 prefillNanos, decodeNanos, decodeSteps, sampleNanos);
+    }
+
+    private static void checkToken(int token, int vocab) {
+        if (token < 0 || token >= vocab) {
+            throw new IllegalStateException("the device chose token " + token + " but the vocabulary has " + vocab + " tokens");
+        }
     }
 
     private static void checkLogits(float[] logits, int vocab) {

@@ -3,6 +3,7 @@ package dev.gearbox.model;
 import dev.gearbox.backend.Backend;
 import dev.gearbox.backend.Backend.Buffer;
 import dev.gearbox.backend.KVCache;
+import dev.gearbox.sample.TokenChoice;
 
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -38,9 +39,28 @@ public final class BatchStep {
      * appear once, bring at least one token and have room for them.
      */
     public float[][] step(List<Sequence> seqs, int[][] newTokens) {
+        return step(seqs, newTokens, null, null).logits();
+    }
+
+    /**
+     * What a batched step brings back per sequence: {@code chosen[i]} where a choice was asked for
+     * it (made by the backend where the logits live), else {@code logits[i]}.
+     */
+    public record Rows(float[][] logits, TokenChoice.Choice[] chosen) {}
+
+    /**
+     * Like {@link #step(List, int[][])}, but sequence {@code i} with {@code choices[i] != null}
+     * gets its next token chosen by the backend (draw number {@code draws[i]}) instead of its
+     * logits read: on a GPU, 8 bytes come back for it instead of a vocabulary of floats.
+     * {@code choices} and {@code draws} may be null (every row's logits are read).
+     */
+    public Rows step(List<Sequence> seqs, int[][] newTokens, TokenChoice[] choices, int[] draws) {
         int ns = seqs.size();
         if (ns == 0) throw new IllegalArgumentException("a batched step needs at least one sequence");
         if (newTokens.length != ns) throw new IllegalArgumentException(ns + " sequences but " + newTokens.length + " token arrays");
+        if (choices != null && (choices.length != ns || draws == null || draws.length != ns)) {
+            throw new IllegalArgumentException(ns + " sequences need " + ns + " choices and draw numbers");
+        }
         IdentityHashMap<Sequence, Boolean> seen = new IdentityHashMap<>();
         int rows = 0;
         for (int i = 0; i < ns; i++) {
@@ -83,13 +103,31 @@ public final class BatchStep {
         if (pass.profiling) pass.meter.other();
         be.matmul(w.output(), last, ns, logits);
         if (pass.profiling) pass.meter.matmul(w.output(), ns);
-        float[][] out = new float[ns][c.vocabSize()];
+        float[][] out = new float[ns][];
+        TokenChoice.Choice[] chosen = new TokenChoice.Choice[ns];
+        int asked = 0;
+        for (int i = 0; i < ns; i++) if (choices != null && choices[i] != null) asked++;
+        if (asked > 0) {
+            int[] rowsAsked = new int[asked], drawsAsked = new int[asked];
+            TokenChoice[] choicesAsked = new TokenChoice[asked];
+            for (int i = 0, k = 0; i < ns; i++) {
+                if (choices[i] == null) continue;
+                rowsAsked[k] = i;
+                choicesAsked[k] = choices[i];
+                drawsAsked[k++] = draws[i];
+            }
+            TokenChoice.Choice[] got = be.chooseRows(logits, c.vocabSize(), rowsAsked, choicesAsked, drawsAsked);
+            for (int k = 0; k < asked; k++) chosen[rowsAsked[k]] = got[k];
+        }
         for (int i = 0; i < ns; i++) {
-            be.read(logits, (long) i * c.vocabSize(), out[i], 0, c.vocabSize());
+            if (chosen[i] == null) {
+                out[i] = new float[c.vocabSize()];
+                be.read(logits, (long) i * c.vocabSize(), out[i], 0, c.vocabSize());
+            }
             seqs.get(i).advance(newTokens[i].length);
         }
         if (pass.profiling) pass.meter.emit();
-        return out;
+        return new Rows(out, chosen);
     }
 
     private void ensureBuffers(int ns) {

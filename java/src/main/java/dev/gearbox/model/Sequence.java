@@ -5,6 +5,7 @@ import dev.gearbox.backend.Backend.Buffer;
 import dev.gearbox.backend.KVCache;
 import dev.gearbox.profile.Profiler;
 import dev.gearbox.profile.Span;
+import dev.gearbox.sample.TokenChoice;
 
 /**
  * One sequence being generated: its KV cache and position. {@link #forward} runs a batch of new
@@ -59,8 +60,23 @@ public final class Sequence implements AutoCloseable {
     public float[] forward(int[] tokens) {
         Span span = Profiler.start(tokens.length == 1 ? "forward_decode" : "forward_prefill", "forward").tokens(tokens.length).batch(1);
         try {
-            float[][] all = run(tokens, false, null);
+            float[][] all = run(tokens, false, null, true);
             return all[0];
+        } finally {
+            span.end();
+        }
+    }
+
+    /**
+     * Runs {@code tokens} through the model and chooses the next token where the logits are (see
+     * {@link Backend#choose}): on a device only the token id and its log-probability come back.
+     * {@code step} numbers the draws of one request, so each gets fresh random numbers.
+     */
+    public TokenChoice.Choice forwardChoose(int[] tokens, TokenChoice choice, int step) {
+        Span span = Profiler.start(tokens.length == 1 ? "forward_decode" : "forward_prefill", "forward").tokens(tokens.length).batch(1);
+        try {
+            run(tokens, false, null, false);
+            return be.choose(logits, 0, c.vocabSize(), choice, step);
         } finally {
             span.end();
         }
@@ -68,7 +84,7 @@ public final class Sequence implements AutoCloseable {
 
     /** Runs {@code tokens} through the model and returns the logits at every position. */
     public float[][] forwardAll(int[] tokens) {
-        return run(tokens, true, null);
+        return run(tokens, true, null, true);
     }
 
     /** Logits and final (output-normed) hidden states at every position of one prefill pass. */
@@ -80,11 +96,12 @@ public final class Sequence implements AutoCloseable {
      */
     public Outputs forwardWithHidden(int[] tokens) {
         float[][] hidden = new float[tokens.length][];
-        float[][] logits = run(tokens, true, hidden);
+        float[][] logits = run(tokens, true, hidden, true);
         return new Outputs(logits, hidden);
     }
 
-    private float[][] run(int[] tokens, boolean allLogits, float[][] hiddenOut) {
+    /** With {@code read} false the last position's logits stay in {@link #logits} (row 0) and nothing is returned. */
+    private float[][] run(int[] tokens, boolean allLogits, float[][] hiddenOut, boolean read) {
         if (tokens.length == 0) throw new IllegalArgumentException("no tokens to run");
         if (position + tokens.length > capacity()) {
             throw new IllegalArgumentException("context full: " + position + " positions used + " + tokens.length
@@ -108,8 +125,10 @@ public final class Sequence implements AutoCloseable {
             }
             if (allLogits) {
                 readLogits(n, out, start);
-            } else if (last) {
+            } else if (last && read) {
                 readLogits(1, out, 0);
+            } else if (last) {
+                projectLogits(1);
             }
         }
         return out;
@@ -130,6 +149,16 @@ public final class Sequence implements AutoCloseable {
 
     /** Logits of the last {@code rows} positions of the current chunk into out[outOff ...]. */
     private void readLogits(int rows, float[][] out, int outOff) {
+        projectLogits(rows);
+        for (int r = 0; r < rows; r++) {
+            float[] row = new float[c.vocabSize()];
+            be.read(logits, (long) r * c.vocabSize(), row, 0, row.length);
+            out[outOff + r] = row;
+        }
+    }
+
+    /** Logits of the last {@code rows} positions of the current chunk into rows of {@link #logits}. */
+    private void projectLogits(int rows) {
         int chunkRows = bufferRowsUsed;
         Buffer src = pass.x;
         if (rows < chunkRows) {
@@ -141,11 +170,6 @@ public final class Sequence implements AutoCloseable {
             logitRows = rows;
         }
         be.matmul(model.weights().output(), src, rows, logits);
-        for (int r = 0; r < rows; r++) {
-            float[] row = new float[c.vocabSize()];
-            be.read(logits, (long) r * c.vocabSize(), row, 0, row.length);
-            out[outOff + r] = row;
-        }
     }
 
     private int bufferRowsUsed;

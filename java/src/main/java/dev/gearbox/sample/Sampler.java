@@ -100,6 +100,53 @@ public final class Sampler {
     }
 
     private int draw(float[] logits) {
+        int count = cut(logits);
+        float max = LogitMath.max(logits);
+        // Temperature, softmax over the survivors, and the draw.
+        if (weights.length < count) weights = new double[Math.max(count, 64)];
+        double invT = 1.0 / params.temperature();
+        double top = max; // the largest logit overall, so no exponential overflows
+        double total = 0;
+        for (int i = 0; i < count; i++) {
+            double w = Math.exp((logits[index(keys[i])] - top) * invT);
+            weights[i] = w;
+            total += w;
+        }
+        double u = random.nextDouble() * total;
+        double acc = 0;
+        for (int i = 0; i < count; i++) {
+            acc += weights[i];
+            if (u < acc) return index(keys[i]);
+        }
+        return index(keys[count - 1]); // rounding left u at the very end
+    }
+
+    /**
+     * The draw of {@link TokenChoice} (and of the CUDA kernel gbx_sample): the same cuts, then the
+     * survivor with the largest {@code logit/T + Gumbel noise}, the noise hashed from (seed, step,
+     * index) instead of drawn from this sampler's generator, so that a device and the CPU choose the
+     * same token for the same logits.
+     */
+    int drawGumbel(float[] logits, long seed, int step) {
+        int count = cut(logits);
+        float invT = 1f / params.temperature();
+        float best = Float.NEGATIVE_INFINITY;
+        int bestIndex = -1;
+        for (int i = 0; i < count; i++) {
+            int index = index(keys[i]);
+            float x = logits[index];
+            if (Float.isNaN(x)) continue;
+            float g = x * invT - (float) Math.log(-(float) Math.log(GumbelNoise.uniform(seed, step, index)));
+            if (g > best || (g == best && index < bestIndex)) {
+                best = g;
+                bestIndex = index;
+            }
+        }
+        return bestIndex < 0 ? 0 : bestIndex;
+    }
+
+    /** Applies top-k, top-p and min-p: the survivors are keys[0, returned count), most likely first. */
+    private int cut(float[] logits) {
         int n = logits.length;
         int k = params.topK() <= 0 || params.topK() >= n ? n : params.topK();
         float max = LogitMath.max(logits);
@@ -160,24 +207,7 @@ public final class Sampler {
             while (kept < count && logits[index(keys[kept])] >= floor) kept++;
             count = kept;
         }
-
-        // Temperature, softmax over the survivors, and the draw.
-        if (weights.length < count) weights = new double[Math.max(count, 64)];
-        double invT = 1.0 / params.temperature();
-        double top = max; // the largest logit overall, so no exponential overflows
-        double total = 0;
-        for (int i = 0; i < count; i++) {
-            double w = Math.exp((logits[index(keys[i])] - top) * invT);
-            weights[i] = w;
-            total += w;
-        }
-        double u = random.nextDouble() * total;
-        double acc = 0;
-        for (int i = 0; i < count; i++) {
-            acc += weights[i];
-            if (u < acc) return index(keys[i]);
-        }
-        return index(keys[count - 1]); // rounding left u at the very end
+        return count;
     }
 
     private double massOfSorted(float[] logits, int count, float max, double sum) {

@@ -8,6 +8,7 @@ import dev.gearbox.ladder.Tier;
 import dev.gearbox.model.Sequence;
 import dev.gearbox.router.Decision;
 import dev.gearbox.sample.Sampler;
+import dev.gearbox.sample.TokenChoice;
 import dev.gearbox.tokenizer.Tokenizer;
 
 import java.util.ArrayList;
@@ -165,7 +166,37 @@ final class Job implements RequestHandle {
      * confidence floor; {@code escalateReason} set).
      */
     Outcome onLogits(float[] logits, Tokenizer tok, Tier watchedTier, int capacity) {
-        Sampler.Choice c = sampler.sample(logits);
+        return onChoice(sampler.sample(logits), tok, watchedTier, capacity);
+    }
+
+    /**
+     * The one-step choice that lets a device choose this request's next token (see
+     * {@link TokenChoice}), or null when its settings need the host's sampler (penalties).
+     */
+    TokenChoice deviceChoice() {
+        if (deviceChoice == null && !deviceChoiceChecked) {
+            deviceChoice = TokenChoice.of(request.sampling(), sampler.seed());
+            deviceChoiceChecked = true;
+        }
+        return deviceChoice;
+    }
+
+    private TokenChoice deviceChoice;
+    private boolean deviceChoiceChecked;
+    /** Draws made for this request, over all hops: the device's noise never repeats within a request. */
+    int draws;
+
+    /** Like {@link #onLogits} for a token a device already chose (with its log-probability). */
+    Outcome onChosen(TokenChoice.Choice chosen, Tokenizer tok, Tier watchedTier, int capacity) {
+        int vocab = tok.vocabSize();
+        if (chosen.token() < 0 || chosen.token() >= vocab) {
+            throw new IllegalStateException("the device chose token " + chosen.token() + " but the vocabulary has " + vocab + " tokens");
+        }
+        return onChoice(new Sampler.Choice(chosen.token(), chosen.logprob()), tok, watchedTier, capacity);
+    }
+
+    private Outcome onChoice(Sampler.Choice c, Tokenizer tok, Tier watchedTier, int capacity) {
+        draws++;
         int token = c.token();
         if (firstTokenNanos < 0) firstTokenNanos = System.nanoTime() - submitNanos;
         try {

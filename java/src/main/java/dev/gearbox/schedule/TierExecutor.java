@@ -4,6 +4,7 @@ import dev.gearbox.ladder.Tier;
 import dev.gearbox.model.BatchStep;
 import dev.gearbox.model.ModelConfig;
 import dev.gearbox.model.Sequence;
+import dev.gearbox.sample.TokenChoice;
 
 import java.util.ArrayDeque;
 import dev.gearbox.profile.Profiler;
@@ -193,7 +194,22 @@ final class TierExecutor {
             steps++;
             sequenceSteps += active.size();
         }
-        float[][] logits;
+        // Where the tier's backend chooses on its device, rows that will pick a token this step (a
+        // decode token, or the last prompt chunk) bring back only that token, never their logits.
+        boolean onDevice = tier.model().backend().choosesOnDevice();
+        TokenChoice[] choices = onDevice ? new TokenChoice[active.size()] : null;
+        int[] draws = onDevice ? new int[active.size()] : null;
+        if (onDevice) {
+            for (int i = 0; i < active.size(); i++) {
+                Job j = active.get(i);
+                boolean picks = j.maxTokens() != 0 && j.prefilled + (j.prefilled < j.prefix.length ? feed[i].length : 0) >= j.prefix.length;
+                if (picks) {
+                    choices[i] = j.deviceChoice();
+                    draws[i] = j.draws;
+                }
+            }
+        }
+        BatchStep.Rows out;
         Span span = Span.NOOP;
         if (Profiler.active()) {
             int rows = 0, prefilling = 0;
@@ -206,7 +222,7 @@ final class TierExecutor {
             span = Profiler.start(name, "step").tier(tier.name()).lane(lane).batch(active.size()).tokens(rows);
         }
         try {
-            logits = step.step(seqs, feed);
+            out = step.step(seqs, feed, choices, draws);
         } catch (RuntimeException e) {
             span.end();
             for (Job j : active) {
@@ -227,7 +243,10 @@ final class TierExecutor {
                 j.prefilled += feed[i].length;
                 if (j.prefilled < j.prefix.length) continue;   // more prompt chunks to go
             }
-            Job.Outcome o = j.maxTokens() == 0 ? zeroTokens(j) : j.onLogits(logits[i], tier.model().tokenizer(), tier, j.seq.capacity());
+            Job.Outcome o;
+            if (j.maxTokens() == 0) o = zeroTokens(j);
+            else if (out.chosen()[i] != null) o = j.onChosen(out.chosen()[i], tier.model().tokenizer(), tier, j.seq.capacity());
+            else o = j.onLogits(out.logits()[i], tier.model().tokenizer(), tier, j.seq.capacity());
             if (o != Job.Outcome.CONTINUE) leaving.add(j);
         }
         for (Job j : leaving) {

@@ -72,6 +72,18 @@ final class FakeModel {
         final int[] script;
         final List<int[]> calls = new ArrayList<>();
         int position;
+        /** When set, the sequence says it chooses on a device (generation then calls forwardChoose). */
+        boolean onDevice;
+        int chooseCalls;
+
+        @Override
+        public boolean choosesOnDevice() { return onDevice; }
+
+        @Override
+        public dev.gearbox.sample.TokenChoice.Choice forwardChoose(int[] tokens, dev.gearbox.sample.TokenChoice choice, int step) {
+            chooseCalls++;
+            return LogitSource.super.forwardChoose(tokens, choice, step);
+        }
 
         Scripted(int capacity, int[] script) {
             this.capacity = capacity;

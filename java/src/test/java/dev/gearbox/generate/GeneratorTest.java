@@ -153,4 +153,44 @@ class GeneratorTest {
         assertThat(r.text()).isEmpty();
         assertThat(r.stopReason()).isEqualTo(StopReason.MAX_TOKENS);
     }
+
+    @Test
+    void aSequenceThatChoosesOnItsDeviceIsAskedForTokensNotLogits() {
+        int[] script = {m.id(","), m.id(" wor"), m.id("ld"), m.id("!"), FakeModel.EOS};
+        FakeModel.Scripted host = m.sequence(64, script), device = m.sequence(64, script);
+        device.onDevice = true;
+        int[] prompt = {FakeModel.BOS, m.id("Hello")};
+        GenerationResult a = run(host, prompt, greedy(-1));
+        GenerationResult b = run(device, prompt, greedy(-1));
+        assertThat(b.tokens()).containsExactly(a.tokens());
+        assertThat(b.text()).isEqualTo(", world!");
+        assertThat(b.logprobs()).containsExactly(a.logprobs());
+        assertThat(device.chooseCalls).as("prefill + one per fed-back token").isEqualTo(1 + 4);
+        assertThat(host.chooseCalls).isZero();
+        assertThat(device.calls).containsExactlyElementsOf(host.calls);
+    }
+
+    @Test
+    void penaltiesNeedTheLogitsSoTheHostSamples() {
+        FakeModel.Scripted device = m.sequence(64, m.id(","), m.id(" wor"), FakeModel.EOS);
+        device.onDevice = true;
+        SamplingParams p = SamplingParams.builder().temperature(0.8f).repeatPenalty(1.3f).seed(3).maxTokens(5).build();
+        GenerationResult r = run(device, new int[] {FakeModel.BOS}, p);
+        assertThat(device.chooseCalls).isZero();
+        assertThat(r.tokens()).isNotEmpty();
+    }
+
+    @Test
+    void onDeviceSamplingWithASeedRepeats() {
+        // logits of 10 everywhere on the script's token, 0 elsewhere: temperature 5 makes the draw a real choice
+        SamplingParams p = SamplingParams.builder().temperature(5f).topK(0).topP(1f).minP(0f).seed(11).maxTokens(12).build();
+        int[][] runs = new int[2][];
+        for (int i = 0; i < 2; i++) {
+            FakeModel.Scripted seq = m.sequence(64, m.id("Hello"));
+            seq.onDevice = true;
+            runs[i] = run(seq, new int[] {FakeModel.BOS}, p).tokens();
+        }
+        assertThat(runs[1]).containsExactly(runs[0]);
+        assertThat(java.util.Arrays.stream(runs[0]).distinct().count()).as("temperature 5 spreads the draws").isGreaterThan(1);
+    }
 }

@@ -99,4 +99,30 @@ class BatchStepTest {
             assertThatThrownBy(() -> m.step(List.of(other.newSequence(4)), new int[][] {{1}})).hasMessageContaining("another model");
         }
     }
+
+    @Test
+    void rowsWithAChoiceBringBackTheChosenTokenAndTheOthersTheirLogits() throws Exception {
+        try (Model m = load("llama", GGMLType.F32)) {
+            BatchStep chooser = m.newBatchStep(), reader = m.newBatchStep();
+            SplittableRandom r = new SplittableRandom(3);
+            List<Sequence> a = new ArrayList<>(), b = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                a.add(m.newSequence(64));
+                b.add(m.newSequence(64));
+            }
+            int[][] feed = {tokens(r, 5), tokens(r, 1), tokens(r, 3)};
+            dev.gearbox.sample.TokenChoice hot = new dev.gearbox.sample.TokenChoice(1.3f, 0, 1f, 0f, 17);
+            dev.gearbox.sample.TokenChoice[] choices = {hot, null, new dev.gearbox.sample.TokenChoice(0f, 0, 1f, 0f, 0)};
+            BatchStep.Rows got = chooser.step(a, feed, choices, new int[] {4, 0, 9});
+            float[][] want = reader.step(b, feed);
+            assertThat(got.chosen()[0]).isEqualTo(hot.choose(want[0], 4));
+            assertThat(got.chosen()[1]).isNull();
+            assertThat(got.logits()[1]).containsExactly(want[1]);
+            assertThat(got.chosen()[2]).isEqualTo(choices[2].choose(want[2], 9));
+            assertThat(got.logits()[0]).isNull();
+            for (int i = 0; i < 3; i++) assertThat(a.get(i).position()).isEqualTo(feed[i].length);
+            assertThatThrownBy(() -> chooser.step(a, feed, new dev.gearbox.sample.TokenChoice[1], new int[1]))
+                    .hasMessageContaining("choices");
+        }
+    }
 }

@@ -5,6 +5,7 @@ import dev.gearbox.backend.KVCache;
 import dev.gearbox.backend.Rope;
 import dev.gearbox.gguf.GGUFFile;
 import dev.gearbox.gguf.TensorInfo;
+import dev.gearbox.sample.TokenChoice;
 import dev.gearbox.tensor.GGMLType;
 import dev.gearbox.tensor.Quantizer;
 import org.bytedeco.cuda.cublas.cublasContext;
@@ -63,7 +64,11 @@ public final class CudaBackend implements Backend {
     // ---- decode graphs: see DecodeStep ----
     private final boolean graphs;
     private DecodeStep step;          // the decode step being recorded, or null
-    private long dStep;               // device int32[2]: the step's token id and position
+    // Device slots a decode step reads and writes, so a captured graph replays with new values:
+    // int32 token, int32 position, int32 draw counter, int32 chosen token, float its logprob, pad, uint64 seed.
+    private static final int SLOT_TOKEN = 0, SLOT_POS = 4, SLOT_COUNTER = 8, SLOT_CHOSEN = 12, SLOT_LOGPROB = 16,
+            SLOT_SEED = 24, SLOT_BYTES = 32;
+    private long dStep;
     private final Map<DecodeStep.Signature, CUgraphExec_st> graphCache = new LinkedHashMap<>(16, 0.75f, true);
     private static final int MAX_GRAPHS = 8;
     private long graphLaunches, graphCaptures;
@@ -194,13 +199,25 @@ public final class CudaBackend implements Backend {
         }
     }
 
+    private long stepSlots() {
+        if (dStep == 0) dStep = malloc(SLOT_BYTES, "decode step slots");
+        return dStep;
+    }
+
+    /** Writes a step's inputs to the device slots (synchronously: the pinned staging is reused). */
+    private void uploadSlots(int token, int pos, int counter, long seed) {
+        long h = pinned(SLOT_BYTES);
+        MemorySegment seg = MemorySegment.ofAddress(h).reinterpret(SLOT_BYTES);
+        seg.fill((byte) 0);
+        seg.set(ValueLayout.JAVA_INT, SLOT_TOKEN, token);
+        seg.set(ValueLayout.JAVA_INT, SLOT_POS, pos);
+        seg.set(ValueLayout.JAVA_INT, SLOT_COUNTER, counter);
+        seg.set(ValueLayout.JAVA_LONG, SLOT_SEED, seed);
+        upload(stepSlots(), h, SLOT_BYTES);
+    }
+
     private void launch(DecodeStep st) {
-        if (dStep == 0) dStep = malloc(8, "decode step token and position");
-        long h = pinned(8);
-        MemorySegment seg = MemorySegment.ofAddress(h).reinterpret(8);
-        seg.set(ValueLayout.JAVA_INT, 0, st.token);
-        seg.set(ValueLayout.JAVA_INT, 4, st.position());
-        upload(dStep, h, 8);
+        uploadSlots(st.token, st.position(), st.drawNumber(), st.seed());
         if (!st.graphable()) {
             for (DecodeStep.Op op : st.ops()) op.run(false);
             return;
@@ -235,7 +252,7 @@ public final class CudaBackend implements Backend {
     }
 
     /** Device address of the step's position (int32), for kernels run from a recorded step. */
-    private long dPos() { return dStep + 4; }
+    private long dPos() { return dStep + SLOT_POS; }
 
     /** {captures, launches} of decode graphs so far (tests and bench notes). */
     public synchronized long[] graphCounts() { return new long[] {graphCaptures, graphLaunches}; }
@@ -391,8 +408,7 @@ public final class CudaBackend implements Backend {
             // a decode step begins: the token goes to the device with the position when the step runs
             step = new DecodeStep(ids[0]);
             long o = p(out);
-            if (dStep == 0) dStep = malloc(8, "decode step token and position");
-            long tok = dStep;
+            long tok = stepSlots() + SLOT_TOKEN;
             step.add(dp -> k.embed(type(t), t.ptr, t.rows, t.cols, tok, 1, o, s), 1, type(t), t.ptr, t.rows, t.cols, tok, o);
             return;
         }
@@ -579,6 +595,81 @@ public final class CudaBackend implements Backend {
         sync(); // also where errors of earlier kernels surface
         MemorySegment.copy(MemorySegment.ofAddress(h).reinterpret(bytes), ValueLayout.JAVA_FLOAT, 0, dst, dstOff, count);
     }
+
+    @Override
+    public boolean choosesOnDevice() { return true; }
+
+    /**
+     * Chooses on the device (gbx_sample) and brings back 8 bytes: the token and its log-probability.
+     * In a recorded decode step the choice joins the step's graph; its seed and draw number travel
+     * with the step's token and position.
+     */
+    @Override
+    public synchronized TokenChoice.Choice choose(Buffer logits, long offset, int n, TokenChoice c, int draw) {
+        long lp = f(p(logits), offset);
+        float t = c.temperature(), topP = c.topP(), minP = c.minP();
+        int topK = c.topK();
+        if (step != null && enterRecording()) {
+            step.draw(c.seed(), draw);
+            long slots = dStep;
+            step.add(dp -> k.sample(lp, n, t, topK, topP, minP, slots + SLOT_SEED, slots + SLOT_COUNTER, slots + SLOT_CHOSEN,
+                    slots + SLOT_LOGPROB, s), 10, lp, n, Float.floatToIntBits(t), topK, Float.floatToIntBits(topP), Float.floatToIntBits(minP));
+            finishStep();
+        } else {
+            enterEager();
+            uploadSlots(0, 0, draw, c.seed());
+            long slots = dStep;
+            k.sample(lp, n, t, topK, topP, minP, slots + SLOT_SEED, slots + SLOT_COUNTER, slots + SLOT_CHOSEN, slots + SLOT_LOGPROB, s);
+        }
+        long h = pinned(8);
+        check("cudaMemcpyAsync D2H", cudart.cudaMemcpyAsync(new DevicePointer(h), new DevicePointer(dStep + SLOT_CHOSEN), 8,
+                cudart.cudaMemcpyDeviceToHost, stream));
+        sync(); // also where errors of the step's kernels surface
+        MemorySegment seg = MemorySegment.ofAddress(h).reinterpret(8);
+        return new TokenChoice.Choice(seg.get(ValueLayout.JAVA_INT, 0), seg.get(ValueLayout.JAVA_FLOAT, 4));
+    }
+
+    /**
+     * One round trip for a batched step: every row's seed and draw number go up in one copy, one
+     * gbx_sample per row runs on the stream, and the rows' tokens and log-probabilities come back in one.
+     */
+    @Override
+    public synchronized TokenChoice.Choice[] chooseRows(Buffer logits, int n, int[] rows, TokenChoice[] choices, int[] draws) {
+        enterEager();
+        int count = rows.length;
+        if (count == 0) return new TokenChoice.Choice[0];
+        long bytes = (long) count * SLOT_BYTES;
+        if (bytes > rowSlotBytes) {
+            if (rowSlots != 0) free(rowSlots);
+            rowSlots = malloc(bytes, "token choice slots for " + count + " rows");
+            rowSlotBytes = bytes;
+        }
+        long h = pinned(bytes);
+        MemorySegment seg = MemorySegment.ofAddress(h).reinterpret(bytes);
+        seg.fill((byte) 0);
+        for (int i = 0; i < count; i++) {
+            seg.set(ValueLayout.JAVA_INT, (long) i * SLOT_BYTES + SLOT_COUNTER, draws[i]);
+            seg.set(ValueLayout.JAVA_LONG, (long) i * SLOT_BYTES + SLOT_SEED, choices[i].seed());
+        }
+        upload(rowSlots, h, bytes);
+        for (int i = 0; i < count; i++) {
+            TokenChoice c = choices[i];
+            long slot = rowSlots + (long) i * SLOT_BYTES;
+            k.sample(f(p(logits), (long) rows[i] * n), n, c.temperature(), c.topK(), c.topP(), c.minP(),
+                    slot + SLOT_SEED, slot + SLOT_COUNTER, slot + SLOT_CHOSEN, slot + SLOT_LOGPROB, s);
+        }
+        check("cudaMemcpyAsync D2H", cudart.cudaMemcpyAsync(new DevicePointer(h), new DevicePointer(rowSlots), bytes,
+                cudart.cudaMemcpyDeviceToHost, stream));
+        sync();
+        TokenChoice.Choice[] out = new TokenChoice.Choice[count];
+        for (int i = 0; i < count; i++) {
+            out[i] = new TokenChoice.Choice(seg.get(ValueLayout.JAVA_INT, (long) i * SLOT_BYTES + SLOT_CHOSEN),
+                    seg.get(ValueLayout.JAVA_FLOAT, (long) i * SLOT_BYTES + SLOT_LOGPROB));
+        }
+        return out;
+    }
+
+    private long rowSlots, rowSlotBytes;
 
     @Override
     public synchronized KVCache allocateKV(int layers, int capacity, int kvDim) {

@@ -37,6 +37,19 @@ final class DecodeStep {
         for (long a : args) sig[sigLen++] = a;
     }
 
+    private long seed;
+    private int draw;
+
+    /** Notes that the step ends with a token choice: its seed and draw number go to the device with the position. */
+    void draw(long seed, int draw) {
+        this.seed = seed;
+        this.draw = draw;
+    }
+
+    long seed() { return seed; }
+
+    int drawNumber() { return draw; }
+
     /** Notes the position an operation works at: a graph needs them all equal (they are, in one step). */
     void position(int pos0) {
         if (pos == -1) pos = pos0;

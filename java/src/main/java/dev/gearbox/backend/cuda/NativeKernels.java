@@ -23,7 +23,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  */
 public final class NativeKernels {
     /** The header version this binding was written against. */
-    public static final int API_VERSION = 2;
+    public static final int API_VERSION = 3;
 
     // GBX_TYPE_* (GGUF ids)
     public static final int F32 = 0, F16 = 1, BF16 = 30;
@@ -76,7 +76,7 @@ public final class NativeKernels {
         attention = b.h("gbx_attention", ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS,
                 JAVA_INT, JAVA_INT, JAVA_INT, JAVA_FLOAT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, ADDRESS);
         argmax = b.h("gbx_argmax", ADDRESS, JAVA_INT, ADDRESS, ADDRESS);
-        sample = b.h("gbx_sample", ADDRESS, JAVA_INT, JAVA_FLOAT, JAVA_INT, JAVA_FLOAT, JAVA_FLOAT, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS);
+        sample = b.h("gbx_sample", ADDRESS, JAVA_INT, JAVA_FLOAT, JAVA_INT, JAVA_FLOAT, JAVA_FLOAT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS);
         int v = apiVersion();
         if (v != API_VERSION) {
             throw new NativeLibraryMissingException(path, "has API version " + v + " but this Gearbox needs " + API_VERSION + "; rebuild it");
@@ -282,9 +282,12 @@ public final class NativeKernels {
         } catch (Throwable t) { throw rethrow(t); }
     }
 
-    public void sample(long logits, int n, float temperature, int topK, float topP, float minP, long seed, long counter, long token, long stream) {
+    /** {@code seed} (uint64), {@code counter} (int32), {@code token} (int32) and {@code logprob} (float, or 0 for none) are device addresses. */
+    public void sample(long logits, int n, float temperature, int topK, float topP, float minP, long seed, long counter, long token,
+                       long logprob, long stream) {
         try {
-            check("gbx_sample", (int) sample.invokeExact(p(logits), n, temperature, topK, topP, minP, seed, p(counter), p(token), p(stream)));
+            check("gbx_sample", (int) sample.invokeExact(p(logits), n, temperature, topK, topP, minP, p(seed), p(counter), p(token),
+                    p(logprob), p(stream)));
         } catch (Throwable t) { throw rethrow(t); }
     }
 

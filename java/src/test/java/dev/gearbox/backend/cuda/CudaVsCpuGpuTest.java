@@ -1,6 +1,12 @@
 package dev.gearbox.backend.cuda;
 
 import dev.gearbox.backend.cpu.CpuBackend;
+import dev.gearbox.generate.GenerationResult;
+import dev.gearbox.generate.Generator;
+import dev.gearbox.generate.LogitSource;
+import dev.gearbox.sample.Sampler;
+import dev.gearbox.sample.SamplingParams;
+import dev.gearbox.sample.TokenChoice;
 import dev.gearbox.gguf.synth.SyntheticModel;
 import dev.gearbox.model.Model;
 import dev.gearbox.model.Sequence;
@@ -20,6 +26,7 @@ import java.util.List;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
@@ -71,6 +78,77 @@ class CudaVsCpuGpuTest {
             long[] counts = ((CudaBackend) graphed.backend()).graphCounts();
             assertThat(counts[0]).as("graphs captured").isBetween(1L, 2L);
             assertThat(counts[1]).as("graph launches").isEqualTo(30);
+        }
+    }
+
+    @Test
+    void generationChoosesOnTheDeviceAndGreedyIdsMatchTheCpu() throws Exception {
+        Path file = stories260K();
+        try (Model cpu = Model.load(file, new CpuBackend()); Model gpu = Model.load(file, new CudaBackend(0))) {
+            assertThat(gpu.backend().choosesOnDevice()).isTrue();
+            int[] prompt = cpu.tokenizer().encode("Once upon a time, there was a little girl named Lily who", true, true);
+            SamplingParams greedy = SamplingParams.builder().temperature(0).maxTokens(60).build();
+            GenerationResult c = generate(cpu, prompt, greedy), g = generate(gpu, prompt, greedy);
+            assertThat(g.tokens()).containsExactly(c.tokens());
+            for (int i = 0; i < c.tokens().length; i++) {
+                assertThat(g.logprobs()[i]).as("logprob of token " + i).isCloseTo(c.logprobs()[i], within(2e-3f));
+            }
+        }
+    }
+
+    @Test
+    void sampledDecodeStepsReplayAsGraphsWithFreshDraws() throws Exception {
+        Path file = stories260K();
+        try (Model plain = Model.load(file, new CudaBackend(0, false)); Model graphed = Model.load(file, new CudaBackend(0, true))) {
+            int[] prompt = plain.tokenizer().encode("Once upon a time", true, true);
+            SamplingParams p = SamplingParams.builder().temperature(1.0f).topK(40).topP(0.95f).minP(0.05f).seed(5).maxTokens(40).build();
+            GenerationResult a = generate(plain, prompt, p), b = generate(graphed, prompt, p);
+            assertThat(b.tokens()).containsExactly(a.tokens());
+            assertThat(b.decodeSteps()).isGreaterThan(5);
+            long[] counts = ((CudaBackend) graphed.backend()).graphCounts();
+            assertThat(counts[1]).as("graph launches, one per decode step").isEqualTo(b.decodeSteps());
+            GenerationResult other = generate(graphed, prompt, p.toBuilder().seed(6).build());
+            assertThat(other.tokens()).as("another seed through the same graph").isNotEqualTo(b.tokens());
+        }
+    }
+
+    @Test
+    void deviceChoiceIsTheCpuChoiceOnTheSameLogits(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("v32k.gguf"); // a real vocabulary size for the one-block kernels
+        SyntheticModel.builder().arch("llama").embeddingLength(256).layers(1).heads(4).kvHeads(2).feedForward(512)
+                .vocab(32000).contextLength(256).weightType(GGMLType.F32).seed(21).build().write(file);
+        TokenChoice[] choices = {
+                new TokenChoice(0f, 40, 0.95f, 0.05f, 1),       // greedy
+                new TokenChoice(0.8f, 40, 0.95f, 0.05f, 2),     // llama.cpp's defaults
+                new TokenChoice(1.5f, 0, 0.9f, 0f, 3),          // top-p alone over the whole vocabulary
+                new TokenChoice(1f, 0, 1f, 0f, 4),              // nothing cut
+                new TokenChoice(1f, 5, 1f, 0f, 5)};             // top-k alone
+        try (Model gpu = Model.load(file, new CudaBackend(0))) {
+            for (TokenChoice choice : choices) {
+                int agree = 0, draws = 60;
+                try (Sequence a = gpu.newSequence(draws + 8); Sequence b = gpu.newSequence(draws + 8)) {
+                    int[] prompt = {1, 2, 3, 4};
+                    TokenChoice.Choice dev = a.forwardChoose(prompt, choice, 0);
+                    float[] logits = b.forward(prompt);
+                    for (int step = 1; step <= draws; step++) {
+                        TokenChoice.Choice host = choice.choose(logits, step - 1);
+                        if (host.token() == dev.token()) agree++;
+                        assertThat(dev.logprob()).as(choice + " logprob at draw " + step)
+                                .isCloseTo(Sampler.logSoftmaxAt(logits, dev.token()), within(1e-3f));
+                        int next = dev.token(); // both sequences follow the device's choice
+                        dev = a.forwardChoose(new int[] {next}, choice, step);
+                        logits = b.forward(new int[] {next});
+                    }
+                }
+                // the same cuts and the same noise: only a float near-tie (logf on the device vs log here) may differ
+                assertThat(agree).as(choice + ": draws where the device chose the CPU's token").isGreaterThanOrEqualTo(draws - 2);
+            }
+        }
+    }
+
+    private static GenerationResult generate(Model m, int[] prompt, SamplingParams p) {
+        try (Sequence seq = m.newSequence(prompt.length + p.maxTokens() + 1)) {
+            return new Generator(m.tokenizer()).generate(LogitSource.of(seq), prompt, p, Generator.TextListener.NONE);
         }
     }
 
