@@ -54,7 +54,8 @@ extern "C" {
 #define GBX_TYPE_BF16 30
 
 /* The API version; bump when a signature changes (2: gbx_sample gained top_p and min_p; 3: gbx_sample
- * reads its seed from device memory and can write the chosen token's log-probability). */
+ * reads its seed from device memory and can write the chosen token's log-probability; profiling
+ * events and NVTX ranges added). */
 #define GBX_API_VERSION 3
 
 /* ---- library, devices, errors ------------------------------------------------------------- */
@@ -202,6 +203,20 @@ GBX_API int gbx_argmax(const float* d_logits, int n, int32_t* d_token, void* str
  * 32 passes. */
 GBX_API int gbx_sample(const float* d_logits, int n, float temperature, int top_k, float top_p, float min_p,
                        const uint64_t* d_seed, int32_t* d_counter, int32_t* d_token, float* d_logprob, void* stream);
+
+/* ---- profiling ---------------------------------------------------------------------------- */
+
+/* CUDA events for timing work on a stream by the GPU's clock: create (timing enabled) into
+ * *h_event, record on `stream`, and elapsed milliseconds from `start` to `end` (waits for `end`). */
+GBX_API int gbx_event_create(void** h_event);
+GBX_API int gbx_event_destroy(void* event);
+GBX_API int gbx_event_record(void* event, void* stream);
+GBX_API int gbx_event_elapsed_ms(void* start, void* end, float* h_ms);
+
+/* NVTX ranges on the calling thread (Nsight Systems shows them); cost one pointer check with no
+ * tool attached, and work without a GPU. */
+GBX_API void gbx_nvtx_push(const char* name);
+GBX_API void gbx_nvtx_pop(void);
 
 #ifdef __cplusplus
 }

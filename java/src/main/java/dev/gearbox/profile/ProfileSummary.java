@@ -19,7 +19,8 @@ public final class ProfileSummary {
 
     /** {@code ceilings} may be null: then the columns against the ceilings are left out. */
     public static String format(List<Span> spans, MachineCeilings ceilings) {
-        Map<String, Row> tiers = new TreeMap<>(), ops = new TreeMap<>(), other = new TreeMap<>();
+        Map<String, Row> tiers = new TreeMap<>(), ops = new TreeMap<>(), other = new TreeMap<>(), kernels = new TreeMap<>();
+        Map<String, Double> kernelPeak = new TreeMap<>();
         long stepTotal = 0;
         for (Span s : spans) {
             long d = s.durationNanos();
@@ -42,6 +43,15 @@ public final class ProfileSummary {
                     r.calls += s.calls;
                     if (s.bytes > 0) r.bytes += s.bytes;
                     if (s.flops > 0) r.flops += s.flops;
+                }
+                case "kernel" -> {
+                    String key = owner(s) + "\u0000" + s.name;
+                    Row r = kernels.computeIfAbsent(key, k -> new Row());
+                    r.nanos += d;
+                    r.calls++;
+                    if (s.bytes > 0) r.bytes += s.bytes;
+                    if (s.flops > 0) r.flops += s.flops;
+                    kernelPeak.put(key, Profiler.trackPeakBandwidth(s.track));
                 }
                 default -> {
                     Row r = other.computeIfAbsent(s.name, k -> new Row());
@@ -86,6 +96,24 @@ public final class ProfileSummary {
                     r.bytes > 0 && ceilings != null ? String.format(Locale.ROOT, "%.0f%%", 100 * gbs * 1e9 / ceilings.bytesPerSecond()) : "-",
                     r.flops > 0 ? String.format(Locale.ROOT, "%.2f", gfl) : "-",
                     r.flops > 0 && ceilings != null ? String.format(Locale.ROOT, "%.0f%%", 100 * gfl * 1e9 / ceilings.flopsPerSecond()) : "-"));
+        }
+        if (!kernels.isEmpty()) {
+            // Device time by the GPU's clock: the ops above are host time, which for a GPU tier is
+            // mostly launching and waiting; these rows are what the kernels themselves took.
+            b.append("Per GPU kernel (device time from CUDA events; share of its tier's step time; BW against the card's peak)\n");
+            b.append(String.format(Locale.ROOT, "  %-18s %-10s %7s %9s %10s %9s %7s %9s%n", "tier", "kernel", "share", "calls", "total ms", "GB/s", "of BW", "GFLOP/s"));
+            for (Map.Entry<String, Row> e : kernels.entrySet()) {
+                String[] k = e.getKey().split("\u0000");
+                Row r = e.getValue();
+                Row t = tiers.get(k[0]);
+                double secs = Math.max(1e-9, r.nanos / 1e9);
+                double gbs = r.bytes / secs / 1e9, peak = kernelPeak.getOrDefault(e.getKey(), 0.0);
+                b.append(String.format(Locale.ROOT, "  %-18s %-10s %7s %9d %10.3f %9s %7s %9s%n", k[0], k[1],
+                        t != null ? String.format(Locale.ROOT, "%.1f%%", pct(r.nanos, t.nanos)) : "-", r.calls, r.nanos / 1e6,
+                        r.bytes > 0 ? String.format(Locale.ROOT, "%.1f", gbs) : "-",
+                        r.bytes > 0 && peak > 0 ? String.format(Locale.ROOT, "%.0f%%", 100 * gbs * 1e9 / peak) : "-",
+                        r.flops > 0 ? String.format(Locale.ROOT, "%.1f", r.flops / secs / 1e9) : "-"));
+            }
         }
         return b.toString();
     }

@@ -40,7 +40,50 @@ public final class Profiler {
         }
     }
 
+    /**
+     * Named ranges in another tool's timeline (NVTX for Nsight Systems): every span started on a
+     * thread pushes its name there and pops it when it ends. Set by a backend that has such a tool.
+     */
+    public interface RangeSink {
+        void push(String name);
+
+        void pop();
+    }
+
+    private static volatile RangeSink rangeSink;
+    private static final java.util.Map<String, Double> trackPeakBytesPerSecond = new java.util.concurrent.ConcurrentHashMap<>();
+
     private Profiler() { }
+
+    /** Sends span names to {@code sink} as nested ranges from now on (null: none). */
+    public static void setRangeSink(RangeSink sink) {
+        rangeSink = sink;
+    }
+
+    /**
+     * Records work timed on a device (a GPU kernel by CUDA events): drawn on {@code track}, under
+     * the span open on this thread (so it inherits its tier), summed per name in the summary; no-op
+     * while off. {@code bytes} and {@code flops} may be -1 (unknown).
+     */
+    public static void device(String name, String track, long startNanos, long endNanos, long bytes, long flops) {
+        if (!active) return;
+        Span s = new Span(name, "kernel", startNanos, open.get());
+        s.endNanos = endNanos;
+        s.track = track;
+        s.bytes = bytes;
+        s.flops = flops;
+        s.record = recording;
+        commit(s);
+    }
+
+    /** The memory bandwidth a device track can reach (bytes/s), for the summary's "of BW" column. */
+    public static void setTrackPeakBandwidth(String track, double bytesPerSecond) {
+        trackPeakBytesPerSecond.put(track, bytesPerSecond);
+    }
+
+    static double trackPeakBandwidth(String track) {
+        return track == null ? 0 : trackPeakBytesPerSecond.getOrDefault(track, 0.0);
+    }
 
     private static void refreshJfr() {
         boolean any = false;
@@ -77,6 +120,11 @@ public final class Profiler {
         if (jfr) {
             s.jfr = new SpanEvent();
             s.jfr.begin();
+        }
+        RangeSink sink = rangeSink;
+        if (sink != null) {
+            sink.push(name);
+            s.pushed = sink;
         }
         open.set(s);
         return s;
@@ -120,6 +168,10 @@ public final class Profiler {
 
     static void finish(Span s) {
         if (open.get() == s) open.set(s.parent);
+        if (s.pushed != null) {
+            s.pushed.pop();
+            s.pushed = null;
+        }
         if (s.record) finished.add(s);
         if (s.jfr != null) {
             s.jfr.fill(s);

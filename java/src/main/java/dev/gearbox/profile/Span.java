@@ -30,6 +30,8 @@ public class Span {
     int lane = -1, batch = -1, calls = 1;
     long tokens = -1, bytes = -1, flops = -1;
     Span parent;
+    String track;           // a device's track (GPU kernels) instead of the thread's, or null
+    Profiler.RangeSink pushed; // the sink this span pushed a named range to at its start, or null
     SpanEvent jfr;          // non-null while a JFR recording wants this span
     boolean record;         // goes to the profiler's buffer at end()
 
@@ -78,6 +80,8 @@ public class Span {
     public long tokens() { return tokens; }
     public long bytes() { return bytes; }
     public long flops() { return flops; }
+    /** The device track of a kernel span (e.g. "cuda:0 stream"), or null for spans of a thread. */
+    public String track() { return track; }
     /** The span that was open on this thread when this one started, or null. */
     public Span parent() { return parent; }
 

@@ -18,7 +18,8 @@ import java.util.Map;
  * chrome://tracing open. Tracks (tids): each thread's spans on its own track; each request's
  * queue waits, hops and escalations on a track named after the request; each thread's per-step
  * op totals (category {@code op}, laid from the step's start) on a separate "ops" track, since
- * they are sums rather than one contiguous interval.
+ * they are sums rather than one contiguous interval; GPU kernels (category {@code kernel}, timed by
+ * CUDA events) on their device's track.
  */
 public final class TraceWriter {
     private TraceWriter() { }
@@ -90,6 +91,7 @@ public final class TraceWriter {
     }
 
     static String track(Span s) {
+        if (s.track != null) return s.track;
         if (s.request != null && (s.category.equals("queue") || s.category.equals("hop"))) return "request " + s.request;
         if (s.category.equals("op")) return s.threadName + " ops";
         return s.threadName;

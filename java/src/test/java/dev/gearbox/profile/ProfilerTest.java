@@ -16,6 +16,7 @@ class ProfilerTest {
     @AfterEach
     void off() {
         Profiler.setRecording(false);
+        Profiler.setRangeSink(null);
         Profiler.drain();
     }
 
@@ -143,5 +144,57 @@ class ProfilerTest {
     private static JsonNode find(JsonNode events, String name) {
         for (JsonNode e : events) if (e.has("name") && e.get("name").asText().equals(name) && e.get("ph").asText().equals("X")) return e;
         throw new AssertionError("no event " + name);
+    }
+
+    @Test
+    void spansOpenAndCloseNamedRangesInARangeSink() {
+        List<String> calls = new java.util.ArrayList<>();
+        Profiler.setRangeSink(new Profiler.RangeSink() {
+            @Override public void push(String name) { calls.add("push " + name); }
+            @Override public void pop() { calls.add("pop"); }
+        });
+        Profiler.setRecording(true);
+        Span step = Profiler.start("decode", "step").tier("s");
+        Span fwd = Profiler.start("forward_decode", "forward");
+        long now = System.nanoTime();
+        Profiler.commit(Profiler.record("queue_wait", "queue", now - 1000, now)); // already happened: no range
+        fwd.end();
+        step.end();
+        assertThat(calls).containsExactly("push decode", "push forward_decode", "pop", "pop");
+        Profiler.setRecording(false);
+        Profiler.start("off", "step").end();
+        assertThat(calls).hasSize(4); // off: no ranges either
+    }
+
+    @Test
+    void deviceKernelsGoOnTheirTrackAndIntoTheSummaryAgainstTheCardsBandwidth() throws Exception {
+        Profiler.setRecording(true);
+        Profiler.setTrackPeakBandwidth("cuda:0 stream", 4.0e12);
+        Span step = Profiler.start("decode", "step").tier("l").batch(1).tokens(1);
+        long t = System.nanoTime();
+        // 2 GB in 1 ms = 2 TB/s, half the track's peak; 4 GFLOP in 1 ms = 4000 GFLOP/s
+        Profiler.device("matvec", "cuda:0 stream", t, t + 1_000_000, 2_000_000_000L, 4_000_000_000L);
+        Profiler.device("matvec", "cuda:0 stream", t + 1_000_000, t + 2_000_000, 2_000_000_000L, 4_000_000_000L);
+        Profiler.device("rms_norm", "cuda:0 stream", t + 2_000_000, t + 2_010_000, -1, -1);
+        step.end();
+        List<Span> spans = Profiler.drain();
+        Span k = spans.stream().filter(x -> x.name().equals("matvec")).findFirst().orElseThrow();
+        assertThat(k.category()).isEqualTo("kernel");
+        assertThat(k.tier()).isEqualTo("l");          // under the step it ran in
+        assertThat(k.track()).isEqualTo("cuda:0 stream");
+
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        TraceWriter.write(spans, bytes);
+        JsonNode events = new ObjectMapper().readTree(bytes.toByteArray()).get("traceEvents");
+        assertThat(find(events, "matvec").get("tid").asInt()).isNotEqualTo(find(events, "decode").get("tid").asInt());
+        boolean named = false;
+        for (JsonNode e : events) if (e.get("ph").asText().equals("M") && e.get("args").get("name").asText().equals("cuda:0 stream")) named = true;
+        assertThat(named).isTrue();
+
+        String summary = ProfileSummary.format(spans, null);
+        assertThat(summary).contains("Per GPU kernel");
+        String row = summary.lines().filter(l -> l.contains("matvec")).findFirst().orElseThrow();
+        assertThat(row).contains(" 2 ").contains("2.000").contains("2000.0").contains("50%").contains("4000.0");
+        assertThat(summary.lines().filter(l -> l.contains("rms_norm")).findFirst().orElseThrow()).contains("0.010");
     }
 }

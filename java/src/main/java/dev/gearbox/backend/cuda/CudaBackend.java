@@ -5,6 +5,7 @@ import dev.gearbox.backend.KVCache;
 import dev.gearbox.backend.Rope;
 import dev.gearbox.gguf.GGUFFile;
 import dev.gearbox.gguf.TensorInfo;
+import dev.gearbox.profile.Profiler;
 import dev.gearbox.sample.TokenChoice;
 import dev.gearbox.tensor.GGMLType;
 import dev.gearbox.tensor.Quantizer;
@@ -146,6 +147,27 @@ public final class CudaBackend implements Backend {
             throw new CudaException("cublasCreate", st, "cuBLAS status " + st);
         }
         blasCheck("cublasSetStream", cublas.cublasSetStream_v2(blas, stream));
+        NvtxRanges.install(k);
+    }
+
+    // ---- profiling: see KernelTimer ----
+
+    private KernelTimer timer;
+
+    /** The kernel timer while the profiler is on and no decode step is being recorded, else null. */
+    private KernelTimer timing() {
+        if (!Profiler.active() || step != null) return null;
+        if (timer == null) timer = new KernelTimer(k, s, name() + " stream", device.peakBandwidth());
+        return timer;
+    }
+
+    private static void end(KernelTimer t) {
+        if (t != null) t.end();
+    }
+
+    /** After a synchronisation: timed kernels become profiler spans. */
+    private void flushTimes() {
+        if (timer != null) timer.flush();
     }
 
     public CudaBackend() { this(0); }
@@ -404,7 +426,8 @@ public final class CudaBackend implements Backend {
     public synchronized void embed(Weight table, int[] ids, Buffer out) {
         enterEager();
         CudaWeight t = w(table);
-        if (graphs && ids.length == 1) {
+        // While profiling, every kernel is launched and timed on its own instead of replayed in a graph.
+        if (graphs && ids.length == 1 && !Profiler.active()) {
             // a decode step begins: the token goes to the device with the position when the step runs
             step = new DecodeStep(ids[0]);
             long o = p(out);
@@ -421,7 +444,10 @@ public final class CudaBackend implements Backend {
         long h = pinned(bytes);
         MemorySegment.copy(ids, 0, MemorySegment.ofAddress(h).reinterpret(bytes), ValueLayout.JAVA_INT, 0, ids.length);
         upload(tokens, h, bytes);
+        KernelTimer tm = timing();
+        if (tm != null) tm.begin("embed", 4L * ids.length * t.cols * 2, -1);
         k.embed(type(t), t.ptr, t.rows, t.cols, tokens, ids.length, p(out), s);
+        end(tm);
     }
 
     @Override
@@ -432,6 +458,18 @@ public final class CudaBackend implements Backend {
             step.add(dp -> k.matvec(type(m), m.ptr, m.rows, m.cols, xp, 1, yp, s), 2, type(m), m.ptr, m.rows, m.cols, xp, yp);
             return;
         }
+        KernelTimer tm = timing();
+        if (tm != null) {
+            tm.begin(n <= MATVEC_MAX_ROWS ? "matvec" : "matmul", m.info.byteSize() + 4L * n * (m.rows + m.cols), 2L * n * m.rows * m.cols);
+        }
+        try {
+            matmulLaunch(m, x, n, out);
+        } finally {
+            end(tm);
+        }
+    }
+
+    private void matmulLaunch(CudaWeight m, Buffer x, int n, Buffer out) {
         if (n <= MATVEC_MAX_ROWS) {
             k.matvec(type(m), m.ptr, m.rows, m.cols, p(x), n, p(out), s);
             return;
@@ -484,7 +522,10 @@ public final class CudaBackend implements Backend {
             step.add(dp -> k.addBias(xp, bp, 1, dim, s), 3, xp, bp, dim);
             return;
         }
+        KernelTimer tm = timing();
+        if (tm != null) tm.begin("add_bias", 4L * (2L * n * dim + dim), (long) n * dim);
         k.addBias(xp, bp, n, dim, s);
+        end(tm);
     }
 
     @Override
@@ -496,7 +537,10 @@ public final class CudaBackend implements Backend {
             return;
         }
         enterEager();
+        KernelTimer tm = timing();
+        if (tm != null) tm.begin("rms_norm", 4L * (2L * rows * dim + dim), 4L * rows * dim);
         k.rmsNorm(ip, op, gp, rows, dim, eps, s);
+        end(tm);
     }
 
     @Override
@@ -514,7 +558,10 @@ public final class CudaBackend implements Backend {
                     5, xp, heads, headDim, rope.neox() ? 1 : 0, rope.dims(), fp);
             return;
         }
+        KernelTimer tm = timing();
+        if (tm != null) tm.begin("rope", 8L * n * heads * headDim, 3L * n * heads * headDim);
         k.rope(xp, n, heads, headDim, pos0, 0, rope.neox(), rope.dims(), fp, s);
+        end(tm);
     }
 
     @Override
@@ -526,7 +573,10 @@ public final class CudaBackend implements Backend {
             step.add(dp -> k.storeKv(kc, vc, kv.capacity, kv.kvDim, kp, vp, 1, pos0, dp ? dPos() : 0, s), 6, kc, vc, kv.capacity, kv.kvDim, kp, vp);
             return;
         }
+        KernelTimer tm = timing();
+        if (tm != null) tm.begin("store_kv", 16L * n * kv.kvDim, -1);
         k.storeKv(kc, vc, kv.capacity, kv.kvDim, kp, vp, n, pos0, 0, s);
+        end(tm);
     }
 
     @Override
@@ -553,7 +603,13 @@ public final class CudaBackend implements Backend {
                     7, kc, vc, kv.capacity, kv.kvDim, qp, heads, kvHeads, headDim, Float.floatToIntBits(scale), wsp, wsb, ml, op);
             return;
         }
+        KernelTimer tm = timing();
+        if (tm != null) {
+            long ctx = pos0 + n; // keys and values read once per query block, q read and out written
+            tm.begin("attention", 8L * ctx * kv.kvDim + 8L * n * heads * headDim, 4L * heads * headDim * n * ctx);
+        }
         k.attention(kc, vc, kv.capacity, kv.kvDim, qp, n, pos0, 0, heads, kvHeads, headDim, scale, ws, wsBytes, maxLen, op, s);
+        end(tm);
     }
 
     @Override
@@ -564,7 +620,10 @@ public final class CudaBackend implements Backend {
             return;
         }
         enterEager();
+        KernelTimer tm = timing();
+        if (tm != null) tm.begin("swiglu", 12L * count, 6L * count);
         k.swiglu(gp, up_, count, s);
+        end(tm);
     }
 
     @Override
@@ -575,14 +634,20 @@ public final class CudaBackend implements Backend {
             return;
         }
         enterEager();
+        KernelTimer tm = timing();
+        if (tm != null) tm.begin("add", 12L * count, count);
         k.add(xp, yp, count, s);
+        end(tm);
     }
 
     @Override
     public synchronized void copy(Buffer src, long srcOff, Buffer dst, long dstOff, long count) {
         enterEager();
+        KernelTimer tm = timing();
+        if (tm != null) tm.begin("copy", 8L * count, -1);
         check("cudaMemcpyAsync D2D", cudart.cudaMemcpyAsync(new DevicePointer(f(p(dst), dstOff)), new DevicePointer(f(p(src), srcOff)),
                 count * Float.BYTES, cudart.cudaMemcpyDeviceToDevice, stream));
+        end(tm);
     }
 
     @Override
@@ -593,6 +658,7 @@ public final class CudaBackend implements Backend {
         check("cudaMemcpyAsync D2H", cudart.cudaMemcpyAsync(new DevicePointer(h), new DevicePointer(f(p(b), offset)), bytes,
                 cudart.cudaMemcpyDeviceToHost, stream));
         sync(); // also where errors of earlier kernels surface
+        flushTimes();
         MemorySegment.copy(MemorySegment.ofAddress(h).reinterpret(bytes), ValueLayout.JAVA_FLOAT, 0, dst, dstOff, count);
     }
 
@@ -619,12 +685,16 @@ public final class CudaBackend implements Backend {
             enterEager();
             uploadSlots(0, 0, draw, c.seed());
             long slots = dStep;
+            KernelTimer tm = timing();
+            if (tm != null) tm.begin("sample", 4L * n, -1);
             k.sample(lp, n, t, topK, topP, minP, slots + SLOT_SEED, slots + SLOT_COUNTER, slots + SLOT_CHOSEN, slots + SLOT_LOGPROB, s);
+            end(tm);
         }
         long h = pinned(8);
         check("cudaMemcpyAsync D2H", cudart.cudaMemcpyAsync(new DevicePointer(h), new DevicePointer(dStep + SLOT_CHOSEN), 8,
                 cudart.cudaMemcpyDeviceToHost, stream));
         sync(); // also where errors of the step's kernels surface
+        flushTimes();
         MemorySegment seg = MemorySegment.ofAddress(h).reinterpret(8);
         return new TokenChoice.Choice(seg.get(ValueLayout.JAVA_INT, 0), seg.get(ValueLayout.JAVA_FLOAT, 4));
     }
@@ -652,15 +722,19 @@ public final class CudaBackend implements Backend {
             seg.set(ValueLayout.JAVA_LONG, (long) i * SLOT_BYTES + SLOT_SEED, choices[i].seed());
         }
         upload(rowSlots, h, bytes);
+        KernelTimer tm = timing();
+        if (tm != null) tm.begin("sample", 4L * n * count, -1);
         for (int i = 0; i < count; i++) {
             TokenChoice c = choices[i];
             long slot = rowSlots + (long) i * SLOT_BYTES;
             k.sample(f(p(logits), (long) rows[i] * n), n, c.temperature(), c.topK(), c.topP(), c.minP(),
                     slot + SLOT_SEED, slot + SLOT_COUNTER, slot + SLOT_CHOSEN, slot + SLOT_LOGPROB, s);
         }
+        end(tm);
         check("cudaMemcpyAsync D2H", cudart.cudaMemcpyAsync(new DevicePointer(h), new DevicePointer(rowSlots), bytes,
                 cudart.cudaMemcpyDeviceToHost, stream));
         sync();
+        flushTimes();
         TokenChoice.Choice[] out = new TokenChoice.Choice[count];
         for (int i = 0; i < count; i++) {
             out[i] = new TokenChoice.Choice(seg.get(ValueLayout.JAVA_INT, (long) i * SLOT_BYTES + SLOT_CHOSEN),
@@ -690,6 +764,7 @@ public final class CudaBackend implements Backend {
         CudaRuntime.use(ordinal);
         step = null;
         cudart.cudaStreamSynchronize(stream);
+        if (timer != null) timer.close();
         for (CUgraphExec_st e : graphCache.values()) cudart.cudaGraphExecDestroy(e);
         graphCache.clear();
         for (long a : allocations) cudart.cudaFree(new DevicePointer(a));

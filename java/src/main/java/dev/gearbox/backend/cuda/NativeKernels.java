@@ -33,7 +33,8 @@ public final class NativeKernels {
     private final Path path;
     private final MethodHandle apiVersion, errorString, deviceCount, versions, deviceInfo, rowBytes,
             embed, matvec, dequantize, convertF32, addBias, rmsNorm, rope, swiglu, add, copy, addInt,
-            storeKv, attentionWorkspaceBytes, attention, argmax, sample;
+            storeKv, attentionWorkspaceBytes, attention, argmax, sample,
+            eventCreate, eventDestroy, eventRecord, eventElapsedMs, nvtxPush, nvtxPop;
 
     private NativeKernels(Path path) {
         this.path = path;
@@ -77,6 +78,14 @@ public final class NativeKernels {
                 JAVA_INT, JAVA_INT, JAVA_INT, JAVA_FLOAT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, ADDRESS);
         argmax = b.h("gbx_argmax", ADDRESS, JAVA_INT, ADDRESS, ADDRESS);
         sample = b.h("gbx_sample", ADDRESS, JAVA_INT, JAVA_FLOAT, JAVA_INT, JAVA_FLOAT, JAVA_FLOAT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS);
+        eventCreate = b.h("gbx_event_create", ADDRESS);
+        eventDestroy = b.h("gbx_event_destroy", ADDRESS);
+        eventRecord = b.h("gbx_event_record", ADDRESS, ADDRESS);
+        eventElapsedMs = b.h("gbx_event_elapsed_ms", ADDRESS, ADDRESS, ADDRESS);
+        nvtxPush = linker.downcallHandle(lib.find("gbx_nvtx_push").orElseThrow(
+                () -> new NativeLibraryMissingException(path, "has no function gbx_nvtx_push")), FunctionDescriptor.ofVoid(ADDRESS));
+        nvtxPop = linker.downcallHandle(lib.find("gbx_nvtx_pop").orElseThrow(
+                () -> new NativeLibraryMissingException(path, "has no function gbx_nvtx_pop")), FunctionDescriptor.ofVoid());
         int v = apiVersion();
         if (v != API_VERSION) {
             throw new NativeLibraryMissingException(path, "has API version " + v + " but this Gearbox needs " + API_VERSION + "; rebuild it");
@@ -291,4 +300,48 @@ public final class NativeKernels {
         } catch (Throwable t) { throw rethrow(t); }
     }
 
+    // ---- profiling ----
+
+    /** A new CUDA event (timing enabled), as a plain address. */
+    public long eventCreate() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(ADDRESS);
+            check("gbx_event_create", (int) eventCreate.invokeExact(out));
+            return out.get(ADDRESS, 0).address();
+        } catch (Throwable t) { throw rethrow(t); }
+    }
+
+    public void eventDestroy(long event) {
+        try {
+            check("gbx_event_destroy", (int) eventDestroy.invokeExact(p(event)));
+        } catch (Throwable t) { throw rethrow(t); }
+    }
+
+    public void eventRecord(long event, long stream) {
+        try {
+            check("gbx_event_record", (int) eventRecord.invokeExact(p(event), p(stream)));
+        } catch (Throwable t) { throw rethrow(t); }
+    }
+
+    /** Milliseconds between two recorded events by the GPU's clock; waits for {@code end}. */
+    public float eventElapsedMs(long start, long end) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(JAVA_FLOAT);
+            check("gbx_event_elapsed_ms", (int) eventElapsedMs.invokeExact(p(start), p(end), out));
+            return out.get(JAVA_FLOAT, 0);
+        } catch (Throwable t) { throw rethrow(t); }
+    }
+
+    /** Pushes an NVTX range named by a NUL-terminated string (kept alive by the caller). */
+    public void nvtxPush(MemorySegment name) {
+        try {
+            nvtxPush.invokeExact(name);
+        } catch (Throwable t) { throw rethrow(t); }
+    }
+
+    public void nvtxPop() {
+        try {
+            nvtxPop.invokeExact();
+        } catch (Throwable t) { throw rethrow(t); }
+    }
 }

@@ -168,6 +168,19 @@ class CudaVsCpuGpuTest {
     }
 
     @Test
+    void profilingTimesEachKernelByCudaEvents(@TempDir Path dir) throws Exception {
+        Path model = dir.resolve("q8p.gguf");
+        SyntheticModel.preset("tiny").weightType(GGMLType.Q8_0).seed(6).build().write(model);
+        var r = dev.gearbox.cli.CliRunner.run("bench", "-m", model.toString(), "--backend", "cuda", "-p", "64", "-n", "8", "-r", "1", "--profile");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.err()).contains("Per GPU kernel");
+        for (String kernel : List.of("matvec", "matmul", "attention", "rms_norm", "embed", "sample")) {
+            assertThat(r.err().lines().filter(l -> l.contains(" " + kernel + " ")).findFirst())
+                    .as(kernel + " row in\n" + r.err()).isPresent();
+        }
+    }
+
+    @Test
     void deviceIsDescribed() {
         CudaDevice d = CudaRuntime.device(0);
         assertThat(d.name()).isNotBlank();

@@ -103,6 +103,24 @@ class NoGpuTest {
         assertThatThrownBy(() -> k.rowBytes(12345, 64)).isInstanceOf(CudaException.class).hasMessageContaining("gbx_row_bytes");
     }
 
+    /** NVTX ranges work with no GPU (a tool may still be attached); CUDA events fail cleanly. */
+    @Test
+    void profilingHooksBindAndFailCleanlyWithoutADriver() {
+        Path lib = NativeLibraryPath.resolve();
+        assumeTrue(Files.isRegularFile(lib), "the kernel library is not built (" + lib + ")");
+        assumeFalse(CudaRuntime.available(), "a CUDA device is present");
+        NativeKernels k = NativeKernels.load(lib);
+        try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
+            k.nvtxPush(a.allocateFrom("outer"));
+            k.nvtxPush(a.allocateFrom("inner"));
+            k.nvtxPop();
+            k.nvtxPop();
+        }
+        assertThatThrownBy(k::eventCreate).isInstanceOfSatisfying(CudaException.class,
+                e -> assertThat(e.getMessage()).startsWith("gbx_event_create failed"));
+        assertThatThrownBy(() -> k.eventRecord(0, 0)).isInstanceOf(CudaException.class).hasMessageContaining("gbx_event_record");
+    }
+
     @Test
     void peakBandwidthComesFromTheCardName() {
         assertThat(new CudaDevice(0, "NVIDIA H100 80GB HBM3", 0, 0, 9, 0).peakBandwidthText()).isEqualTo("3.35 TB/s");
