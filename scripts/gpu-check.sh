@@ -57,7 +57,7 @@ fi
 # 3. gpu tests (CUDA vs CPU)
 say "running the gpu-tagged tests"
 t0=$(date +%s)
-timeout 240 "$java" "${flags[@]}" -Xmx8g -Xss8m -jar "$JUNIT_CONSOLE" execute --class-path "$cp" --select-package dev.gearbox.backend.cuda \
+timeout 240 "$java" "${flags[@]}" -Xmx8g -Xss8m -jar "$JUNIT_CONSOLE" execute --class-path "$cp" --select-package dev.gearbox \
     --include-tag gpu --details=tree --disable-banner --disable-ansi-colors > "$logs/gpu-tests.log" 2>&1
 tests_rc=$?
 tests_s=$(( $(date +%s) - t0 ))
