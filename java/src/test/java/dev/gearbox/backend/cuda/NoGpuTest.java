@@ -81,13 +81,18 @@ class NoGpuTest {
                 .hasMessageContaining(junk.toString()).hasMessageContaining("cannot be loaded");
     }
 
-    /** The nvcc-built library, when scripts/build-native.sh has run here; its calls must fail cleanly without a driver. */
-    @Test
-    void kernelLibraryReportsNoDriverAsACudaError() {
+    /** The nvcc-built library, on a machine with no CUDA device (skips otherwise). */
+    private static NativeKernels builtLibraryWithoutDevice() {
         Path lib = NativeLibraryPath.resolve();
         assumeTrue(Files.isRegularFile(lib), "the kernel library is not built (" + lib + ")");
         assumeFalse(CudaRuntime.available(), "a CUDA device is present");
-        NativeKernels k = NativeKernels.load(lib);
+        return NativeKernels.load(lib);
+    }
+
+    /** The nvcc-built library, when scripts/build-native.sh has run here; its calls must fail cleanly without a driver. */
+    @Test
+    void kernelLibraryReportsNoDriverAsACudaError() {
+        NativeKernels k = builtLibraryWithoutDevice();
         assertThat(k.apiVersion()).isEqualTo(NativeKernels.API_VERSION);
         int[] status = k.deviceCountStatus();
         assertThat(status[0]).as("cudaError of gbx_device_count").isIn(35, 100); // insufficient driver / no device
@@ -106,10 +111,7 @@ class NoGpuTest {
     /** NVTX ranges work with no GPU (a tool may still be attached); CUDA events fail cleanly. */
     @Test
     void profilingHooksBindAndFailCleanlyWithoutADriver() {
-        Path lib = NativeLibraryPath.resolve();
-        assumeTrue(Files.isRegularFile(lib), "the kernel library is not built (" + lib + ")");
-        assumeFalse(CudaRuntime.available(), "a CUDA device is present");
-        NativeKernels k = NativeKernels.load(lib);
+        NativeKernels k = builtLibraryWithoutDevice();
         try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
             k.nvtxPush(a.allocateFrom("outer"));
             k.nvtxPush(a.allocateFrom("inner"));
