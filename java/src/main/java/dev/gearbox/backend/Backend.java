@@ -97,6 +97,18 @@ public interface Backend extends AutoCloseable {
         return false;
     }
 
+    /**
+     * The backend for lane {@code index} of a tier's scheduler: the same weights, with its own
+     * queue of device work, so that lanes can run at the same time (on CUDA: a stream, a cuBLAS
+     * handle, scratch memory and decode graphs per lane). Buffers and caches made through a lane
+     * are used through that lane. Lane 0 is this backend; closing it closes its lanes. The CPU
+     * backend has no queues to split (its lanes are threads), so every lane is itself.
+     */
+    default Backend lane(int index) {
+        if (index < 0) throw new IllegalArgumentException("lane index must be >= 0, got " + index);
+        return this;
+    }
+
     /** A KV cache for {@code layers} layers of {@code capacity} positions of {@code kvDim} keys and values. */
     KVCache allocateKV(int layers, int capacity, int kvDim);
 

@@ -26,12 +26,15 @@ public final class BatchStep {
     private int seqCap;
     private Buffer last, logits;         // the last row of each sequence, and their logits
 
-    BatchStep(Model model) {
+    BatchStep(Model model, Backend be) {
         this.model = model;
         this.c = model.config();
-        this.be = model.backend();
-        this.pass = new ForwardPass(model);
+        this.be = be;
+        this.pass = new ForwardPass(model, be);
     }
+
+    /** The backend (lane) this step runs on. */
+    public Backend backend() { return be; }
 
     /**
      * Feeds {@code newTokens[i]} to {@code seqs.get(i)} (after what it holds) and returns, per
@@ -67,6 +70,7 @@ public final class BatchStep {
             Sequence s = seqs.get(i);
             int[] t = newTokens[i];
             if (s.model() != model) throw new IllegalArgumentException("sequence " + i + " belongs to another model");
+            if (s.backend() != be) throw new IllegalArgumentException("sequence " + i + " lives on " + s.backend().name() + ", this step runs on " + be.name());
             if (seen.put(s, Boolean.TRUE) != null) throw new IllegalArgumentException("sequence " + i + " appears twice in one step");
             if (t == null || t.length == 0) throw new IllegalArgumentException("sequence " + i + " has no new tokens");
             if (s.position() + t.length > s.capacity()) {

@@ -32,10 +32,10 @@ final class ForwardPass {
     /** Whether the last {@link #run} recorded op laps (read once per run: nothing is timed while profiling is off). */
     boolean profiling;
 
-    ForwardPass(Model model) {
+    ForwardPass(Model model, Backend be) {
         this.model = model;
         this.c = model.config();
-        this.be = model.backend();
+        this.be = be;
     }
 
     /**

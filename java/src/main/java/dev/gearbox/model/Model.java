@@ -91,8 +91,13 @@ public final class Model implements AutoCloseable {
 
     /** A new sequence with a KV cache for {@code capacity} positions. */
     public Sequence newSequence(int capacity) {
+        return newSequence(capacity, backend);
+    }
+
+    /** A new sequence whose cache and work live on {@code lane} (from {@code backend().lane(i)}). */
+    public Sequence newSequence(int capacity, Backend lane) {
         if (capacity < 1) throw new IllegalArgumentException("context size must be at least 1, got " + capacity);
-        return new Sequence(this, capacity);
+        return new Sequence(this, capacity, lane);
     }
 
     /**
@@ -102,12 +107,17 @@ public final class Model implements AutoCloseable {
      * repeatedly keeps a {@link BatchStep} instead.
      */
     public float[][] step(java.util.List<Sequence> seqs, int[][] newTokens) {
-        return new BatchStep(this).step(seqs, newTokens);
+        return new BatchStep(this, backend).step(seqs, newTokens);
     }
 
     /** A reusable batched step (it keeps its activation buffers between calls); one thread at a time. */
     public BatchStep newBatchStep() {
-        return new BatchStep(this);
+        return new BatchStep(this, backend);
+    }
+
+    /** A reusable batched step on {@code lane} (from {@code backend().lane(i)}), for sequences made on the same lane. */
+    public BatchStep newBatchStep(Backend lane) {
+        return new BatchStep(this, lane);
     }
 
     @Override

@@ -26,12 +26,12 @@ public final class Sequence implements AutoCloseable {
     private Buffer logits;
     private int logitRows;
 
-    Sequence(Model model, int capacity) {
+    Sequence(Model model, int capacity, Backend be) {
         this.model = model;
         this.c = model.config();
-        this.be = model.backend();
+        this.be = be;
         this.cache = be.allocateKV(c.layers(), capacity, c.kvDim());
-        this.pass = new ForwardPass(model);
+        this.pass = new ForwardPass(model, be);
     }
 
     /** Tokens consumed so far, which is also the position of the next token. */
@@ -40,6 +40,9 @@ public final class Sequence implements AutoCloseable {
     public int capacity() { return cache.capacity(); }
 
     public Model model() { return model; }
+
+    /** The backend (lane) this sequence's cache lives on; only a {@link BatchStep} of the same lane may step it. */
+    Backend backend() { return be; }
 
     /** The cache, for {@link BatchStep}, which runs several sequences in one pass. */
     KVCache cache() { return cache; }

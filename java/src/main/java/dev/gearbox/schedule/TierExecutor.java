@@ -1,5 +1,6 @@
 package dev.gearbox.schedule;
 
+import dev.gearbox.backend.Backend;
 import dev.gearbox.ladder.Tier;
 import dev.gearbox.model.BatchStep;
 import dev.gearbox.model.ModelConfig;
@@ -104,7 +105,9 @@ final class TierExecutor {
     }
 
     private void laneLoop(int lane) {
-        BatchStep step = tier.model().newBatchStep();
+        // Each lane has its own device queue (a CUDA stream on a GPU tier): lanes overlap there.
+        Backend be = tier.model().backend().lane(lane);
+        BatchStep step = tier.model().newBatchStep(be);
         List<Job> active = new ArrayList<>();
         List<Job> dropped = new ArrayList<>();
         List<Job> admitted = new ArrayList<>();
@@ -146,7 +149,7 @@ final class TierExecutor {
                 if (Profiler.active()) Profiler.commit(Profiler.record("queue_wait", "queue", j.enqueuedNanos, now).tier(tier.name()).lane(lane).request(j.id));
                 j.hopStartNanos = System.nanoTime();
                 try {
-                    j.seq = tier.model().newSequence(j.positionsNeeded(tier.context()));
+                    j.seq = tier.model().newSequence(j.positionsNeeded(tier.context()), be);
                     active.add(j);
                     runningJobs.add(j);
                 } catch (RuntimeException e) {
@@ -196,7 +199,7 @@ final class TierExecutor {
         }
         // Where the tier's backend chooses on its device, rows that will pick a token this step (a
         // decode token, or the last prompt chunk) bring back only that token, never their logits.
-        boolean onDevice = tier.model().backend().choosesOnDevice();
+        boolean onDevice = step.backend().choosesOnDevice();
         TokenChoice[] choices = onDevice ? new TokenChoice[active.size()] : null;
         int[] draws = onDevice ? new int[active.size()] : null;
         if (onDevice) {

@@ -125,4 +125,17 @@ class BatchStepTest {
                     .hasMessageContaining("choices");
         }
     }
+
+    @Test
+    void theCpuHasOneQueueSoEveryLaneIsTheBackendItself() throws Exception {
+        try (Model m = load("llama", GGMLType.F32)) {
+            assertThat(m.backend().lane(0)).isSameAs(m.backend());
+            assertThat(m.backend().lane(3)).isSameAs(m.backend());
+            assertThatThrownBy(() -> m.backend().lane(-1)).hasMessageContaining("lane index");
+            try (Sequence s = m.newSequence(16, m.backend().lane(2))) {
+                BatchStep step = m.newBatchStep(m.backend().lane(1));
+                assertThat(step.step(List.of(s), new int[][] {{1, 2}})[0]).hasSize(300);
+            }
+        }
+    }
 }

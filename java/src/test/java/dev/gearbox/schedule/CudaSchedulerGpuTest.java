@@ -18,8 +18,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * Continuous batching on a CUDA tier, where each batched step's tokens are chosen on the device:
- * greedy answers equal the same model's answers on a CPU tier. Skipped where no CUDA device is found.
+ * Continuous batching on a CUDA tier with two lanes (two CUDA streams), where each batched step's
+ * tokens are chosen on the device: greedy answers equal the same model's answers on a CPU tier.
+ * Skipped where no CUDA device is found.
  */
 @Tag("gpu")
 class CudaSchedulerGpuTest {
@@ -34,7 +35,7 @@ class CudaSchedulerGpuTest {
                 max_answer_tokens: 16
                 tiers:
                   - {name: host, model: g.gguf, context: 128, backend: cpu, streams: 1, max_sequences: 4}
-                  - {name: gpu, model: g.gguf, context: 128, backend: cuda, streams: 1, max_sequences: 4}
+                  - {name: gpu, model: g.gguf, context: 128, backend: cuda, streams: 2, max_sequences: 4}
                 """);
         List<String> prompts = List.of("12+34=", "hello", "a longer prompt than the others", "x", "9*9=", "sort: dcba");
         SamplingParams greedy = SamplingParams.builder().temperature(0).maxTokens(16).build();

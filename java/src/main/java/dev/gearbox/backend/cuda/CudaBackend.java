@@ -55,9 +55,12 @@ public final class CudaBackend implements Backend {
     private final long s; // the stream as a plain address for the kernels
     private final cublasContext blas;
     private final FloatPointer one, zero; // made after detection: JavaCPP's natives may be absent
-    private final Set<Long> allocations = new LinkedHashSet<>();
+    // Shared by the backend and its lanes (see lane()): device memory is one pool for all streams.
+    private final Set<Long> allocations;
+    private final List<CudaBackend> lanes;   // lanes 1..n, made on demand; the backend itself is lane 0
+    private final int laneIndex;
     private final Map<float[], Long> ropeFreqs = new IdentityHashMap<>();
-    private final Map<GGUFFile, Boolean> checkedFiles = new IdentityHashMap<>();
+    private final Map<GGUFFile, Boolean> checkedFiles;
     private long tile, tileBytes, act16, act16Bytes, tokens, tokenCount;
     private long pinned, pinnedBytes;
     private boolean closed;
@@ -130,24 +133,75 @@ public final class CudaBackend implements Backend {
         }
         this.k = NativeKernels.load();
         this.ordinal = ordinal;
-        this.one = new FloatPointer(1f);
-        this.zero = new FloatPointer(0f);
+        this.laneIndex = 0;
+        this.allocations = java.util.Collections.synchronizedSet(new LinkedHashSet<>());
+        this.checkedFiles = java.util.Collections.synchronizedMap(new IdentityHashMap<>());
+        this.lanes = new ArrayList<>();
         CudaRuntime.use(ordinal);
         // Facts from our own library (built against CUDA 13.0's headers), not JavaCPP's 13.1 struct layout.
         NativeKernels.DeviceInfo info = k.deviceInfo(ordinal);
         this.device = new CudaDevice(ordinal, info.name(), info.free(), info.total(), info.ccMajor(), info.ccMinor());
+        this.one = new FloatPointer(1f);
+        this.zero = new FloatPointer(0f);
         this.stream = new CUstream_st();
-        // Non-blocking: nothing on the legacy default stream can join a graph capture by accident.
+        this.s = openStream();
+        this.blas = openBlas();
+        NvtxRanges.install(k);
+    }
+
+    /** Lane {@code index} of {@code base}: the same device, weights and memory pool; its own stream and state. */
+    private CudaBackend(CudaBackend base, int index) {
+        this.graphs = base.graphs;
+        this.k = base.k;
+        this.ordinal = base.ordinal;
+        this.laneIndex = index;
+        this.allocations = base.allocations;
+        this.checkedFiles = base.checkedFiles;
+        this.lanes = base.lanes;
+        this.device = base.device;
+        CudaRuntime.use(ordinal);
+        this.one = new FloatPointer(1f);
+        this.zero = new FloatPointer(0f);
+        this.stream = new CUstream_st();
+        this.s = openStream();
+        this.blas = openBlas();
+    }
+
+    /**
+     * Lane {@code index} for a scheduler lane: the same weights (uploaded once, shared), its own
+     * CUDA stream, cuBLAS handle, scratch buffers and decode graphs, so the lanes of a tier run
+     * on the GPU concurrently instead of taking turns on one stream. Buffers and KV caches made
+     * through a lane must be used through that lane. Lane 0 is this backend; closing it closes
+     * every lane.
+     */
+    @Override
+    public Backend lane(int index) {
+        if (index < 0) throw new IllegalArgumentException("lane index must be >= 0, got " + index);
+        if (laneIndex != 0) throw new IllegalStateException("lanes are made from the backend itself, not from lane " + laneIndex);
+        if (index == 0) return this;
+        synchronized (lanes) {
+            if (closed) throw new IllegalStateException("the CUDA backend " + name() + " is closed");
+            while (lanes.size() < index) lanes.add(new CudaBackend(this, lanes.size() + 1));
+            return lanes.get(index - 1);
+        }
+    }
+
+    private long openStream() {
+        // Non-blocking: nothing on the legacy default stream can join a graph capture by accident,
+        // and lanes' streams do not wait for each other.
         check("cudaStreamCreateWithFlags", cudart.cudaStreamCreateWithFlags(stream, cudart.cudaStreamNonBlocking));
-        this.s = stream.address();
-        this.blas = new cublasContext();
-        int st = cublas.cublasCreate_v2(blas);
+        return stream.address();
+    }
+
+    private cublasContext openBlas() {
+        cublasContext b = new cublasContext();
+        int st = cublas.cublasCreate_v2(b);
         if (st != cublas.CUBLAS_STATUS_SUCCESS) {
             cudart.cudaStreamDestroy(stream);
             throw new CudaException("cublasCreate", st, "cuBLAS status " + st);
         }
-        blasCheck("cublasSetStream", cublas.cublasSetStream_v2(blas, stream));
-        NvtxRanges.install(k);
+        blasCheck("cublasSetStream", cublas.cublasSetStream_v2(b, stream));
+        return b;
     }
 
     // ---- profiling: see KernelTimer ----
@@ -176,7 +230,7 @@ public final class CudaBackend implements Backend {
     public CudaDevice device() { return device; }
 
     @Override
-    public String name() { return "cuda:" + ordinal; }
+    public String name() { return laneIndex == 0 ? "cuda:" + ordinal : "cuda:" + ordinal + " lane " + laneIndex; }
 
     // ---- memory ----
 
@@ -758,8 +812,31 @@ public final class CudaBackend implements Backend {
         return new CudaKV(layers, capacity, kvDim);
     }
 
+    /** Closes this backend and every lane made from it, and frees all their device memory. */
     @Override
-    public synchronized void close() {
+    public void close() {
+        if (laneIndex != 0) {
+            closeStream(); // a lane alone: its stream state; the memory pool is the backend's to free
+            return;
+        }
+        List<CudaBackend> all;
+        synchronized (lanes) {
+            all = new ArrayList<>(lanes);
+            lanes.clear();
+        }
+        for (CudaBackend lane : all) lane.closeStream();
+        synchronized (this) {
+            if (closed) return;
+            closeStream();
+            synchronized (allocations) {
+                for (long a : allocations) cudart.cudaFree(new DevicePointer(a));
+                allocations.clear();
+            }
+        }
+    }
+
+    /** Waits for this stream's work, then releases what belongs to it alone. */
+    private synchronized void closeStream() {
         if (closed) return;
         CudaRuntime.use(ordinal);
         step = null;
@@ -767,8 +844,10 @@ public final class CudaBackend implements Backend {
         if (timer != null) timer.close();
         for (CUgraphExec_st e : graphCache.values()) cudart.cudaGraphExecDestroy(e);
         graphCache.clear();
-        for (long a : allocations) cudart.cudaFree(new DevicePointer(a));
-        allocations.clear();
+        if (laneIndex != 0) {
+            for (long ptr : new long[] {tile, act16, tokens, dStep, rowSlots}) if (ptr != 0) free(ptr);
+            for (long ptr : ropeFreqs.values()) free(ptr);
+        }
         if (pinned != 0) cudart.cudaFreeHost(new DevicePointer(pinned));
         pinned = 0;
         cublas.cublasDestroy_v2(blas);

@@ -181,6 +181,37 @@ class CudaVsCpuGpuTest {
     }
 
     @Test
+    void lanesShareTheWeightsAndRunOnTheirOwnStreams() throws Exception {
+        Path file = stories260K();
+        try (Model gpu = Model.load(file, new CudaBackend(0))) {
+            var base = gpu.backend();
+            var lane1 = base.lane(1);
+            assertThat(base.lane(0)).isSameAs(base);
+            assertThat(lane1).isNotSameAs(base).isSameAs(base.lane(1));
+            assertThat(lane1.name()).isEqualTo("cuda:0 lane 1");
+            int[] prompt = gpu.tokenizer().encode("Once upon a time", true, true);
+            float[][] got = new float[2][];
+            Thread[] threads = new Thread[2];
+            for (int i = 0; i < 2; i++) {
+                int lane = i;
+                threads[i] = Thread.ofPlatform().start(() -> {
+                    try (Sequence seq = gpu.newSequence(64, base.lane(lane))) {
+                        float[] l = seq.forward(prompt);
+                        for (int t = 0; t < 20; t++) l = seq.forward(new int[] {argmax(l)});
+                        got[lane] = l;
+                    }
+                });
+            }
+            for (Thread t : threads) t.join();
+            assertThat(got[1]).containsExactly(got[0]);
+            try (Sequence other = gpu.newSequence(8, lane1)) {
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> gpu.newBatchStep().step(List.of(other), new int[][] {{1}}))
+                        .hasMessageContaining("lane 1");
+            }
+        }
+    }
+
+    @Test
     void deviceIsDescribed() {
         CudaDevice d = CudaRuntime.device(0);
         assertThat(d.name()).isNotBlank();
