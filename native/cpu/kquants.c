@@ -1,0 +1,117 @@
+/*
+ * Decode products of K-quant weights (Q4_K, Q6_K: the types of the common Q4_K_M files) with
+ * activations quantized by gbx_cpu_quantize_q8 (blocks of 32 int8, one float scale each): byte dot
+ * products (vpdpbusd) on the unsigned weight codes, then one float scale per sub-block. See
+ * java/src/main/java/dev/gearbox/tensor/KQuants.java for the block layouts.
+ */
+#include "gearbox_cpu.h"
+#include <immintrin.h>
+#include <string.h>
+
+static inline float fp16(const uint8_t *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return _cvtsh_ss(h);
+}
+
+/* Lanes 0-7 from a, lanes 8-15 from b. */
+static inline __m512 halves(float a, float b) {
+    return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_set1_ps(a)), _mm256_castps_pd(_mm256_set1_ps(b)), 1));
+}
+
+/* Two 32-byte runs of activations as one 512-bit vector. */
+static inline __m512i two_runs(const int8_t *a, const int8_t *b) {
+    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)a)),
+                              _mm256_loadu_si256((const __m256i *)b), 1);
+}
+
+/* The eight 6-bit scales (sc) and mins (m) of a Q4_K block's 12 packed bytes. */
+static inline void q4k_scales(const uint8_t *p, uint8_t sc[8], uint8_t m[8]) {
+    for (int j = 0; j < 4; j++) {
+        sc[j] = p[j] & 63;
+        m[j] = p[j + 4] & 63;
+        sc[j + 4] = (p[j + 8] & 0xF) | (p[j] >> 6) << 4;
+        m[j + 4] = (p[j + 8] >> 4) | (p[j + 4] >> 6) << 4;
+    }
+}
+
+void gbx_cpu_matvec_q4_k(const uint8_t *w, int64_t row_bytes, int cols, int r0, int r1,
+                         const int8_t *q, const float *d, const int32_t *s, float *y) {
+    const int nb = cols / 256;
+    const __m512i low4 = _mm512_set1_epi8(0x0F);
+    for (int r = r0; r < r1; r++) {
+        const uint8_t *row = w + (int64_t)r * row_bytes;
+        __m512 acc = _mm512_setzero_ps();
+        float offset = 0;
+        for (int b = 0; b < nb; b++) {
+            const uint8_t *blk = row + 144 * b;
+            const int8_t *x = q + 256 * b;
+            const float *dx = d + 8 * b;
+            const float dd = fp16(blk), dmin = fp16(blk + 2);
+            uint8_t sc[8], m[8];
+            q4k_scales(blk + 4, sc, m);
+            float k[8];
+            for (int j = 0; j < 8; j++) {
+                k[j] = dd * sc[j] * dx[j];
+                offset += dmin * m[j] * dx[j] * (float)s[8 * b + j];
+            }
+            /* 64 bytes of codes = 128 values: low nibbles are sub-blocks 4c and 4c+2, high nibbles 4c+1 and 4c+3. */
+            for (int c = 0; c < 2; c++) {
+                __m512i bytes = _mm512_loadu_si512((const void *)(blk + 16 + 64 * c));
+                __m512i lo = _mm512_and_si512(bytes, low4);
+                __m512i hi = _mm512_and_si512(_mm512_srli_epi16(bytes, 4), low4);
+                const int8_t *xc = x + 128 * c;
+                __m512i plo = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, two_runs(xc, xc + 64));
+                __m512i phi = _mm512_dpbusd_epi32(_mm512_setzero_si512(), hi, two_runs(xc + 32, xc + 96));
+                acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(plo), halves(k[4 * c], k[4 * c + 2]), acc);
+                acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(phi), halves(k[4 * c + 1], k[4 * c + 3]), acc);
+            }
+        }
+        y[r - r0] = _mm512_reduce_add_ps(acc) - offset;
+    }
+}
+
+void gbx_cpu_matvec_q6_k(const uint8_t *w, int64_t row_bytes, int cols, int r0, int r1,
+                         const int8_t *q, const float *d, float *y) {
+    const int nb = cols / 256;
+    const __m512i low4 = _mm512_set1_epi8(0x0F), low2 = _mm512_set1_epi8(0x03), k32 = _mm512_set1_epi8(32);
+    /* lane i (4 values) of a 64-value run belongs to sub-block i / 4 of the run's four */
+    const __m512i spread = _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
+    for (int r = r0; r < r1; r++) {
+        const uint8_t *row = w + (int64_t)r * row_bytes;
+        __m512 acc = _mm512_setzero_ps();
+        for (int b = 0; b < nb; b++) {
+            const uint8_t *blk = row + 210 * b;
+            const uint8_t *ql = blk, *qh = blk + 128;
+            const int8_t *sc = (const int8_t *)(blk + 192);
+            const float dd = fp16(blk + 208);
+            const int8_t *x = q + 256 * b;
+            const float *dx = d + 8 * b;
+            float k[16];
+            for (int j = 0; j < 16; j++) k[j] = dd * sc[j] * dx[j / 2];
+            for (int h = 0; h < 2; h++) {
+                /* 64 bytes of low bits: low nibbles are values 0..63 of this half, high nibbles 64..127;
+                   32 bytes of high bits: bit pairs 0,1,2,3 (from the bottom) for values 0..31, 32..63, 64..95, 96..127. */
+                __m512i l = _mm512_loadu_si512((const void *)(ql + 64 * h));
+                __m256i hb = _mm256_loadu_si256((const __m256i *)(qh + 32 * h));
+                __m512i hbits = _mm512_inserti64x4(_mm512_castsi256_si512(hb), _mm256_srli_epi16(hb, 2), 1);
+                __m512i hbits2 = _mm512_srli_epi16(hbits, 4);
+                __m512i u0 = _mm512_or_si512(_mm512_and_si512(l, low4), _mm512_slli_epi16(_mm512_and_si512(hbits, low2), 4));
+                __m512i u1 = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l, 4), low4),
+                                             _mm512_slli_epi16(_mm512_and_si512(hbits2, low2), 4));
+                __m512i x0 = _mm512_loadu_si512((const void *)(x + 128 * h));
+                __m512i x1 = _mm512_loadu_si512((const void *)(x + 128 * h + 64));
+                /* codes are q + 32 (0..63): take 32 * x back off in the same lanes */
+                __m512i p0 = _mm512_sub_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), u0, x0),
+                                              _mm512_dpbusd_epi32(_mm512_setzero_si512(), k32, x0));
+                __m512i p1 = _mm512_sub_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), u1, x1),
+                                              _mm512_dpbusd_epi32(_mm512_setzero_si512(), k32, x1));
+                __m512 s0 = _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(_mm_loadu_ps(k + 8 * h)));
+                __m512 s1 = _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(_mm_loadu_ps(k + 8 * h + 4)));
+                acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p0), s0, acc);
+                acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p1), s1, acc);
+            }
+        }
+        y[r - r0] = _mm512_reduce_add_ps(acc);
+    }
+}
