@@ -31,9 +31,11 @@ void gbx_cpu_matvec_q4_0(const uint8_t *w, int64_t row_bytes, int cols, int r0, 
 
 /*
  * K-quant decode products (kquants.c), x as from gbx_cpu_quantize_q8 (cols a multiple of 256):
- * Q4_K needs the block sums s (its mins), Q6_K does not.
+ * Q4_K and Q5_K need the block sums s (their mins), Q6_K does not.
  */
 void gbx_cpu_matvec_q4_k(const uint8_t *w, int64_t row_bytes, int cols, int r0, int r1,
+                         const int8_t *q, const float *d, const int32_t *s, float *y);
+void gbx_cpu_matvec_q5_k(const uint8_t *w, int64_t row_bytes, int cols, int r0, int r1,
                          const int8_t *q, const float *d, const int32_t *s, float *y);
 void gbx_cpu_matvec_q6_k(const uint8_t *w, int64_t row_bytes, int cols, int r0, int r1,
                          const int8_t *q, const float *d, float *y);
