@@ -40,6 +40,11 @@ public final class Kernels {
         useNative = on;
     }
 
+    /** True when a decode step (one token) of {@code type} weights runs the native int8-activation kernels. */
+    public static boolean nativeDecodes(GGMLType type) {
+        return useNative && NativeCpu.handles(type);
+    }
+
     /** Which decode kernels run for Q8_0/Q4_0, for logs and bench output. */
     public static String nativeStatus() {
         return NativeCpu.status();
