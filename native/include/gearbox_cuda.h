@@ -48,6 +48,8 @@ extern "C" {
 #define GBX_TYPE_Q4_1 3
 #define GBX_TYPE_Q5_0 6
 #define GBX_TYPE_Q8_0 8
+#define GBX_TYPE_Q2_K 10
+#define GBX_TYPE_Q3_K 11
 #define GBX_TYPE_Q4_K 12
 #define GBX_TYPE_Q5_K 13
 #define GBX_TYPE_Q6_K 14

@@ -1,5 +1,5 @@
 // Per-type block decoders, byte for byte the layouts of tensor/Quantizer.java and
-// tensor/KQuants.java. Every type is seen as blocks of QK values and BYTES bytes, each split into
+// tensor/KQuants.java / tensor/LowBitKQuants.java. Every type is seen as blocks of QK values and BYTES bytes, each split into
 // P parts of 8 consecutive values; dequant8(block, part, w) writes values 8*part .. 8*part+7 of the
 // block in natural order. One thread decoding one part keeps a warp's reads within a few
 // consecutive blocks (coalesced) while every load stays a byte or an aligned half.
@@ -153,6 +153,50 @@ struct TQ5_K {
     }
 };
 
+// Q2_K and Q3_K (tensor/LowBitKQuants.java): value v = 128h + 32j + l is bits 2j..2j+1 of
+// qs[32h+l], in sub-block v/16. Part p (values 8p..8p+7) lies in one sub-block and one j.
+// Q2_K: scales[16] (scale low nibble, min high), qs[64], fp16 d, fp16 dmin; x = d*sc*q - dmin*m.
+struct TQ2_K {
+    static constexpr int QK = 256, BYTES = 84, P = 32;
+    __device__ static __forceinline__ void dequant8(const uint8_t* b, int part, float* w) {
+        const int v0 = 8 * part, h = v0 >> 7, j = (v0 >> 5) & 3, l0 = v0 & 31;
+        const int sc = __ldg(b + (v0 >> 4));
+        const float ds = ld_f16(b + 80) * (float) (sc & 0xF), dm = ld_f16(b + 82) * (float) (sc >> 4);
+        uint32_t lo, hi;
+        ld_8bytes(b + 16 + 32 * h + l0, lo, hi);
+        const int sh = 2 * j;
+#pragma unroll
+        for (int i = 0; i < 4; i++) {
+            w[i] = ds * (float) ((lo >> (8 * i + sh)) & 3) - dm;
+            w[4 + i] = ds * (float) ((hi >> (8 * i + sh)) & 3) - dm;
+        }
+    }
+};
+
+// Q3_K: hmask[32], qs[64], scales[12], fp16 d. Third bit: bit 4h+j of hmask[l], clear = q-4.
+// Scale s (6 bits, offset 32) of sub-block i: nibble i/8 of scales[i%8], top bits 2*(i/4) of
+// scales[8+i%4]; x = d*(s-32)*q.
+struct TQ3_K {
+    static constexpr int QK = 256, BYTES = 110, P = 32;
+    __device__ static __forceinline__ void dequant8(const uint8_t* b, int part, float* w) {
+        const int v0 = 8 * part, h = v0 >> 7, j = (v0 >> 5) & 3, l0 = v0 & 31, is = v0 >> 4;
+        const int lo4 = (__ldg(b + 96 + (is & 7)) >> (4 * (is >> 3))) & 0xF;
+        const int hi2 = (__ldg(b + 104 + (is & 3)) >> (2 * (is >> 2))) & 3;
+        const float ds = ld_f16(b + 108) * (float) ((lo4 | hi2 << 4) - 32);
+        uint32_t qlo, qhi, mlo, mhi;
+        ld_8bytes(b + 32 + 32 * h + l0, qlo, qhi);
+        ld_8bytes(b + l0, mlo, mhi);
+        const int sh = 2 * j, hs = 4 * h + j;
+#pragma unroll
+        for (int i = 0; i < 4; i++) {
+            const int q0 = (int) ((qlo >> (8 * i + sh)) & 3) - (((mlo >> (8 * i + hs)) & 1u) ? 0 : 4);
+            const int q1 = (int) ((qhi >> (8 * i + sh)) & 3) - (((mhi >> (8 * i + hs)) & 1u) ? 0 : 4);
+            w[i] = ds * (float) q0;
+            w[4 + i] = ds * (float) q1;
+        }
+    }
+};
+
 // Q6_K: ql[128], qh[64], int8 scales[16], fp16 d. In half h (128 values), group g (32 values), l < 32:
 // value 128h+32g+l is nibble g/2 (low for groups 0,1, high for 2,3) of ql[64h + 32*(g&1) + l] plus
 // bits 2g, 2g+1 of qh[32h+l]; scale index 8h + l/16 + 2g; x = d*scale*(q-32).
@@ -186,6 +230,8 @@ inline bool dispatch_type(int type, F&& f) {
         case GBX_TYPE_Q4_0: f(TQ4_0{}); return true;
         case GBX_TYPE_Q4_1: f(TQ4_1{}); return true;
         case GBX_TYPE_Q5_0: f(TQ5_0{}); return true;
+        case GBX_TYPE_Q2_K: f(TQ2_K{}); return true;
+        case GBX_TYPE_Q3_K: f(TQ3_K{}); return true;
         case GBX_TYPE_Q4_K: f(TQ4_K{}); return true;
         case GBX_TYPE_Q5_K: f(TQ5_K{}); return true;
         case GBX_TYPE_Q6_K: f(TQ6_K{}); return true;
@@ -202,6 +248,8 @@ inline void type_geometry(int type, int& qk, int& bytes) {
         case GBX_TYPE_Q4_0: qk = 32; bytes = 18; return;
         case GBX_TYPE_Q4_1: qk = 32; bytes = 20; return;
         case GBX_TYPE_Q5_0: qk = 32; bytes = 22; return;
+        case GBX_TYPE_Q2_K: qk = 256; bytes = 84; return;
+        case GBX_TYPE_Q3_K: qk = 256; bytes = 110; return;
         case GBX_TYPE_Q4_K: qk = 256; bytes = 144; return;
         case GBX_TYPE_Q5_K: qk = 256; bytes = 176; return;
         case GBX_TYPE_Q6_K: qk = 256; bytes = 210; return;

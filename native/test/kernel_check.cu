@@ -61,7 +61,7 @@ static const TypeInfo kTypes[] = {
     {GBX_TYPE_F32, 1, 4, "F32"},      {GBX_TYPE_F16, 1, 2, "F16"},     {GBX_TYPE_BF16, 1, 2, "BF16"},
     {GBX_TYPE_Q8_0, 32, 34, "Q8_0"},  {GBX_TYPE_Q4_0, 32, 18, "Q4_0"}, {GBX_TYPE_Q4_1, 32, 20, "Q4_1"},
     {GBX_TYPE_Q5_0, 32, 22, "Q5_0"},  {GBX_TYPE_Q4_K, 256, 144, "Q4_K"}, {GBX_TYPE_Q5_K, 256, 176, "Q5_K"},
-    {GBX_TYPE_Q6_K, 256, 210, "Q6_K"},
+    {GBX_TYPE_Q6_K, 256, 210, "Q6_K"},  {GBX_TYPE_Q2_K, 256, 84, "Q2_K"},  {GBX_TYPE_Q3_K, 256, 110, "Q3_K"},
 };
 
 static int scale_min(const uint8_t* sc, int j, bool min) {
@@ -118,6 +118,23 @@ static void ref_row(const TypeInfo& t, const uint8_t* s, int cols, float* o) {
                     }
                 break;
             }
+            case GBX_TYPE_Q2_K:
+                // value v: bits 2*((v%128)/32) of qs[32*(v/128) + v%32]; byte v/16 of scales: scale | min << 4
+                for (int v = 0; v < 256; v++) {
+                    const int sc = p[v / 16], q = (p[16 + 32 * (v / 128) + v % 32] >> (2 * ((v % 128) / 32))) & 3;
+                    d[v] = h2f(rd16(p + 80)) * (sc & 0xF) * q - h2f(rd16(p + 82)) * (sc >> 4);
+                }
+                break;
+            case GBX_TYPE_Q3_K:
+                // as Q2_K plus hmask bit 4*(v/128) + (v%128)/32 of byte v%32 (clear: -4); 6-bit scales - 32
+                for (int v = 0; v < 256; v++) {
+                    const int i = v / 16, g = (v % 128) / 32;
+                    const int s = (((p[96 + i % 8] >> (i < 8 ? 0 : 4)) & 0xF) | ((p[104 + i % 4] >> (2 * (i / 4))) & 3) << 4) - 32;
+                    const int low = (p[32 + 32 * (v / 128) + v % 32] >> (2 * g)) & 3;
+                    const int high = (p[v % 32] >> (4 * (v / 128) + g)) & 1;
+                    d[v] = h2f(rd16(p + 108)) * s * (high ? low : low - 4);
+                }
+                break;
             case GBX_TYPE_Q6_K: {
                 const uint8_t *ql = p, *qh = p + 128;
                 const int8_t* sc = (const int8_t*) (p + 192);
@@ -152,6 +169,8 @@ static std::vector<uint8_t> random_weight(const TypeInfo& t, int rows, int cols)
             case GBX_TYPE_Q4_1: wr16(p + 2, f2h(uniform(-0.1f, 0.1f))); wr16(p, f2h(uniform(0.001f, 0.02f))); break;
             case GBX_TYPE_Q4_K: case GBX_TYPE_Q5_K: wr16(p, f2h(uniform(0.0005f, 0.002f))); wr16(p + 2, f2h(uniform(0.0005f, 0.002f))); break;
             case GBX_TYPE_Q6_K: wr16(p + 208, f2h(uniform(0.0001f, 0.0005f))); break;
+            case GBX_TYPE_Q2_K: wr16(p + 80, f2h(uniform(0.0005f, 0.002f))); wr16(p + 82, f2h(uniform(0.0005f, 0.002f))); break;
+            case GBX_TYPE_Q3_K: wr16(p + 108, f2h(uniform(0.0001f, 0.0005f))); break;
             default: wr16(p, f2h(uniform(0.001f, 0.02f))); break;  // Q8_0, Q4_0, Q5_0: d
         }
     }

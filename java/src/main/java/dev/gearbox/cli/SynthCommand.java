@@ -34,7 +34,7 @@ public final class SynthCommand implements Callable<Integer> {
     @Option(names = "--llama3-rope-factor", description = "enable Llama-3.1 rope scaling with this factor (low 1, high 4, original context 8192)")
     Double llama3Factor;
     @Option(names = "--tied", negatable = true, description = "share token_embd as the output matrix") Boolean tied;
-    @Option(names = "--type", description = "type of the 2-D weight matrices, e.g. F32, F16, BF16, Q8_0, Q4_K") String type;
+    @Option(names = "--type", description = "type of the 2-D weight matrices, e.g. F32, F16, BF16, Q8_0, Q4_K, Q3_K, Q2_K") String type;
     @Option(names = "--embd-type", description = "type of token_embd (default: --type)") String embdType;
     @Option(names = "--seed", description = "random seed (default ${DEFAULT-VALUE})") long seed = 1;
     @Option(names = "--name", description = "general.name") String name;

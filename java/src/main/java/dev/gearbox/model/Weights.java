@@ -56,7 +56,7 @@ record Weights(Weight tokenEmbedding, Weight outputNorm, Weight output, Weight r
             }
             if (!t.type().computable()) {
                 throw new GGUFFormatException(f.path(), f.dataOffset() + t.offset(), "tensor '" + name + "' has type " + t.type()
-                        + ", which Gearbox cannot compute with (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q4_K, Q5_K, Q6_K)");
+                        + ", which Gearbox cannot compute with (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K)");
             }
             return backend.load(f, t);
         }

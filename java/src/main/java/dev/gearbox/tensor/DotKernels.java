@@ -104,6 +104,7 @@ final class DotKernels {
         GGMLType type = w.type();
         float[] xs = switch (type) {
             case Q4_0, Q4_1, Q4_K, Q5_K -> blockSums(x, cols);
+            case Q2_K, Q3_K -> LowBitDotKernels.subBlockSums(x, cols);
             default -> null;
         };
         int nb = cols / type.blockSize();
@@ -118,6 +119,8 @@ final class DotKernels {
                 case Q4_0 -> { for (int r = r0; r < r1; r++) out[r] = dotQ4_0(s, r * rb, x, xs, nb, tmp); }
                 case Q4_1 -> { for (int r = r0; r < r1; r++) out[r] = dotQ4_1(s, r * rb, x, xs, nb, tmp); }
                 case Q5_0 -> { for (int r = r0; r < r1; r++) out[r] = dotQ5_0(s, r * rb, x, nb, tmp); }
+                case Q2_K -> { for (int r = r0; r < r1; r++) out[r] = LowBitDotKernels.dotQ2_K(s, r * rb, x, xs, nb, tmp); }
+                case Q3_K -> { for (int r = r0; r < r1; r++) out[r] = LowBitDotKernels.dotQ3_K(s, r * rb, x, xs, nb, tmp); }
                 case Q4_K -> { for (int r = r0; r < r1; r++) out[r] = dotQ4_K(s, r * rb, x, xs, nb, tmp); }
                 case Q5_K -> { for (int r = r0; r < r1; r++) out[r] = dotQ5_K(s, r * rb, x, xs, nb, tmp); }
                 case Q6_K -> { for (int r = r0; r < r1; r++) out[r] = dotQ6_K(s, r * rb, x, nb, tmp); }

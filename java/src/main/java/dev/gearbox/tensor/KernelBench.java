@@ -30,7 +30,7 @@ public final class KernelBench {
     public static void main(String[] args) {
         int threads = Runtime.getRuntime().availableProcessors();
         List<GGMLType> types = new ArrayList<>(List.of(GGMLType.F32, GGMLType.F16, GGMLType.BF16, GGMLType.Q8_0,
-                GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q5_0, GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K));
+                GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q5_0, GGMLType.Q2_K, GGMLType.Q3_K, GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K));
         boolean int8 = false;
         int[] ns = {1, 32};
         for (String a : args) {

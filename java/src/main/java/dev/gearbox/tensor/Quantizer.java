@@ -8,7 +8,7 @@ import java.nio.ByteOrder;
  * Converts between F32 values and each tensor type's bytes, in exactly the little-endian block
  * layouts GGML (and so GGUF files) use. Quantizing is used by the test-model generator;
  * dequantizing is the reference the fast kernels are checked against. The 32-value formats live
- * here, the 256-value K-quants in {@link KQuants}.
+ * here, the 256-value K-quants in {@link KQuants} (4-6 bits) and {@link LowBitKQuants} (2-3 bits).
  *
  * <p>Layouts (bytes, in order): Q8_0 = fp16 d, int8 q[32] (x = d*q). Q4_0 = fp16 d, u8 qs[16]
  * (value j in the low nibble of qs[j], value j+16 in its high nibble; x = d*(q-8)). Q4_1 = fp16 d,
@@ -49,6 +49,8 @@ public final class Quantizer {
             case Q4_0 -> { for (int b = 0; b < nb; b++) dequantQ4_0(src, 18L * b, dst, off + 32 * b); }
             case Q4_1 -> { for (int b = 0; b < nb; b++) dequantQ4_1(src, 20L * b, dst, off + 32 * b); }
             case Q5_0 -> { for (int b = 0; b < nb; b++) dequantQ5_0(src, 22L * b, dst, off + 32 * b); }
+            case Q2_K -> { for (int b = 0; b < nb; b++) LowBitKQuants.dequantQ2_K(src, 84L * b, dst, off + 256 * b); }
+            case Q3_K -> { for (int b = 0; b < nb; b++) LowBitKQuants.dequantQ3_K(src, 110L * b, dst, off + 256 * b); }
             case Q4_K -> { for (int b = 0; b < nb; b++) KQuants.dequantQ4_K(src, 144L * b, dst, off + 256 * b); }
             case Q5_K -> { for (int b = 0; b < nb; b++) KQuants.dequantQ5_K(src, 176L * b, dst, off + 256 * b); }
             case Q6_K -> { for (int b = 0; b < nb; b++) KQuants.dequantQ6_K(src, 210L * b, dst, off + 256 * b); }
@@ -73,6 +75,8 @@ public final class Quantizer {
             case Q4_0 -> { for (int b = 0; b < nb; b++) quantQ4_0(values, 32 * b, seg, 18L * b); }
             case Q4_1 -> { for (int b = 0; b < nb; b++) quantQ4_1(values, 32 * b, seg, 20L * b); }
             case Q5_0 -> { for (int b = 0; b < nb; b++) quantQ5_0(values, 32 * b, seg, 22L * b); }
+            case Q2_K -> { for (int b = 0; b < nb; b++) LowBitKQuants.quantQ2_K(values, 256 * b, seg, 84L * b); }
+            case Q3_K -> { for (int b = 0; b < nb; b++) LowBitKQuants.quantQ3_K(values, 256 * b, seg, 110L * b); }
             case Q4_K -> { for (int b = 0; b < nb; b++) KQuants.quantQ4_K(values, 256 * b, seg, 144L * b); }
             case Q5_K -> { for (int b = 0; b < nb; b++) KQuants.quantQ5_K(values, 256 * b, seg, 176L * b); }
             case Q6_K -> { for (int b = 0; b < nb; b++) KQuants.quantQ6_K(values, 256 * b, seg, 210L * b); }

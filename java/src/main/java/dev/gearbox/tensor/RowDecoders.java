@@ -45,6 +45,8 @@ final class RowDecoders {
             case Q4_0 -> decodeQ40(type, s, at, cols, nb, dst, o);
             case Q4_1 -> decodeQ41(type, s, at, cols, nb, dst, o);
             case Q5_0 -> decodeQ50(type, s, at, cols, nb, dst, o);
+            case Q2_K -> decodeQ2K(type, s, at, cols, nb, dst, o);
+            case Q3_K -> decodeQ3K(type, s, at, cols, nb, dst, o);
             case Q4_K, Q5_K -> decodeQ4K(type, s, at, cols, nb, dst, o);
             case Q6_K -> decodeQ6K(type, s, at, cols, nb, dst, o);
             default -> throw new UnsupportedOperationException("no row decoder for " + type);
@@ -141,6 +143,43 @@ final class RowDecoders {
                     int xo = o + 256 * b + 64 * c + j;
                     ((FloatVector) lo.convertShape(B2F, F, 0)).fma(d1, m1).intoArray(dst, xo);
                     ((FloatVector) hi.convertShape(B2F, F, 0)).fma(d2, m2).intoArray(dst, xo + 32);
+                }
+            }
+        }
+    }
+
+    /** Q2_K: value 128h+32j+l is bits 2j..2j+1 of qs[32h+l]; x = d*sc*q - dmin*m per 16-value sub-block. */
+    private static void decodeQ2K(GGMLType type, MemorySegment s, long at, int cols, int nb, float[] dst, int o) {
+        for (int b = 0; b < nb; b++) {
+            long bo = at + 84L * b;
+            float d = f16(s, bo + 80), dmin = f16(s, bo + 82);
+            for (int h = 0; h < 2; h++) {
+                for (int l = 0; l < 32; l += L) {
+                    IntVector v = (IntVector) ByteVector.fromMemorySegment(B, s, bo + 16 + 32 * h + l, LE).convertShape(B2I, I, 0);
+                    for (int j = 0; j < 4; j++) {
+                        int sc = s.get(I8, bo + 8 * h + 2 * j + l / 16) & 0xFF;
+                        FloatVector q = (FloatVector) v.lanewise(LSHR, 2 * j).and(3).convertShape(I2F, F, 0);
+                        q.mul(d * (sc & 0xF)).sub(dmin * (sc >>> 4)).intoArray(dst, o + 256 * b + 128 * h + 32 * j + l);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Q3_K: Q2_K's low bits plus hmask bit 4h+j (clear means -4); x = d*(s-32)*q. */
+    private static void decodeQ3K(GGMLType type, MemorySegment s, long at, int cols, int nb, float[] dst, int o) {
+        for (int b = 0; b < nb; b++) {
+            long bo = at + 110L * b;
+            float d = f16(s, bo + 108);
+            for (int h = 0; h < 2; h++) {
+                for (int l = 0; l < 32; l += L) {
+                    IntVector v = (IntVector) ByteVector.fromMemorySegment(B, s, bo + 32 + 32 * h + l, LE).convertShape(B2I, I, 0);
+                    IntVector hm = ((IntVector) ByteVector.fromMemorySegment(B, s, bo + l, LE).convertShape(B2I, I, 0)).lanewise(LSHL, 2);
+                    for (int j = 0; j < 4; j++) {
+                        int sc = LowBitKQuants.q3Scale(s, bo + 96, 8 * h + 2 * j + l / 16);
+                        IntVector q = v.lanewise(LSHR, 2 * j).and(3).or(hm.lanewise(LSHR, 4 * h + j).and(4)).sub(4);
+                        ((FloatVector) q.convertShape(I2F, F, 0)).mul(d * (sc - 32)).intoArray(dst, o + 256 * b + 128 * h + 32 * j + l);
+                    }
                 }
             }
         }

@@ -12,7 +12,7 @@ import java.util.stream.Stream;
 public final class TestModels {
     public static final List<String> ARCHITECTURES = List.of("llama", "qwen2", "qwen3");
     public static final List<GGMLType> TYPES = List.of(GGMLType.F32, GGMLType.F16, GGMLType.BF16, GGMLType.Q8_0, GGMLType.Q4_0,
-            GGMLType.Q4_1, GGMLType.Q5_0, GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K);
+            GGMLType.Q4_1, GGMLType.Q5_0, GGMLType.Q2_K, GGMLType.Q3_K, GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K);
 
     private TestModels() {}
 

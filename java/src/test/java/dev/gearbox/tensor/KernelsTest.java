@@ -39,7 +39,7 @@ class KernelsTest {
     static Stream<Arguments> cases() {
         List<Arguments> out = new ArrayList<>();
         GGMLType[] types = {GGMLType.F32, GGMLType.F16, GGMLType.BF16, GGMLType.Q8_0, GGMLType.Q4_0,
-            GGMLType.Q4_1, GGMLType.Q5_0, GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K};
+            GGMLType.Q4_1, GGMLType.Q5_0, GGMLType.Q2_K, GGMLType.Q3_K, GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K};
         for (GGMLType t : types) {
             int[] cols = switch (t.blockSize()) {
                 case 1 -> new int[] {7, 33, 100, 768};
@@ -150,8 +150,8 @@ class KernelsTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("out holds 4");
         assertThatThrownBy(() -> Kernels.matmul(w, new float[64], 0, new float[4]))
                 .isInstanceOf(IllegalArgumentException.class);
-        WeightMatrix q2 = new WeightMatrix(GGMLType.Q2_K, 1, 256, MemorySegment.ofArray(new byte[84]));
-        assertThatThrownBy(() -> Kernels.matmul(q2, new float[256], 1, new float[1]))
-                .isInstanceOf(UnsupportedOperationException.class).hasMessageContaining("Q2_K");
+        WeightMatrix iq2 = new WeightMatrix(GGMLType.IQ2_XXS, 1, 256, MemorySegment.ofArray(new byte[66]));
+        assertThatThrownBy(() -> Kernels.matmul(iq2, new float[256], 1, new float[1]))
+                .isInstanceOf(UnsupportedOperationException.class).hasMessageContaining("IQ2_XXS");
     }
 }
