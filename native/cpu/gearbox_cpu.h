@@ -39,4 +39,9 @@ void gbx_cpu_matvec_q5_k(const uint8_t *w, int64_t row_bytes, int cols, int r0, 
                          const int8_t *q, const float *d, const int32_t *s, float *y);
 void gbx_cpu_matvec_q6_k(const uint8_t *w, int64_t row_bytes, int cols, int r0, int r1,
                          const int8_t *q, const float *d, float *y);
+/* Q2_K (its mins come from per-sub-block sums of x made in the kernel) and Q3_K. */
+void gbx_cpu_matvec_q2_k(const uint8_t *w, int64_t row_bytes, int cols, int r0, int r1,
+                         const int8_t *q, const float *d, float *y);
+void gbx_cpu_matvec_q3_k(const uint8_t *w, int64_t row_bytes, int cols, int r0, int r1,
+                         const int8_t *q, const float *d, float *y);
 #endif

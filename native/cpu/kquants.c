@@ -161,3 +161,110 @@ void gbx_cpu_matvec_q6_k(const uint8_t *w, int64_t row_bytes, int cols, int r0, 
         y[r - r0] = _mm512_reduce_add_ps(acc);
     }
 }
+
+/*
+ * Q2_K and Q3_K: sixteen sub-blocks of 16 values; value 128h + 32j + l is bits 2j..2j+1 of
+ * qs[32h + l]. A half's 32 code bytes give two 64-value runs: groups j = 0, 1 (values 0..63 of the
+ * half) and j = 2, 3 (values 64..127), each contiguous in x. Every 4-value lane of a run belongs to
+ * sub-block lane / 4 of the run's four.
+ */
+static const int spread4[16] = {0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3};
+
+/* Four consecutive scales k[0..3], each over the four lanes of its sub-block. */
+static inline __m512 per_subblock(const float *k) {
+    return _mm512_permutexvar_ps(_mm512_loadu_si512((const void *)spread4), _mm512_castps128_ps512(_mm_loadu_ps(k)));
+}
+
+/* The 2-bit codes of one half: *lo = groups 0, 1 and *hi = groups 2, 3, one byte per value. */
+static inline void two_bit_runs(const uint8_t *qs, __m512i *lo, __m512i *hi) {
+    const __m512i three = _mm512_set1_epi8(3);
+    __m256i b = _mm256_loadu_si256((const __m256i *)qs);
+    __m512i v = _mm512_inserti64x4(_mm512_castsi256_si512(b), _mm256_srli_epi16(b, 2), 1);
+    *lo = _mm512_and_si512(v, three);
+    *hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), three);
+}
+
+void gbx_cpu_matvec_q2_k(const uint8_t *w, int64_t row_bytes, int cols, int r0, int r1,
+                         const int8_t *q, const float *d, float *y) {
+    const int nb = cols / 256;
+    const __m512i ones = _mm512_set1_epi8(1);
+    for (int r = r0; r < r1; r++) {
+        const uint8_t *row = w + (int64_t)r * row_bytes;
+        __m512 acc = _mm512_setzero_ps(), mins = _mm512_setzero_ps();
+        for (int b = 0; b < nb; b++) {
+            const uint8_t *blk = row + 84 * b;
+            const float dd = fp16(blk + 80), dmin = fp16(blk + 82);
+            const int8_t *x = q + 256 * b;
+            const float *dx = d + 8 * b;
+            float k[16], m[16];
+            for (int j = 0; j < 16; j++) {
+                k[j] = dd * (blk[j] & 0xF) * dx[j / 2];
+                m[j] = dmin * (blk[j] >> 4) * dx[j / 2];
+            }
+            for (int h = 0; h < 2; h++) {
+                __m512i lo, hi;
+                two_bit_runs(blk + 16 + 32 * h, &lo, &hi);
+                __m512i x0 = _mm512_loadu_si512((const void *)(x + 128 * h));
+                __m512i x1 = _mm512_loadu_si512((const void *)(x + 128 * h + 64));
+                acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, x0)), per_subblock(k + 8 * h), acc);
+                acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), hi, x1)), per_subblock(k + 8 * h + 4), acc);
+                /* the mins: dmin * m times the sum of x over each sub-block */
+                mins = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, x0)), per_subblock(m + 8 * h), mins);
+                mins = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, x1)), per_subblock(m + 8 * h + 4), mins);
+            }
+        }
+        y[r - r0] = _mm512_reduce_add_ps(_mm512_sub_ps(acc, mins));
+    }
+}
+
+/* Sixteen Q3_K scales (6 bits, offset by 32) from their 12 packed bytes, times f. */
+static inline void q3k_scales(const uint8_t *p, float f, float out[16]) {
+    for (int k = 0; k < 4; k++) {
+        const int b0 = p[k], b1 = p[4 + k], hi = p[8 + k];
+        out[k] = f * (((b0 & 0xF) | (hi & 3) << 4) - 32);
+        out[4 + k] = f * (((b1 & 0xF) | (hi >> 2 & 3) << 4) - 32);
+        out[8 + k] = f * (((b0 >> 4) | (hi >> 4 & 3) << 4) - 32);
+        out[12 + k] = f * (((b1 >> 4) | (hi >> 6) << 4) - 32);
+    }
+}
+
+void gbx_cpu_matvec_q3_k(const uint8_t *w, int64_t row_bytes, int cols, int r0, int r1,
+                         const int8_t *q, const float *d, float *y) {
+    const int nb = cols / 256;
+    const __m256i one = _mm256_set1_epi8(1);
+    const __m512i four = _mm512_set1_epi8(4);
+    for (int r = r0; r < r1; r++) {
+        const uint8_t *row = w + (int64_t)r * row_bytes;
+        __m512 acc = _mm512_setzero_ps();
+        for (int b = 0; b < nb; b++) {
+            const uint8_t *blk = row + 110 * b;
+            const int8_t *x = q + 256 * b;
+            const float *dx = d + 8 * b;
+            float k[16];
+            q3k_scales(blk + 96, fp16(blk + 108), k);
+            for (int j = 0; j < 16; j++) k[j] *= dx[j / 2];
+            __m256i hm = _mm256_loadu_si256((const __m256i *)blk);
+            for (int h = 0; h < 2; h++) {
+                __m512i lo, hi;
+                two_bit_runs(blk + 32 + 32 * h, &lo, &hi);
+                /* the third bit of group j is bit 4h + j of hmask[l]; set means the code stands as it is,
+                   clear means 4 less: with the bit as +4, codes are q + 4 in 0..7 */
+                __m256i g0 = _mm256_and_si256(_mm256_srli_epi16(hm, 4 * h), one);
+                __m256i g1 = _mm256_and_si256(_mm256_srli_epi16(hm, 4 * h + 1), one);
+                __m256i g2 = _mm256_and_si256(_mm256_srli_epi16(hm, 4 * h + 2), one);
+                __m256i g3 = _mm256_and_si256(_mm256_srli_epi16(hm, 4 * h + 3), one);
+                lo = _mm512_or_si512(lo, _mm512_slli_epi16(_mm512_inserti64x4(_mm512_castsi256_si512(g0), g1, 1), 2));
+                hi = _mm512_or_si512(hi, _mm512_slli_epi16(_mm512_inserti64x4(_mm512_castsi256_si512(g2), g3, 1), 2));
+                __m512i x0 = _mm512_loadu_si512((const void *)(x + 128 * h));
+                __m512i x1 = _mm512_loadu_si512((const void *)(x + 128 * h + 64));
+                __m512i p0 = _mm512_sub_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, x0),
+                                              _mm512_dpbusd_epi32(_mm512_setzero_si512(), four, x0));
+                __m512i p1 = _mm512_sub_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), hi, x1),
+                                              _mm512_dpbusd_epi32(_mm512_setzero_si512(), four, x1));
+                acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p0), per_subblock(k + 8 * h), acc);
+                acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p1), per_subblock(k + 8 * h + 4), acc);
+            }
+        }
+        y[r - r0] = _mm512_reduce_add_ps(acc);
+    }
+}

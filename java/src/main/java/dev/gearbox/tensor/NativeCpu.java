@@ -11,8 +11,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Optional native decode kernels for Q8_0, Q4_0 ({@code native/cpu/gearbox_cpu.c}), Q4_K, Q5_K and
- * Q6_K ({@code native/cpu/kquants.c}), called
+ * Optional native decode kernels for Q8_0, Q4_0 ({@code native/cpu/gearbox_cpu.c}), and the
+ * K-quants Q2_K..Q6_K ({@code native/cpu/kquants.c}), called
  * through Panama. They quantize the activations to 8 bits and use AVX-512 VNNI byte dot products,
  * which the Vector API cannot express; that instruction is why llama.cpp decodes these types
  * faster than any pure-Java kernel here. Used only when the library was built
@@ -24,11 +24,11 @@ final class NativeCpu {
     private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG;
     private static final ValueLayout ADDR = ValueLayout.ADDRESS;
 
-    private static final MethodHandle QUANTIZE, MATVEC_Q8_0, MATVEC_Q4_0, MATVEC_Q4_K, MATVEC_Q5_K, MATVEC_Q6_K;
+    private static final MethodHandle QUANTIZE, MATVEC_Q8_0, MATVEC_Q4_0, MATVEC_Q4_K, MATVEC_Q5_K, MATVEC_Q6_K, MATVEC_Q2_K, MATVEC_Q3_K;
     private static final String STATUS;
 
     static {
-        MethodHandle quantize = null, q8 = null, q4 = null, q4k = null, q5k = null, q6k = null;
+        MethodHandle quantize = null, q8 = null, q4 = null, q4k = null, q5k = null, q6k = null, q2k = null, q3k = null;
         String status;
         Path lib = libraryPath();
         if (!Boolean.parseBoolean(System.getProperty("gearbox.cpu.native", "true"))) {
@@ -57,10 +57,14 @@ final class NativeCpu {
                             FunctionDescriptor.ofVoid(ADDR, LONG, INT, INT, INT, ADDR, ADDR, ADDR, ADDR), critical);
                     q6k = linker.downcallHandle(syms.findOrThrow("gbx_cpu_matvec_q6_k"),
                             FunctionDescriptor.ofVoid(ADDR, LONG, INT, INT, INT, ADDR, ADDR, ADDR), critical);
+                    q2k = linker.downcallHandle(syms.findOrThrow("gbx_cpu_matvec_q2_k"),
+                            FunctionDescriptor.ofVoid(ADDR, LONG, INT, INT, INT, ADDR, ADDR, ADDR), critical);
+                    q3k = linker.downcallHandle(syms.findOrThrow("gbx_cpu_matvec_q3_k"),
+                            FunctionDescriptor.ofVoid(ADDR, LONG, INT, INT, INT, ADDR, ADDR, ADDR), critical);
                     status = "on (" + lib + ")";
                 }
             } catch (Throwable t) {
-                quantize = q8 = q4 = q4k = q5k = q6k = null;
+                quantize = q8 = q4 = q4k = q5k = q6k = q2k = q3k = null;
                 status = "failed to load " + lib + ": " + t;
             }
         }
@@ -70,6 +74,8 @@ final class NativeCpu {
         MATVEC_Q4_K = q4k;
         MATVEC_Q5_K = q5k;
         MATVEC_Q6_K = q6k;
+        MATVEC_Q2_K = q2k;
+        MATVEC_Q3_K = q3k;
         STATUS = status;
     }
 
@@ -97,10 +103,11 @@ final class NativeCpu {
     static boolean available() { return QUANTIZE != null; }
 
     static boolean handles(GGMLType t) {
-        return available() && (t == GGMLType.Q8_0 || t == GGMLType.Q4_0 || t == GGMLType.Q4_K || t == GGMLType.Q5_K || t == GGMLType.Q6_K);
+        return available() && (t == GGMLType.Q8_0 || t == GGMLType.Q4_0 || t == GGMLType.Q2_K || t == GGMLType.Q3_K
+                || t == GGMLType.Q4_K || t == GGMLType.Q5_K || t == GGMLType.Q6_K);
     }
 
-    /** Decode product y = W·x for a Q8_0, Q4_0, Q4_K, Q5_K or Q6_K matrix, over the worker threads. */
+    /** Decode product y = W·x for a Q8_0, Q4_0 or K-quant (Q2_K..Q6_K) matrix, over the worker threads. */
     static void matvec(WeightMatrix w, float[] x, float[] out) {
         int cols = w.cols(), nb = cols / 32;
         byte[] q = new byte[cols];
@@ -125,6 +132,8 @@ final class NativeCpu {
                     case Q4_K -> MATVEC_Q4_K.invokeExact(wq, rb, cols, r0, r1, qs, ds, ss, y);
                     case Q5_K -> MATVEC_Q5_K.invokeExact(wq, rb, cols, r0, r1, qs, ds, ss, y);
                     case Q6_K -> MATVEC_Q6_K.invokeExact(wq, rb, cols, r0, r1, qs, ds, y);
+                    case Q2_K -> MATVEC_Q2_K.invokeExact(wq, rb, cols, r0, r1, qs, ds, y);
+                    case Q3_K -> MATVEC_Q3_K.invokeExact(wq, rb, cols, r0, r1, qs, ds, y);
                     default -> throw new IllegalArgumentException("no native kernel for " + type);
                 }
             } catch (Throwable t) {

@@ -10,7 +10,7 @@ import java.util.Random;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The native Q8_0/Q4_0/Q4_K/Q5_K/Q6_K decode kernels against a float64 dequantize-then-dot reference. They
+ * The native Q8_0/Q4_0 and K-quant decode kernels against a float64 dequantize-then-dot reference. They
  * quantize x to 8 bits per 32-value block (step d = max|x|/127), so each product may be off by
  * |w|·d/2: the tolerance is that bound summed over the row, plus float rounding.
  */
@@ -18,7 +18,8 @@ class NativeCpuTest {
 
     @ParameterizedTest(name = "{0} {1}x{2} threads {3}")
     @CsvSource({"Q8_0, 1, 32, 1", "Q8_0, 37, 800, 2", "Q8_0, 64, 2048, 2", "Q4_0, 1, 32, 1", "Q4_0, 37, 800, 2", "Q4_0, 64, 2048, 2",
-            "Q4_K, 1, 256, 1", "Q4_K, 37, 768, 2", "Q4_K, 64, 2048, 2", "Q5_K, 1, 256, 1", "Q5_K, 37, 768, 2", "Q5_K, 64, 2048, 2", "Q6_K, 1, 256, 1", "Q6_K, 37, 768, 2", "Q6_K, 64, 2048, 2"})
+            "Q4_K, 1, 256, 1", "Q4_K, 37, 768, 2", "Q4_K, 64, 2048, 2", "Q2_K, 1, 256, 1", "Q2_K, 37, 768, 2", "Q2_K, 64, 2048, 2", "Q3_K, 1, 256, 1", "Q3_K, 37, 768, 2", "Q3_K, 64, 2048, 2",
+            "Q5_K, 1, 256, 1", "Q5_K, 37, 768, 2", "Q5_K, 64, 2048, 2", "Q6_K, 1, 256, 1", "Q6_K, 37, 768, 2", "Q6_K, 64, 2048, 2"})
     void matchesReferenceWithinTheActivationQuantizationBound(GGMLType type, int rows, int cols, int threads) {
         Assumptions.assumeTrue(NativeCpu.available(), "native CPU kernels: " + NativeCpu.status());
         int before = Parallel.threads();
