@@ -36,42 +36,6 @@ static inline void q4k_scales(const uint8_t *p, uint8_t sc[8], uint8_t m[8]) {
     }
 }
 
-void gbx_cpu_matvec_q4_k(const uint8_t *w, int64_t row_bytes, int cols, int r0, int r1,
-                         const int8_t *q, const float *d, const int32_t *s, float *y) {
-    const int nb = cols / 256;
-    const __m512i low4 = _mm512_set1_epi8(0x0F);
-    for (int r = r0; r < r1; r++) {
-        const uint8_t *row = w + (int64_t)r * row_bytes;
-        __m512 acc = _mm512_setzero_ps();
-        float offset = 0;
-        for (int b = 0; b < nb; b++) {
-            const uint8_t *blk = row + 144 * b;
-            const int8_t *x = q + 256 * b;
-            const float *dx = d + 8 * b;
-            const float dd = fp16(blk), dmin = fp16(blk + 2);
-            uint8_t sc[8], m[8];
-            q4k_scales(blk + 4, sc, m);
-            float k[8];
-            for (int j = 0; j < 8; j++) {
-                k[j] = dd * sc[j] * dx[j];
-                offset += dmin * m[j] * dx[j] * (float)s[8 * b + j];
-            }
-            /* 64 bytes of codes = 128 values: low nibbles are sub-blocks 4c and 4c+2, high nibbles 4c+1 and 4c+3. */
-            for (int c = 0; c < 2; c++) {
-                __m512i bytes = _mm512_loadu_si512((const void *)(blk + 16 + 64 * c));
-                __m512i lo = _mm512_and_si512(bytes, low4);
-                __m512i hi = _mm512_and_si512(_mm512_srli_epi16(bytes, 4), low4);
-                const int8_t *xc = x + 128 * c;
-                __m512i plo = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, two_runs(xc, xc + 64));
-                __m512i phi = _mm512_dpbusd_epi32(_mm512_setzero_si512(), hi, two_runs(xc + 32, xc + 96));
-                acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(plo), halves(k[4 * c], k[4 * c + 2]), acc);
-                acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(phi), halves(k[4 * c + 1], k[4 * c + 3]), acc);
-            }
-        }
-        y[r - r0] = _mm512_reduce_add_ps(acc) - offset;
-    }
-}
-
 /* Bits `shift` and `shift + 2` of each of the 32 bytes at qh, as the values' fifth bit (16 or 0), in two 32-byte runs. */
 static inline __m512i fifth_bits(__m256i qh, int shift) {
     const __m256i one = _mm256_set1_epi8(1);
@@ -80,16 +44,22 @@ static inline __m512i fifth_bits(__m256i qh, int shift) {
     return _mm512_slli_epi16(_mm512_inserti64x4(_mm512_castsi256_si512(a), b, 1), 4);
 }
 
-void gbx_cpu_matvec_q5_k(const uint8_t *w, int64_t row_bytes, int cols, int r0, int r1,
-                         const int8_t *q, const float *d, const int32_t *s, float *y) {
-    const int nb = cols / 256;
+/*
+ * Q4_K (144-byte blocks, codes at 16) and Q5_K (176-byte blocks, 32 bytes of fifth bits at 16,
+ * codes at 48: value 64c'+l takes bit 2c' of qh[l], value 64c'+32+l bit 2c'+1). Always inlined so
+ * each entry point below gets its own loop with the layout constants folded in.
+ */
+static inline __attribute__((always_inline)) void matvec_q45_k(const uint8_t *w, int64_t row_bytes, int cols, int r0, int r1,
+                                                               const int8_t *q, const float *d, const int32_t *s, float *y,
+                                                               int block_bytes, int fifth) {
+    const int nb = cols / 256, codes = fifth ? 48 : 16;
     const __m512i low4 = _mm512_set1_epi8(0x0F);
     for (int r = r0; r < r1; r++) {
         const uint8_t *row = w + (int64_t)r * row_bytes;
         __m512 acc = _mm512_setzero_ps();
         float offset = 0;
         for (int b = 0; b < nb; b++) {
-            const uint8_t *blk = row + 176 * b;
+            const uint8_t *blk = row + block_bytes * b;
             const int8_t *x = q + 256 * b;
             const float *dx = d + 8 * b;
             const float dd = fp16(blk), dmin = fp16(blk + 2);
@@ -100,12 +70,16 @@ void gbx_cpu_matvec_q5_k(const uint8_t *w, int64_t row_bytes, int cols, int r0, 
                 k[j] = dd * sc[j] * dx[j];
                 offset += dmin * m[j] * dx[j] * (float)s[8 * b + j];
             }
-            __m256i qh = _mm256_loadu_si256((const __m256i *)(blk + 16));
-            /* as Q4_K, plus a fifth bit: value 64c'+l takes bit 2c' of qh[l], value 64c'+32+l bit 2c'+1 */
+            const __m256i qh = fifth ? _mm256_loadu_si256((const __m256i *)(blk + 16)) : _mm256_setzero_si256();
+            /* 64 bytes of codes = 128 values: low nibbles are sub-blocks 4c and 4c+2, high nibbles 4c+1 and 4c+3. */
             for (int c = 0; c < 2; c++) {
-                __m512i bytes = _mm512_loadu_si512((const void *)(blk + 48 + 64 * c));
-                __m512i lo = _mm512_or_si512(_mm512_and_si512(bytes, low4), fifth_bits(qh, 4 * c));
-                __m512i hi = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(bytes, 4), low4), fifth_bits(qh, 4 * c + 1));
+                __m512i bytes = _mm512_loadu_si512((const void *)(blk + codes + 64 * c));
+                __m512i lo = _mm512_and_si512(bytes, low4);
+                __m512i hi = _mm512_and_si512(_mm512_srli_epi16(bytes, 4), low4);
+                if (fifth) {
+                    lo = _mm512_or_si512(lo, fifth_bits(qh, 4 * c));
+                    hi = _mm512_or_si512(hi, fifth_bits(qh, 4 * c + 1));
+                }
                 const int8_t *xc = x + 128 * c;
                 __m512i plo = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, two_runs(xc, xc + 64));
                 __m512i phi = _mm512_dpbusd_epi32(_mm512_setzero_si512(), hi, two_runs(xc + 32, xc + 96));
@@ -115,6 +89,16 @@ void gbx_cpu_matvec_q5_k(const uint8_t *w, int64_t row_bytes, int cols, int r0, 
         }
         y[r - r0] = _mm512_reduce_add_ps(acc) - offset;
     }
+}
+
+void gbx_cpu_matvec_q4_k(const uint8_t *w, int64_t row_bytes, int cols, int r0, int r1,
+                         const int8_t *q, const float *d, const int32_t *s, float *y) {
+    matvec_q45_k(w, row_bytes, cols, r0, r1, q, d, s, y, 144, 0);
+}
+
+void gbx_cpu_matvec_q5_k(const uint8_t *w, int64_t row_bytes, int cols, int r0, int r1,
+                         const int8_t *q, const float *d, const int32_t *s, float *y) {
+    matvec_q45_k(w, row_bytes, cols, r0, r1, q, d, s, y, 176, 1);
 }
 
 void gbx_cpu_matvec_q6_k(const uint8_t *w, int64_t row_bytes, int cols, int r0, int r1,

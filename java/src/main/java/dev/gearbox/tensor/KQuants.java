@@ -184,11 +184,10 @@ final class KQuants {
     }
 
     /**
-     * Q6_K: each 16-value sub-block gets the symmetric scale that maps its largest-magnitude value
-     * to -32; those scales are stored as int8 against the block scale d (largest maps to -128).
+     * For each of the 16 sub-blocks of 16 values at x[o..]: the scale that maps its largest-magnitude
+     * value to {@code level} (into {@code scale}); returns the scale of largest magnitude, with its sign.
      */
-    static void quantQ6_K(float[] x, int o, MemorySegment s, long at) {
-        float[] scale = new float[16];
+    static float symmetricScales(float[] x, int o, float level, float[] scale) {
         float maxScale = 0, amaxScale = 0;
         for (int i = 0; i < 16; i++) {
             float amax = 0, max = 0;
@@ -196,9 +195,19 @@ final class KQuants {
                 float v = x[o + 16 * i + l];
                 if (Math.abs(v) > amax) { amax = Math.abs(v); max = v; }
             }
-            scale[i] = max / -32f;
+            scale[i] = max / level;
             if (Math.abs(scale[i]) > amaxScale) { amaxScale = Math.abs(scale[i]); maxScale = scale[i]; }
         }
+        return maxScale;
+    }
+
+    /**
+     * Q6_K: each 16-value sub-block gets the symmetric scale that maps its largest-magnitude value
+     * to -32; those scales are stored as int8 against the block scale d (largest maps to -128).
+     */
+    static void quantQ6_K(float[] x, int o, MemorySegment s, long at) {
+        float[] scale = new float[16];
+        float maxScale = symmetricScales(x, o, -32f, scale);
         float d = maxScale / -128f;
         short dh = Float.floatToFloat16(d);
         float dr = Float.float16ToFloat(dh);

@@ -132,16 +132,7 @@ final class LowBitKQuants {
      */
     static void quantQ3_K(float[] x, int o, MemorySegment s, long at) {
         float[] scale = new float[16];
-        float maxScale = 0, amaxScale = 0;
-        for (int i = 0; i < 16; i++) {
-            float amax = 0, max = 0;
-            for (int l = 0; l < 16; l++) {
-                float v = x[o + 16 * i + l];
-                if (Math.abs(v) > amax) { amax = Math.abs(v); max = v; }
-            }
-            scale[i] = max / -4f;
-            if (Math.abs(scale[i]) > amaxScale) { amaxScale = Math.abs(scale[i]); maxScale = scale[i]; }
-        }
+        float maxScale = KQuants.symmetricScales(x, o, -4f, scale);
         short dh = Float.floatToFloat16(maxScale / -32f);
         float dr = Float.float16ToFloat(dh);
         s.set(I16, at + 108, dh);
