@@ -11,7 +11,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Optional native decode kernels for Q8_0 and Q4_0 ({@code native/cpu/gearbox_cpu.c}), called
+ * Optional native kernels for Q8_0 and Q4_0 ({@code native/cpu}): decode matrix-vector products
+ * ({@code gearbox_cpu.c}) and prefill products of several tokens ({@code gearbox_gemm.c}), called
  * through Panama. They quantize the activations to 8 bits and use AVX-512 VNNI byte dot products,
  * which the Vector API cannot express; that instruction is why llama.cpp decodes these types
  * faster than any pure-Java kernel here. Used only when the library was built
@@ -23,11 +24,11 @@ final class NativeCpu {
     private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG;
     private static final ValueLayout ADDR = ValueLayout.ADDRESS;
 
-    private static final MethodHandle QUANTIZE, MATVEC_Q8_0, MATVEC_Q4_0;
+    private static final MethodHandle QUANTIZE, MATVEC_Q8_0, GEMM, PACK_Q4_0, MATVEC_Q4_0_PACKED;
     private static final String STATUS;
 
     static {
-        MethodHandle quantize = null, q8 = null, q4 = null;
+        MethodHandle quantize = null, q8 = null, gemm = null, pack = null, q4p = null;
         String status;
         Path lib = libraryPath();
         if (!Boolean.parseBoolean(System.getProperty("gearbox.cpu.native", "true"))) {
@@ -48,18 +49,24 @@ final class NativeCpu {
                             FunctionDescriptor.ofVoid(ADDR, INT, ADDR, ADDR, ADDR), critical);
                     q8 = linker.downcallHandle(syms.findOrThrow("gbx_cpu_matvec_q8_0"),
                             FunctionDescriptor.ofVoid(ADDR, LONG, INT, INT, INT, ADDR, ADDR, ADDR), critical);
-                    q4 = linker.downcallHandle(syms.findOrThrow("gbx_cpu_matvec_q4_0"),
-                            FunctionDescriptor.ofVoid(ADDR, LONG, INT, INT, INT, ADDR, ADDR, ADDR, ADDR), critical);
+                    gemm = linker.downcallHandle(syms.findOrThrow("gbx_cpu_gemm"),
+                            FunctionDescriptor.of(INT, INT, ADDR, LONG, INT, INT, INT, INT, INT, ADDR, ADDR, ADDR, ADDR), critical);
+                    pack = linker.downcallHandle(syms.findOrThrow("gbx_cpu_pack_q4_0"),
+                            FunctionDescriptor.ofVoid(ADDR, LONG, INT, INT, INT, INT, ADDR), critical);
+                    q4p = linker.downcallHandle(syms.findOrThrow("gbx_cpu_matvec_q4_0_packed"),
+                            FunctionDescriptor.ofVoid(ADDR, INT, INT, INT, INT, ADDR, ADDR, ADDR, ADDR), critical);
                     status = "on (" + lib + ")";
                 }
             } catch (Throwable t) {
-                quantize = q8 = q4 = null;
+                quantize = q8 = gemm = pack = q4p = null;
                 status = "failed to load " + lib + ": " + t;
             }
         }
         QUANTIZE = quantize;
         MATVEC_Q8_0 = q8;
-        MATVEC_Q4_0 = q4;
+        GEMM = gemm;
+        PACK_Q4_0 = pack;
+        MATVEC_Q4_0_PACKED = q4p;
         STATUS = status;
     }
 
@@ -101,19 +108,99 @@ final class NativeCpu {
         } catch (Throwable t) {
             throw new IllegalStateException("native quantize failed", t);
         }
-        MemorySegment wq = w.data(), qs = MemorySegment.ofArray(q), ds = MemorySegment.ofArray(d), ss = MemorySegment.ofArray(s);
+        MemorySegment qs = MemorySegment.ofArray(q), ds = MemorySegment.ofArray(d), ss = MemorySegment.ofArray(s);
         MemorySegment ys = MemorySegment.ofArray(out);
+        int rows = w.rows();
+        if (w.type() == GGMLType.Q4_0) {
+            MemorySegment p = packedQ4(w);
+            int groups = (rows + GROUP - 1) / GROUP;
+            int grain = Math.max(1, 16384 / (nb * PACKED_GROUP_BLOCK));
+            Parallel.forRange(groups, grain, (g0, g1) -> {
+                try {
+                    MATVEC_Q4_0_PACKED.invokeExact(p, rows, cols, g0, g1, qs, ds, ss, ys.asSlice(4L * GROUP * g0));
+                } catch (Throwable t) {
+                    throw new IllegalStateException("native matvec failed", t);
+                }
+            });
+            return;
+        }
+        MemorySegment wq = w.data();
         long rb = w.rowBytes();
-        boolean q8 = w.type() == GGMLType.Q8_0;
         int grain = Math.max(1, (int) (16384 / Math.max(1, rb)));
-        Parallel.forRange(w.rows(), grain, (r0, r1) -> {
-            MemorySegment y = ys.asSlice(4L * r0);
+        Parallel.forRange(rows, grain, (r0, r1) -> {
             try {
-                if (q8) MATVEC_Q8_0.invokeExact(wq, rb, cols, r0, r1, qs, ds, y);
-                else MATVEC_Q4_0.invokeExact(wq, rb, cols, r0, r1, qs, ds, ss, y);
+                MATVEC_Q8_0.invokeExact(wq, rb, cols, r0, r1, qs, ds, ys.asSlice(4L * r0));
             } catch (Throwable t) {
                 throw new IllegalStateException("native matvec failed", t);
             }
+        });
+    }
+
+    /** Rows per group of the repacked Q4_0 layout, and its bytes per group and block (gearbox_cpu.h). */
+    private static final int GROUP = 16, PACKED_GROUP_BLOCK = 288;
+
+    /**
+     * The decode kernel's repacked copy of a Q4_0 matrix (layout in gearbox_cpu.h), built on first
+     * use and kept with the matrix: as many bytes again as the matrix (plus padding rows). The
+     * mmap'd original stays for the embedding lookup, prefill and the Vector API kernels; its pages
+     * are file-backed, so the OS can drop them when nothing reads them.
+     */
+    static MemorySegment packedQ4(WeightMatrix w) {
+        MemorySegment p = w.packed;
+        if (p != null) return p;
+        synchronized (w) {
+            if (w.packed == null) {
+                int rows = w.rows(), cols = w.cols();
+                int groups = (rows + GROUP - 1) / GROUP;
+                MemorySegment dst = Arena.ofAuto().allocate((long) groups * (cols / 32) * PACKED_GROUP_BLOCK, 64);
+                MemorySegment src = w.data();
+                long rb = w.rowBytes();
+                Parallel.forRange(groups, 1, (g0, g1) -> {
+                    try {
+                        PACK_Q4_0.invokeExact(src, rb, rows, cols, g0, g1, dst);
+                    } catch (Throwable t) {
+                        throw new IllegalStateException("native Q4_0 repack failed", t);
+                    }
+                });
+                w.packed = dst;
+            }
+            return w.packed;
+        }
+    }
+
+    /** Rows per native prefill tile (TILE_ROWS in gearbox_gemm.c). */
+    private static final int TILE_ROWS = 16;
+
+    /**
+     * Prefill product {@code out[t * rows + r] = dot(row r of W, token t of x)} for {@code n}
+     * tokens of a Q8_0 or Q4_0 matrix: x is quantized once per call (token rows over the workers),
+     * then the workers take tiles of 16 weight rows, each run over all n tokens.
+     */
+    static void matmul(WeightMatrix w, float[] x, int n, float[] out) {
+        int rows = w.rows(), cols = w.cols(), nb = cols / 32;
+        byte[] q = new byte[n * cols];
+        float[] d = new float[n * nb];
+        int[] s = new int[n * nb];
+        MemorySegment xs = MemorySegment.ofArray(x), qs = MemorySegment.ofArray(q), ds = MemorySegment.ofArray(d), ss = MemorySegment.ofArray(s);
+        Parallel.forRange(n, Math.max(1, 16384 / cols), (t0, t1) -> {
+            try {
+                QUANTIZE.invokeExact(xs.asSlice(4L * t0 * cols), (t1 - t0) * cols, qs.asSlice((long) t0 * cols),
+                        ds.asSlice(4L * t0 * nb), ss.asSlice(4L * t0 * nb));
+            } catch (Throwable t) {
+                throw new IllegalStateException("native quantize failed", t);
+            }
+        });
+        MemorySegment wq = w.data(), ys = MemorySegment.ofArray(out);
+        long rb = w.rowBytes();
+        int type = w.type() == GGMLType.Q8_0 ? 0 : 1; // GBX_Q8_0, GBX_Q4_0
+        Parallel.forRange((rows + TILE_ROWS - 1) / TILE_ROWS, 1, (t0, t1) -> {
+            int rc;
+            try {
+                rc = (int) GEMM.invokeExact(type, wq, rb, rows, cols, t0, t1, n, qs, ds, ss, ys);
+            } catch (Throwable t) {
+                throw new IllegalStateException("native prefill product failed", t);
+            }
+            if (rc != 0) throw new OutOfMemoryError("native prefill product: no scratch buffer for " + cols + " columns");
         });
     }
 }
