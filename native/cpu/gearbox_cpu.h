@@ -28,14 +28,16 @@ void gbx_cpu_quantize_q8(const float *x, int n, int8_t *q, float *d, int32_t *s)
 void gbx_cpu_matvec_q8_0(const uint8_t *w, int64_t row_bytes, int cols, int r0, int r1,
                          const int8_t *q, const float *d, float *y);
 
-/* Weight types for gbx_cpu_gemm. */
+
+/* Weight layouts for gbx_cpu_gemm: GGML's Q8_0, and the decode kernel's repacked Q4_0 copy. */
 #define GBX_Q8_0 0
-#define GBX_Q4_0 1
+#define GBX_Q4_0_PACKED 1
 
 /*
  * Prefill product: out[t * rows + r] = dot(row r of W, token t of x) for tokens t < n and rows r in
- * [16 * tile0, min(16 * tile1, rows)); W as for the matvecs, of type GBX_Q8_0 or GBX_Q4_0; x is n
- * rows of `cols` values quantized by gbx_cpu_quantize_q8 (q[t * cols + i], d and s [t * cols / 32 + b]).
+ * [16 * tile0, min(16 * tile1, rows)). W is GBX_Q8_0 (given as for the Q8_0 matvec) or
+ * GBX_Q4_0_PACKED (the copy from gbx_cpu_pack_q4_0; row_bytes unused). x is n rows of `cols` values
+ * quantized by gbx_cpu_quantize_q8 (q[t * cols + i], d and s [t * cols / 32 + b]).
  * Returns 0, or -1 when its scratch buffer (cols * 18 bytes) cannot be allocated.
  */
 /*

@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TILE_ROWS 16
+#define TILE_ROWS 16 /* also the row group of the repacked Q4_0 copy: tile t is group t */
 #define TILE_TOKENS 4 /* the remainder switch in gbx_cpu_gemm lists 1..TILE_TOKENS-1 */
 /* One repacked block: 16 float row scales, then 8 groups of 16 lanes x 4 bytes. */
 #define PACKED_BLOCK (TILE_ROWS * 4 + 8 * 64)
@@ -37,29 +37,36 @@ static inline uint32_t dword(const uint8_t *p) {
     return v;
 }
 
-/* Repacks rows [0, nr) of w into buf as described above; lanes of missing rows get zeros. */
-static void pack(int type, const uint8_t *w, int64_t row_bytes, int nb, int nr, uint8_t *buf) {
-    memset(buf, 0, (size_t)nb * PACKED_BLOCK);
+/* Repacks Q8_0 rows [0, nr) of w into buf as described above; lanes of missing rows get zeros. */
+static void pack_q8_0(const uint8_t *w, int64_t row_bytes, int nb, int nr, uint8_t *buf) {
+    if (nr < TILE_ROWS) memset(buf, 0, (size_t)nb * PACKED_BLOCK);
     for (int i = 0; i < nr; i++) {
         const uint8_t *row = w + (int64_t)i * row_bytes;
         for (int b = 0; b < nb; b++) {
             uint8_t *dst = buf + (size_t)b * PACKED_BLOCK;
-            float *scale = (float *)dst;
+            const uint8_t *blk = row + 34 * b;
             uint32_t *lanes = (uint32_t *)(dst + TILE_ROWS * 4) + i;
-            if (type == GBX_Q8_0) {
-                const uint8_t *blk = row + 34 * b;
-                scale[i] = fp16(blk);
-                for (int k = 0; k < 8; k++) lanes[16 * k] = dword(blk + 2 + 4 * k) ^ 0x80808080u;
-            } else {
-                /* Q4_0: values 4k..4k+3 are the low nibbles of bytes 4k..4k+3 for k < 4, the high ones after. */
-                const uint8_t *blk = row + 18 * b;
-                scale[i] = fp16(blk);
-                for (int k = 0; k < 4; k++) {
-                    uint32_t v = dword(blk + 2 + 4 * k);
-                    lanes[16 * k] = v & 0x0F0F0F0Fu;
-                    lanes[16 * (k + 4)] = (v >> 4) & 0x0F0F0F0Fu;
-                }
-            }
+            ((float *)dst)[i] = fp16(blk);
+            for (int k = 0; k < 8; k++) lanes[16 * k] = dword(blk + 2 + 4 * k) ^ 0x80808080u;
+        }
+    }
+}
+
+/*
+ * Unpacks one group of the decode kernel's Q4_0 copy (gearbox_cpu.h) into buf: it is already
+ * 16 rows side by side, so this only splits nibbles into bytes (stored value = value + 8, so off
+ * is 8) and widens the scales. Padding rows there have zero quants and scales.
+ */
+static void pack_q4_0_packed(const uint8_t *group, int nb, uint8_t *buf) {
+    const __m512i low = _mm512_set1_epi8(0x0F);
+    const uint8_t *scales = group + (size_t)nb * 256;
+    for (int b = 0; b < nb; b++) {
+        uint8_t *dst = buf + (size_t)b * PACKED_BLOCK;
+        _mm512_store_ps((void *)dst, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(scales + 32 * b))));
+        for (int k = 0; k < 4; k++) {
+            __m512i v = _mm512_loadu_si512((const void *)(group + 256 * b + 64 * k));
+            _mm512_store_si512((void *)(dst + TILE_ROWS * 4 + 64 * k), _mm512_and_si512(v, low));
+            _mm512_store_si512((void *)(dst + TILE_ROWS * 4 + 64 * (k + 4)), _mm512_and_si512(_mm512_srli_epi32(v, 4), low));
         }
     }
 }
@@ -103,7 +110,8 @@ int gbx_cpu_gemm(int type, const uint8_t *w, int64_t row_bytes, int rows, int co
         int r0 = t * TILE_ROWS;
         int nr = rows - r0 < TILE_ROWS ? rows - r0 : TILE_ROWS;
         __mmask16 keep = (__mmask16)((1u << nr) - 1);
-        pack(type, w + (int64_t)r0 * row_bytes, row_bytes, nb, nr, buf);
+        if (type == GBX_Q8_0) pack_q8_0(w + (int64_t)r0 * row_bytes, row_bytes, nb, nr, buf);
+        else pack_q4_0_packed(w + (int64_t)t * nb * GBX_Q4P_GROUP_BLOCK, nb, buf);
         int j = 0;
         for (; j + TILE_TOKENS <= n; j += TILE_TOKENS) {
             tile(buf, nb, cols, TILE_TOKENS, off, q + (size_t)j * cols, d + (size_t)j * nb, s + (size_t)j * nb,

@@ -140,10 +140,11 @@ final class NativeCpu {
     private static final int GROUP = 16, PACKED_GROUP_BLOCK = 288;
 
     /**
-     * The decode kernel's repacked copy of a Q4_0 matrix (layout in gearbox_cpu.h), built on first
-     * use and kept with the matrix: as many bytes again as the matrix (plus padding rows). The
-     * mmap'd original stays for the embedding lookup, prefill and the Vector API kernels; its pages
-     * are file-backed, so the OS can drop them when nothing reads them.
+     * The native kernels' repacked copy of a Q4_0 matrix (layout in gearbox_cpu.h), built on the
+     * first native product and kept with the matrix: as many bytes again as the matrix (plus
+     * padding rows to a multiple of 16), in memory freed with the matrix. Native decode and prefill
+     * read only the copy; the mmap'd original stays for the embedding lookup and the Vector API
+     * kernels, and as its pages are file-backed the OS can drop them when nothing reads them.
      */
     static MemorySegment packedQ4(WeightMatrix w) {
         MemorySegment p = w.packed;
@@ -190,9 +191,12 @@ final class NativeCpu {
                 throw new IllegalStateException("native quantize failed", t);
             }
         });
-        MemorySegment wq = w.data(), ys = MemorySegment.ofArray(out);
+        // Q4_0 reads the decode kernel's repacked copy (GBX_Q4_0_PACKED), so the mmap'd original
+        // is not read by Q4_0 products at all once that exists; Q8_0 reads GGML's layout (GBX_Q8_0).
+        boolean q8 = w.type() == GGMLType.Q8_0;
+        MemorySegment wq = q8 ? w.data() : packedQ4(w), ys = MemorySegment.ofArray(out);
         long rb = w.rowBytes();
-        int type = w.type() == GGMLType.Q8_0 ? 0 : 1; // GBX_Q8_0, GBX_Q4_0
+        int type = q8 ? 0 : 1;
         Parallel.forRange((rows + TILE_ROWS - 1) / TILE_ROWS, 1, (t0, t1) -> {
             int rc;
             try {
