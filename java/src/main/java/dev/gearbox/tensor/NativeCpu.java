@@ -12,10 +12,10 @@ import java.nio.file.Path;
 
 /**
  * Optional native kernels for Q8_0 and Q4_0 ({@code native/cpu}): decode matrix-vector products
- * ({@code gearbox_cpu.c}) and prefill products of several tokens ({@code gearbox_gemm.c}), called
- * through Panama. They quantize the activations to 8 bits and use AVX-512 VNNI byte dot products,
- * which the Vector API cannot express; that instruction is why llama.cpp decodes these types
- * faster than any pure-Java kernel here. Used only when the library was built
+ * ({@code gearbox_cpu.c} for Q8_0, {@code gearbox_q4_0.c} on a repacked Q4_0 copy) and prefill
+ * products of several tokens ({@code gearbox_gemm.c}), called through Panama. They quantize the
+ * activations to 8 bits and use AVX-512 VNNI byte dot products, which the Vector API cannot
+ * express; that instruction is why llama.cpp runs these types faster than any pure-Java kernel. Used only when the library was built
  * ({@code scripts/build-native-cpu.sh}, run by the launcher and the tests), the CPU has VNNI and
  * {@code -Dgearbox.cpu.native=false} is not set; otherwise the Vector API kernels run.
  */
@@ -149,22 +149,22 @@ final class NativeCpu {
     static MemorySegment packedQ4(WeightMatrix w) {
         MemorySegment p = w.packed;
         if (p != null) return p;
-        synchronized (w) {
-            if (w.packed == null) {
-                int rows = w.rows(), cols = w.cols();
-                int groups = (rows + GROUP - 1) / GROUP;
-                MemorySegment dst = Arena.ofAuto().allocate((long) groups * (cols / 32) * PACKED_GROUP_BLOCK, 64);
-                MemorySegment src = w.data();
-                long rb = w.rowBytes();
-                Parallel.forRange(groups, 1, (g0, g1) -> {
-                    try {
-                        PACK_Q4_0.invokeExact(src, rb, rows, cols, g0, g1, dst);
-                    } catch (Throwable t) {
-                        throw new IllegalStateException("native Q4_0 repack failed", t);
-                    }
-                });
-                w.packed = dst;
+        // Built without holding a lock: the pool's lock is taken inside, and two threads racing on
+        // first use only repeat the work; the first copy stored wins.
+        int rows = w.rows(), cols = w.cols();
+        int groups = (rows + GROUP - 1) / GROUP;
+        MemorySegment dst = Arena.ofAuto().allocate((long) groups * (cols / 32) * PACKED_GROUP_BLOCK, 64);
+        MemorySegment src = w.data();
+        long rb = w.rowBytes();
+        Parallel.forRange(groups, 1, (g0, g1) -> {
+            try {
+                PACK_Q4_0.invokeExact(src, rb, rows, cols, g0, g1, dst);
+            } catch (Throwable t) {
+                throw new IllegalStateException("native Q4_0 repack failed", t);
             }
+        });
+        synchronized (w) {
+            if (w.packed == null) w.packed = dst;
             return w.packed;
         }
     }
