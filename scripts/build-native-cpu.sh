@@ -10,11 +10,9 @@ if ! command -v "$cc" >/dev/null 2>&1; then
     echo "gearbox: $cc not found: skipping the native CPU kernels (the Vector API kernels run instead)" >&2
     exit 0
 fi
-fresh=1
-for f in "${srcs[@]}" "$root/native/cpu/gearbox_cpu.h"; do
-    [ -f "$out" ] && [ "$out" -nt "$f" ] || fresh=0
-done
-[ "$fresh" = 1 ] && exit 0
+if [ -f "$out" ] && [ -z "$(find "$root/native/cpu" -newer "$out" -print -quit)" ]; then
+    exit 0
+fi
 mkdir -p "$(dirname "$out")"
 # The kernels need AVX-512 (F, BW, VL, VNNI) and F16C; the library checks the running CPU itself.
 "$cc" -O3 -fPIC -shared -std=c11 -Wall -Wextra -Werror \

@@ -20,7 +20,8 @@ import jdk.incubator.vector.ShortVector;
  * Micro-benchmark of {@link Kernels#matmul}: per type, weight GB/s and milliseconds per call for
  * the matrix shapes of a ~110M llama (2048x768 and 768x2048 feed-forward, 32000x768 classifier),
  * for n = 1 (decode) and n = 32 (prefill). Not a test; run it to tune:
- * <pre>java --add-modules jdk.incubator.vector -cp target/classes dev.gearbox.tensor.KernelBench [threads] [TYPE,...] [--int8]</pre>
+ * <pre>java --add-modules jdk.incubator.vector -cp target/classes dev.gearbox.tensor.KernelBench [threads] [TYPE,...] [--int8] [--decode | --prefill=N]</pre>
+ * {@code --prefill=N} times only n = N (e.g. 512, a whole pp512 batch).
  * {@code --int8} also times a Q8_0 matvec that quantizes x to int8 blocks and multiplies
  * byte-by-byte the way llama.cpp does, for comparison with the float-lane kernel.
  */
@@ -36,6 +37,7 @@ public final class KernelBench {
         for (String a : args) {
             if (a.equals("--int8")) int8 = true;
             else if (a.equals("--decode")) ns = new int[] {1};
+            else if (a.startsWith("--prefill=")) ns = new int[] {Integer.parseInt(a.substring(10))};
             else if (Character.isDigit(a.charAt(0))) threads = Integer.parseInt(a);
             else {
                 types.clear();
@@ -65,7 +67,7 @@ public final class KernelBench {
                         float[] out = new float[n * rows];
                         firstRun = warmed.add(type + "/" + n);
                         double ms = time(() -> Kernels.matmul(m, x, n, out));
-                        System.out.printf(Locale.ROOT, "%-5s %5dx%-5d n=%-3d %8.3f ms/call %7.2f GB/s %8.3f ms/token %6d B/call  caller-cpu %8.3f ms (%6.2f GB/s)%n",
+                        System.out.printf(Locale.ROOT, "%-5s %5dx%-5d n=%-4d %8.3f ms/call %7.2f GB/s %8.3f ms/token %6d B/call  caller-cpu %8.3f ms (%6.2f GB/s)%n",
                                 type, rows, cols, n, ms, m.byteSize() / (ms * 1e6), ms / n, lastAlloc, lastCpuMs, m.byteSize() / (lastCpuMs * 1e6));
                     }
                     if (int8 && type == GGMLType.Q8_0) {

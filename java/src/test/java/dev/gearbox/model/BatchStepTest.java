@@ -17,16 +17,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** A batched step over several sequences gives each the logits its own forward pass gives. */
 class BatchStepTest {
-    // Decode steps of one token may take the native int8 path while batched rows keep float
-    // activations; equality to 1e-5 is about the batching, so both run the float kernels here.
+    // Decode steps of one token and batched rows take different native int8 kernels (different
+    // float summation order); equality to 1e-5 is about the batching, so both run the float kernels here.
     @org.junit.jupiter.api.BeforeAll
     static void floatKernels() {
-        dev.gearbox.tensor.Kernels.setNativeDecode(false);
+        dev.gearbox.tensor.Kernels.setNativeKernels(false);
     }
 
     @org.junit.jupiter.api.AfterAll
     static void restoreKernels() {
-        dev.gearbox.tensor.Kernels.setNativeDecode(true);
+        dev.gearbox.tensor.Kernels.setNativeKernels(true);
     }
 
     @TempDir

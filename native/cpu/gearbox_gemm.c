@@ -1,0 +1,134 @@
+/*
+ * Prefill (several tokens) products of Q8_0/Q4_0 weights with int8 activations; see gearbox_cpu.h.
+ *
+ * Why this layout: a dot product per (row, token) pair ends in 8 or 16 int32 lane sums that each
+ * need converting, scaling by the two block scales and adding; that float work costs more than the
+ * byte products themselves. Here each int32 lane is one weight row instead: a tile of 16 rows is
+ * first repacked so that 4 consecutive values of every row sit side by side (lane i = row i), and
+ * one vpdpbusd with the 4 matching activation bytes broadcast to all lanes advances 16 rows at once.
+ * After the 8 such steps of a 32-value block each lane holds the whole block's dot product, and the
+ * scaling is one multiply-add for 16 outputs. The repacked tile (576 bytes a block) stays in cache
+ * while every token passes over it, a few tokens at a time so each weight load serves several.
+ *
+ * vpdpbusd multiplies unsigned by signed bytes. Activations stay signed; weights are stored as
+ * value + off (unsigned: Q8_0 off 128 by flipping the sign bit, Q4_0 off 8 is its stored nibble), so
+ * each block's sum is too large by off * sum(activation block), which the sums from quantizing
+ * give: the accumulator starts at -off * s instead of 0.
+ */
+#include "gearbox_cpu.h"
+#include <immintrin.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TILE_ROWS 16 /* also the row group of the repacked Q4_0 copy: tile t is group t */
+#define TILE_TOKENS 4 /* the remainder switch in gbx_cpu_gemm lists 1..TILE_TOKENS-1 */
+/* One repacked block: 16 float row scales, then 8 groups of 16 lanes x 4 bytes. */
+#define PACKED_BLOCK (TILE_ROWS * 4 + 8 * 64)
+
+static inline float fp16(const uint8_t *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return _cvtsh_ss(h);
+}
+
+static inline uint32_t dword(const uint8_t *p) {
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* Repacks Q8_0 rows [0, nr) of w into buf as described above; lanes of missing rows get zeros. */
+static void pack_q8_0(const uint8_t *w, int64_t row_bytes, int nb, int nr, uint8_t *buf) {
+    if (nr < TILE_ROWS) memset(buf, 0, (size_t)nb * PACKED_BLOCK);
+    for (int i = 0; i < nr; i++) {
+        const uint8_t *row = w + (int64_t)i * row_bytes;
+        for (int b = 0; b < nb; b++) {
+            uint8_t *dst = buf + (size_t)b * PACKED_BLOCK;
+            const uint8_t *blk = row + 34 * b;
+            uint32_t *lanes = (uint32_t *)(dst + TILE_ROWS * 4) + i;
+            ((float *)dst)[i] = fp16(blk);
+            for (int k = 0; k < 8; k++) lanes[16 * k] = dword(blk + 2 + 4 * k) ^ 0x80808080u;
+        }
+    }
+}
+
+/*
+ * Unpacks one group of the decode kernel's Q4_0 copy (gearbox_cpu.h) into buf: it is already
+ * 16 rows side by side, so this only splits nibbles into bytes (stored value = value + 8, so off
+ * is 8) and widens the scales. Padding rows there have zero quants and scales.
+ */
+static void pack_q4_0_packed(const uint8_t *group, int nb, uint8_t *buf) {
+    const __m512i low = _mm512_set1_epi8(0x0F);
+    const uint8_t *scales = group + (size_t)nb * 256;
+    for (int b = 0; b < nb; b++) {
+        uint8_t *dst = buf + (size_t)b * PACKED_BLOCK;
+        _mm512_store_ps((void *)dst, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(scales + 32 * b))));
+        for (int k = 0; k < 4; k++) {
+            __m512i v = _mm512_loadu_si512((const void *)(group + 256 * b + 64 * k));
+            _mm512_store_si512((void *)(dst + TILE_ROWS * 4 + 64 * k), _mm512_and_si512(v, low));
+            _mm512_store_si512((void *)(dst + TILE_ROWS * 4 + 64 * (k + 4)), _mm512_and_si512(_mm512_srli_epi32(v, 4), low));
+        }
+    }
+}
+
+/*
+ * out[j * rows + i] = row i . token j for the packed tile, tokens j < nt (nt a constant after
+ * inlining, so the accumulators stay in registers); keep masks off the padding rows.
+ */
+static inline __attribute__((always_inline)) void tile(const uint8_t *buf, int nb, int cols, int nt, int off,
+                                                       const int8_t *q, const float *d, const int32_t *s,
+                                                       float *out, int rows, __mmask16 keep) {
+    __m512 acc[TILE_TOKENS];
+    __m512i p[TILE_TOKENS];
+    for (int j = 0; j < nt; j++) acc[j] = _mm512_setzero_ps();
+    for (int b = 0; b < nb; b++) {
+        const uint8_t *blk = buf + (size_t)b * PACKED_BLOCK;
+        for (int j = 0; j < nt; j++) p[j] = _mm512_set1_epi32(-off * s[j * nb + b]);
+        for (int k = 0; k < 8; k++) {
+            __m512i wk = _mm512_load_si512((const void *)(blk + TILE_ROWS * 4 + 64 * k));
+            for (int j = 0; j < nt; j++) {
+                __m512i xk = _mm512_set1_epi32((int)dword((const uint8_t *)q + (size_t)j * cols + 32 * b + 4 * k));
+                p[j] = _mm512_dpbusd_epi32(p[j], wk, xk);
+            }
+        }
+        __m512 dw = _mm512_load_ps((const void *)blk);
+        for (int j = 0; j < nt; j++) {
+            __m512 scale = _mm512_mul_ps(dw, _mm512_set1_ps(d[j * nb + b]));
+            acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p[j]), scale, acc[j]);
+        }
+    }
+    for (int j = 0; j < nt; j++) _mm512_mask_storeu_ps(out + (size_t)j * rows, keep, acc[j]);
+}
+
+int gbx_cpu_gemm(int type, const uint8_t *w, int64_t row_bytes, int rows, int cols, int tile0, int tile1,
+                 int n, const int8_t *q, const float *d, const int32_t *s, float *out) {
+    const int nb = cols / 32;
+    const int off = type == GBX_Q8_0 ? 128 : 8;
+    uint8_t *buf = aligned_alloc(64, (size_t)nb * PACKED_BLOCK);
+    if (buf == NULL) return -1;
+    for (int t = tile0; t < tile1; t++) {
+        int r0 = t * TILE_ROWS;
+        int nr = rows - r0 < TILE_ROWS ? rows - r0 : TILE_ROWS;
+        __mmask16 keep = (__mmask16)((1u << nr) - 1);
+        if (type == GBX_Q8_0) pack_q8_0(w + (int64_t)r0 * row_bytes, row_bytes, nb, nr, buf);
+        else pack_q4_0_packed(w + (int64_t)t * nb * GBX_Q4P_GROUP_BLOCK, nb, buf);
+        int j = 0;
+        for (; j + TILE_TOKENS <= n; j += TILE_TOKENS) {
+            tile(buf, nb, cols, TILE_TOKENS, off, q + (size_t)j * cols, d + (size_t)j * nb, s + (size_t)j * nb,
+                 out + (size_t)j * rows + r0, rows, keep);
+        }
+        /* The last n % TILE_TOKENS tokens, each count its own unrolled copy. */
+        const int8_t *qj = q + (size_t)j * cols;
+        const float *dj = d + (size_t)j * nb;
+        const int32_t *sj = s + (size_t)j * nb;
+        float *oj = out + (size_t)j * rows + r0;
+        switch (n - j) {
+            case 3: tile(buf, nb, cols, 3, off, qj, dj, sj, oj, rows, keep); break;
+            case 2: tile(buf, nb, cols, 2, off, qj, dj, sj, oj, rows, keep); break;
+            case 1: tile(buf, nb, cols, 1, off, qj, dj, sj, oj, rows, keep); break;
+            default: break;
+        }
+    }
+    free(buf);
+    return 0;
+}
