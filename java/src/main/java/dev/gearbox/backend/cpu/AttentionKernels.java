@@ -24,6 +24,30 @@ final class AttentionKernels {
         return sum;
     }
 
+    /**
+     * s[i] = exp(s[i] - max) for i < n, returning their sum: a softmax's numerators. In vector lanes
+     * (SVML's exp on x86): a scalar Math.exp per score was most of a long prefill's attention time.
+     */
+    static float expShiftSum(float[] s, int n, float max) {
+        int i = 0;
+        float sum = 0;
+        if (n >= S.length()) {
+            FloatVector vmax = FloatVector.broadcast(S, max), acc = FloatVector.zero(S);
+            for (; i <= n - S.length(); i += S.length()) {
+                FloatVector e = FloatVector.fromArray(S, s, i).sub(vmax).lanewise(VectorOperators.EXP);
+                e.intoArray(s, i);
+                acc = acc.add(e);
+            }
+            sum = acc.reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < n; i++) {
+            float e = (float) Math.exp(s[i] - max);
+            s[i] = e;
+            sum += e;
+        }
+        return sum;
+    }
+
     /** y[yo..] += alpha * x[xo..] */
     static void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n) {
         int i = 0;

@@ -155,13 +155,7 @@ public final class CpuBackend implements Backend {
                     scores[p] = sc;
                     if (sc > max) max = sc;
                 }
-                double sum = 0;
-                for (int p = 0; p < len; p++) {
-                    float ex = (float) Math.exp(scores[p] - max);
-                    scores[p] = ex;
-                    sum += ex;
-                }
-                float inv = (float) (1.0 / sum);
+                float inv = 1f / AttentionKernels.expShiftSum(scores, len, max);
                 int oo = (t * heads + h) * headDim;
                 java.util.Arrays.fill(out, oo, oo + headDim, 0f);
                 for (int p = 0; p < len; p++) {
