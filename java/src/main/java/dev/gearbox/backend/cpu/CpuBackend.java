@@ -26,23 +26,27 @@ public final class CpuBackend implements Backend {
 
     static final class CpuKV implements KVCache {
         final int layers, capacity, kvDim;
-        final float[][] keys, values; // [layer][pos * kvDim + i]
+        // keys[layer]: blocks of KEY_BLOCK positions, each a kvDim x KEY_BLOCK tile (AttentionKernels.keyIndex),
+        // so that a query's scores over many positions are vector FMAs with no horizontal sum;
+        // values[layer][pos * kvDim + i], read a whole row per position.
+        final float[][] keys, values;
 
         CpuKV(int layers, int capacity, int kvDim) {
-            long per = (long) capacity * kvDim;
-            if (per > Integer.MAX_VALUE - 16) {
+            long blocked = (long) ((capacity + AttentionKernels.KEY_BLOCK - 1) / AttentionKernels.KEY_BLOCK) * AttentionKernels.KEY_BLOCK * kvDim;
+            if (blocked > Integer.MAX_VALUE - 16) {
                 throw new IllegalArgumentException("KV cache of " + capacity + " positions x " + kvDim + " is too large for one CPU array; use a smaller context");
             }
             this.layers = layers;
             this.capacity = capacity;
             this.kvDim = kvDim;
-            this.keys = new float[layers][(int) per];
-            this.values = new float[layers][(int) per];
+            this.keys = new float[layers][(int) blocked];
+            this.values = new float[layers][capacity * kvDim];
         }
 
         public int layers() { return layers; }
         public int capacity() { return capacity; }
         public int kvDim() { return kvDim; }
+        /** Per position, linear in capacity (the keys' last block rounds up by under KEY_BLOCK positions, not counted). */
         public long bytes() { return 2L * layers * capacity * kvDim * Float.BYTES; }
         public void close() { }
     }
@@ -133,7 +137,11 @@ public final class CpuBackend implements Backend {
     @Override
     public void storeKV(KVCache cache, int layer, Buffer k, Buffer v, int n, int pos0) {
         CpuKV kv = (CpuKV) cache;
-        System.arraycopy(f(k), 0, kv.keys[layer], pos0 * kv.kvDim, n * kv.kvDim);
+        float[] src = f(k), kt = kv.keys[layer];
+        int kvDim = kv.kvDim;
+        for (int t = 0; t < n; t++) {
+            for (int i = 0, so = t * kvDim; i < kvDim; i++) kt[AttentionKernels.keyIndex(pos0 + t, i, kvDim)] = src[so + i];
+        }
         System.arraycopy(f(v), 0, kv.values[layer], pos0 * kv.kvDim, n * kv.kvDim);
     }
 
@@ -143,18 +151,13 @@ public final class CpuBackend implements Backend {
         float[] q = f(qb), out = f(outb), keys = kv.keys[layer], values = kv.values[layer];
         int kvDim = kv.kvDim, group = heads / kvHeads;
         Parallel.forRange(n * heads, 1, (s, e) -> {
-            float[] scores = new float[pos0 + n];
+            float[] scores = new float[(pos0 + n + AttentionKernels.KEY_BLOCK - 1) / AttentionKernels.KEY_BLOCK * AttentionKernels.KEY_BLOCK];
             for (int th = s; th < e; th++) {
                 int t = th / heads, h = th % heads;
                 int qo = (t * heads + h) * headDim;
                 int ko = (h / group) * headDim;
                 int len = pos0 + t + 1;
-                float max = Float.NEGATIVE_INFINITY;
-                for (int p = 0; p < len; p++) {
-                    float sc = AttentionKernels.dot(q, qo, keys, p * kvDim + ko, headDim) * scale;
-                    scores[p] = sc;
-                    if (sc > max) max = sc;
-                }
+                float max = AttentionKernels.scores(q, qo, keys, ko, kvDim, headDim, len, scale, scores);
                 float inv = 1f / AttentionKernels.expShiftSum(scores, len, max);
                 int oo = (t * heads + h) * headDim;
                 java.util.Arrays.fill(out, oo, oo + headDim, 0f);
