@@ -15,25 +15,41 @@ static inline float fp16(const uint8_t *p) {
     return _cvtsh_ss(h);
 }
 
-/* Lanes 0-7 from a, lanes 8-15 from b. */
-static inline __m512 halves(float a, float b) {
-    return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_set1_ps(a)), _mm256_castps_pd(_mm256_set1_ps(b)), 1));
-}
-
 /* Two 32-byte runs of activations as one 512-bit vector. */
 static inline __m512i two_runs(const int8_t *a, const int8_t *b) {
     return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)a)),
                               _mm256_loadu_si256((const __m256i *)b), 1);
 }
 
-/* The eight 6-bit scales (sc) and mins (m) of a Q4_K block's 12 packed bytes. */
-static inline void q4k_scales(const uint8_t *p, uint8_t sc[8], uint8_t m[8]) {
-    for (int j = 0; j < 4; j++) {
-        sc[j] = p[j] & 63;
-        m[j] = p[j + 4] & 63;
-        sc[j + 4] = (p[j + 8] & 0xF) | (p[j] >> 6) << 4;
-        m[j + 4] = (p[j + 8] >> 4) | (p[j + 4] >> 6) << 4;
-    }
+/* The 8 activation block scales dx[0..8) spread to 16 lanes, each twice: one per 16-value sub-block. */
+static inline __m512 dx_pairs(const float *dx) {
+    const __m512i dup = _mm512_set_epi32(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
+    return _mm512_permutexvar_ps(dup, _mm512_castps256_ps512(_mm256_loadu_ps(dx)));
+}
+
+/* Lanes of a 64-value run that holds sub-blocks 4i..4i+3 of a block's sixteen: each of k's 16
+   per-sub-block factors over the four 4-value lanes of its sub-block. */
+static inline __m512 spread_run(__m512 k, int i) {
+    const __m512i base = _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
+    return _mm512_permutexvar_ps(_mm512_add_epi32(base, _mm512_set1_epi32(4 * i)), k);
+}
+
+/*
+ * The eight 6-bit scales and eight 6-bit mins of a Q4_K/Q5_K block's 12 packed bytes, as 8 floats
+ * each, from three 32-bit words: scales 0-3 and mins 0-3 are the low 6 bits of bytes 0-3 and 4-7;
+ * scales 4-7 (mins 4-7) take their low 4 bits from the low (high) nibbles of bytes 8-11 and their
+ * top 2 bits from the top bits of bytes 0-3 (4-7).
+ */
+static inline void q4k_scales(const uint8_t *p, __m256 *sc, __m256 *m) {
+    uint32_t a0, a1, a2;
+    memcpy(&a0, p, 4);
+    memcpy(&a1, p + 4, 4);
+    memcpy(&a2, p + 8, 4);
+    const uint32_t s_lo = a0 & 0x3F3F3F3Fu, m_lo = a1 & 0x3F3F3F3Fu;
+    const uint32_t s_hi = (a2 & 0x0F0F0F0Fu) | ((a0 >> 6) & 0x03030303u) << 4;
+    const uint32_t m_hi = ((a2 >> 4) & 0x0F0F0F0Fu) | ((a1 >> 6) & 0x03030303u) << 4;
+    *sc = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_set_epi32(0, 0, (int)s_hi, (int)s_lo)));
+    *m = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_set_epi32(0, 0, (int)m_hi, (int)m_lo)));
 }
 
 /* Bits `shift` and `shift + 2` of each of the 32 bytes at qh, as the values' fifth bit (16 or 0), in two 32-byte runs. */
@@ -54,22 +70,27 @@ static inline __attribute__((always_inline)) void matvec_q45_k(const uint8_t *w,
                                                                int block_bytes, int fifth) {
     const int nb = cols / 256, codes = fifth ? 48 : 16;
     const __m512i low4 = _mm512_set1_epi8(0x0F);
+    /* which of a block's 8 sub-block scales each 8-lane half of a product takes: {4c, 4c+2} for the
+       low nibbles of code bytes 64c.., {4c+1, 4c+3} for the high ones */
+    const __m512i pick[4] = {
+        _mm512_set_epi32(2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0),
+        _mm512_set_epi32(3, 3, 3, 3, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1),
+        _mm512_set_epi32(6, 6, 6, 6, 6, 6, 6, 6, 4, 4, 4, 4, 4, 4, 4, 4),
+        _mm512_set_epi32(7, 7, 7, 7, 7, 7, 7, 7, 5, 5, 5, 5, 5, 5, 5, 5)};
     for (int r = r0; r < r1; r++) {
         const uint8_t *row = w + (int64_t)r * row_bytes;
         __m512 acc = _mm512_setzero_ps();
-        float offset = 0;
+        __m256 mins = _mm256_setzero_ps();
         for (int b = 0; b < nb; b++) {
             const uint8_t *blk = row + block_bytes * b;
             const int8_t *x = q + 256 * b;
-            const float *dx = d + 8 * b;
-            const float dd = fp16(blk), dmin = fp16(blk + 2);
-            uint8_t sc[8], m[8];
-            q4k_scales(blk + 4, sc, m);
-            float k[8];
-            for (int j = 0; j < 8; j++) {
-                k[j] = dd * sc[j] * dx[j];
-                offset += dmin * m[j] * dx[j] * (float)s[8 * b + j];
-            }
+            const __m256 dx = _mm256_loadu_ps(d + 8 * b);
+            __m256 sc, m;
+            q4k_scales(blk + 4, &sc, &m);
+            /* k[j] = d * sc_j * dx_j; the mins' share, dmin * m_j * dx_j * sum(x in sub-block j), in lanes */
+            const __m512 k = _mm512_castps256_ps512(_mm256_mul_ps(_mm256_mul_ps(sc, dx), _mm256_set1_ps(fp16(blk))));
+            const __m256 xs = _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)(s + 8 * b)));
+            mins = _mm256_fmadd_ps(_mm256_mul_ps(m, _mm256_set1_ps(fp16(blk + 2))), _mm256_mul_ps(dx, xs), mins);
             const __m256i qh = fifth ? _mm256_loadu_si256((const __m256i *)(blk + 16)) : _mm256_setzero_si256();
             /* 64 bytes of codes = 128 values: low nibbles are sub-blocks 4c and 4c+2, high nibbles 4c+1 and 4c+3. */
             for (int c = 0; c < 2; c++) {
@@ -83,11 +104,14 @@ static inline __attribute__((always_inline)) void matvec_q45_k(const uint8_t *w,
                 const int8_t *xc = x + 128 * c;
                 __m512i plo = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, two_runs(xc, xc + 64));
                 __m512i phi = _mm512_dpbusd_epi32(_mm512_setzero_si512(), hi, two_runs(xc + 32, xc + 96));
-                acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(plo), halves(k[4 * c], k[4 * c + 2]), acc);
-                acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(phi), halves(k[4 * c + 1], k[4 * c + 3]), acc);
+                acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(plo), _mm512_permutexvar_ps(pick[2 * c], k), acc);
+                acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(phi), _mm512_permutexvar_ps(pick[2 * c + 1], k), acc);
             }
         }
-        y[r - r0] = _mm512_reduce_add_ps(acc) - offset;
+        __m128 m4 = _mm_add_ps(_mm256_castps256_ps128(mins), _mm256_extractf128_ps(mins, 1));
+        m4 = _mm_add_ps(m4, _mm_movehl_ps(m4, m4));
+        m4 = _mm_add_ss(m4, _mm_shuffle_ps(m4, m4, 1));
+        y[r - r0] = _mm512_reduce_add_ps(acc) - _mm_cvtss_f32(m4);
     }
 }
 
@@ -105,8 +129,6 @@ void gbx_cpu_matvec_q6_k(const uint8_t *w, int64_t row_bytes, int cols, int r0, 
                          const int8_t *q, const float *d, float *y) {
     const int nb = cols / 256;
     const __m512i low4 = _mm512_set1_epi8(0x0F), low2 = _mm512_set1_epi8(0x03), k32 = _mm512_set1_epi8(32);
-    /* lane i (4 values) of a 64-value run belongs to sub-block i / 4 of the run's four */
-    const __m512i spread = _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
     for (int r = r0; r < r1; r++) {
         const uint8_t *row = w + (int64_t)r * row_bytes;
         __m512 acc = _mm512_setzero_ps();
@@ -116,9 +138,8 @@ void gbx_cpu_matvec_q6_k(const uint8_t *w, int64_t row_bytes, int cols, int r0, 
             const int8_t *sc = (const int8_t *)(blk + 192);
             const float dd = fp16(blk + 208);
             const int8_t *x = q + 256 * b;
-            const float *dx = d + 8 * b;
-            float k[16];
-            for (int j = 0; j < 16; j++) k[j] = dd * sc[j] * dx[j / 2];
+            const __m512 k = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)sc))),
+                                           _mm512_mul_ps(dx_pairs(d + 8 * b), _mm512_set1_ps(dd)));
             for (int h = 0; h < 2; h++) {
                 /* 64 bytes of low bits: low nibbles are values 0..63 of this half, high nibbles 64..127;
                    32 bytes of high bits: bit pairs 0,1,2,3 (from the bottom) for values 0..31, 32..63, 64..95, 96..127. */
@@ -136,10 +157,8 @@ void gbx_cpu_matvec_q6_k(const uint8_t *w, int64_t row_bytes, int cols, int r0, 
                                               _mm512_dpbusd_epi32(_mm512_setzero_si512(), k32, x0));
                 __m512i p1 = _mm512_sub_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), u1, x1),
                                               _mm512_dpbusd_epi32(_mm512_setzero_si512(), k32, x1));
-                __m512 s0 = _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(_mm_loadu_ps(k + 8 * h)));
-                __m512 s1 = _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(_mm_loadu_ps(k + 8 * h + 4)));
-                acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p0), s0, acc);
-                acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p1), s1, acc);
+                acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p0), spread_run(k, 2 * h), acc);
+                acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p1), spread_run(k, 2 * h + 1), acc);
             }
         }
         y[r - r0] = _mm512_reduce_add_ps(acc);
@@ -152,13 +171,6 @@ void gbx_cpu_matvec_q6_k(const uint8_t *w, int64_t row_bytes, int cols, int r0, 
  * half) and j = 2, 3 (values 64..127), each contiguous in x. Every 4-value lane of a run belongs to
  * sub-block lane / 4 of the run's four.
  */
-static const int spread4[16] = {0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3};
-
-/* Four consecutive scales k[0..3], each over the four lanes of its sub-block. */
-static inline __m512 per_subblock(const float *k) {
-    return _mm512_permutexvar_ps(_mm512_loadu_si512((const void *)spread4), _mm512_castps128_ps512(_mm_loadu_ps(k)));
-}
-
 /* The 2-bit codes of one half: *lo = groups 0, 1 and *hi = groups 2, 3, one byte per value. */
 static inline void two_bit_runs(const uint8_t *qs, __m512i *lo, __m512i *hi) {
     const __m512i three = _mm512_set1_epi8(3);
@@ -179,37 +191,43 @@ void gbx_cpu_matvec_q2_k(const uint8_t *w, int64_t row_bytes, int cols, int r0, 
             const uint8_t *blk = row + 84 * b;
             const float dd = fp16(blk + 80), dmin = fp16(blk + 82);
             const int8_t *x = q + 256 * b;
-            const float *dx = d + 8 * b;
-            float k[16], m[16];
-            for (int j = 0; j < 16; j++) {
-                k[j] = dd * (blk[j] & 0xF) * dx[j / 2];
-                m[j] = dmin * (blk[j] >> 4) * dx[j / 2];
-            }
+            const __m512 dxp = dx_pairs(d + 8 * b);
+            /* byte j of the 16 scale bytes: sub-block j's scale (low nibble) and min (high nibble) */
+            const __m512i sm = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)blk));
+            const __m512 k = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_and_si512(sm, _mm512_set1_epi32(0xF))), _mm512_mul_ps(dxp, _mm512_set1_ps(dd)));
+            const __m512 m = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(sm, 4)), _mm512_mul_ps(dxp, _mm512_set1_ps(dmin)));
             for (int h = 0; h < 2; h++) {
                 __m512i lo, hi;
                 two_bit_runs(blk + 16 + 32 * h, &lo, &hi);
                 __m512i x0 = _mm512_loadu_si512((const void *)(x + 128 * h));
                 __m512i x1 = _mm512_loadu_si512((const void *)(x + 128 * h + 64));
-                acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, x0)), per_subblock(k + 8 * h), acc);
-                acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), hi, x1)), per_subblock(k + 8 * h + 4), acc);
+                acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, x0)), spread_run(k, 2 * h), acc);
+                acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), hi, x1)), spread_run(k, 2 * h + 1), acc);
                 /* the mins: dmin * m times the sum of x over each sub-block */
-                mins = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, x0)), per_subblock(m + 8 * h), mins);
-                mins = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, x1)), per_subblock(m + 8 * h + 4), mins);
+                mins = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, x0)), spread_run(m, 2 * h), mins);
+                mins = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, x1)), spread_run(m, 2 * h + 1), mins);
             }
         }
         y[r - r0] = _mm512_reduce_add_ps(_mm512_sub_ps(acc, mins));
     }
 }
 
-/* Sixteen Q3_K scales (6 bits, offset by 32) from their 12 packed bytes, times f. */
-static inline void q3k_scales(const uint8_t *p, float f, float out[16]) {
-    for (int k = 0; k < 4; k++) {
-        const int b0 = p[k], b1 = p[4 + k], hi = p[8 + k];
-        out[k] = f * (((b0 & 0xF) | (hi & 3) << 4) - 32);
-        out[4 + k] = f * (((b1 & 0xF) | (hi >> 2 & 3) << 4) - 32);
-        out[8 + k] = f * (((b0 >> 4) | (hi >> 4 & 3) << 4) - 32);
-        out[12 + k] = f * (((b1 >> 4) | (hi >> 6) << 4) - 32);
-    }
+/*
+ * Sixteen Q3_K scales (6 bits, stored offset by 32) from their 12 packed bytes as 16 lanes: scale
+ * k, 4+k, 8+k, 12+k (k < 4) take their low 4 bits from the low nibble of byte k, the low nibble of
+ * byte 4+k, the high nibble of byte k and the high nibble of byte 4+k, and their top 2 bits from
+ * bits 0-1, 2-3, 4-5, 6-7 of byte 8+k; done on three 32-bit words, four scales each.
+ */
+static inline __m512 q3k_scales(const uint8_t *p) {
+    uint32_t a0, a1, a2;
+    memcpy(&a0, p, 4);
+    memcpy(&a1, p + 4, 4);
+    memcpy(&a2, p + 8, 4);
+    const uint32_t nib = 0x0F0F0F0Fu, two = 0x03030303u;
+    const uint32_t w0 = (a0 & nib) | (a2 & two) << 4, w1 = (a1 & nib) | ((a2 >> 2) & two) << 4;
+    const uint32_t w2 = ((a0 >> 4) & nib) | ((a2 >> 4) & two) << 4, w3 = ((a1 >> 4) & nib) | ((a2 >> 6) & two) << 4;
+    __m512i v = _mm512_cvtepu8_epi32(_mm_set_epi32((int)w3, (int)w2, (int)w1, (int)w0));
+    return _mm512_cvtepi32_ps(_mm512_sub_epi32(v, _mm512_set1_epi32(32)));
 }
 
 void gbx_cpu_matvec_q3_k(const uint8_t *w, int64_t row_bytes, int cols, int r0, int r1,
@@ -223,10 +241,7 @@ void gbx_cpu_matvec_q3_k(const uint8_t *w, int64_t row_bytes, int cols, int r0, 
         for (int b = 0; b < nb; b++) {
             const uint8_t *blk = row + 110 * b;
             const int8_t *x = q + 256 * b;
-            const float *dx = d + 8 * b;
-            float k[16];
-            q3k_scales(blk + 96, fp16(blk + 108), k);
-            for (int j = 0; j < 16; j++) k[j] *= dx[j / 2];
+            const __m512 k = _mm512_mul_ps(q3k_scales(blk + 96), _mm512_mul_ps(dx_pairs(d + 8 * b), _mm512_set1_ps(fp16(blk + 108))));
             __m256i hm = _mm256_loadu_si256((const __m256i *)blk);
             for (int h = 0; h < 2; h++) {
                 __m512i lo, hi;
@@ -245,8 +260,8 @@ void gbx_cpu_matvec_q3_k(const uint8_t *w, int64_t row_bytes, int cols, int r0, 
                                               _mm512_dpbusd_epi32(_mm512_setzero_si512(), four, x0));
                 __m512i p1 = _mm512_sub_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), hi, x1),
                                               _mm512_dpbusd_epi32(_mm512_setzero_si512(), four, x1));
-                acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p0), per_subblock(k + 8 * h), acc);
-                acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p1), per_subblock(k + 8 * h + 4), acc);
+                acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p0), spread_run(k, 2 * h), acc);
+                acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p1), spread_run(k, 2 * h + 1), acc);
             }
         }
         y[r - r0] = _mm512_reduce_add_ps(acc);
