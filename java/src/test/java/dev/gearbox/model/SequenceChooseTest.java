@@ -24,7 +24,10 @@ class SequenceChooseTest {
             TokenChoice.Choice viaHost = choice.choose(b.forward(prompt), 0);
             int distinct = 0, last = -1;
             for (int step = 1; step <= 20; step++) {
-                assertThat(viaBackend).as("draw " + step).isEqualTo(viaHost);
+                // Same token; the log-probability to float rounding: the Vector API's lane sums may
+                // round differently before and after the JIT compiles them, between the two sequences.
+                assertThat(viaBackend.token()).as("draw " + step).isEqualTo(viaHost.token());
+                assertThat(viaBackend.logprob()).as("draw " + step).isCloseTo(viaHost.logprob(), org.assertj.core.api.Assertions.within(1e-4f));
                 assertThat(a.position()).isEqualTo(b.position());
                 int next = viaBackend.token();
                 if (next != last) distinct++;
