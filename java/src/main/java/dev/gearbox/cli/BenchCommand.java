@@ -176,7 +176,9 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private Result runGen(Sequence seq, int n, int threads, int vocab, SplittableRandom random, PrintWriter err) {
-        if (!noWarmup) decode(seq, 1, vocab, random);
+        // The warm-up is the same test once, untimed, as for prefill: a one-token warm-up left the
+        // first timed run compiling the decode path (JIT), which showed as a wide spread and a low mean.
+        if (!noWarmup) decode(seq, n, vocab, random);
         double[] tps = new double[repetitions];
         long[] nanos = new long[repetitions];
         for (int r = 0; r < repetitions; r++) {
