@@ -29,9 +29,11 @@ void gbx_cpu_matvec_q8_0(const uint8_t *w, int64_t row_bytes, int cols, int r0, 
                          const int8_t *q, const float *d, float *y);
 
 
-/* Weight layouts for gbx_cpu_gemm: GGML's Q8_0, and the decode kernel's repacked Q4_0 copy. */
+/* Weight layouts for gbx_cpu_gemm: GGML's Q8_0, Q4_K and Q5_K, and the decode kernel's repacked Q4_0 copy. */
 #define GBX_Q8_0 0
 #define GBX_Q4_0_PACKED 1
+#define GBX_Q4_K 2 /* GGML's layout, as for the Q8_0 matvec */
+#define GBX_Q5_K 3
 
 /*
  * Prefill product: out[t * rows + r] = dot(row r of W, token t of x) for tokens t < n and rows r in

@@ -1,5 +1,5 @@
 /*
- * Prefill (several tokens) products of Q8_0/Q4_0 weights with int8 activations; see gearbox_cpu.h.
+ * Prefill (several tokens) products of Q8_0/Q4_0/Q4_K/Q5_K weights with int8 activations; see gearbox_cpu.h.
  *
  * Why this layout: a dot product per (row, token) pair ends in 8 or 16 int32 lane sums that each
  * need converting, scaling by the two block scales and adding; that float work costs more than the
@@ -24,6 +24,8 @@
 #define TILE_TOKENS 4 /* the remainder switch in gbx_cpu_gemm lists 1..TILE_TOKENS-1 */
 /* One repacked block: 16 float row scales, then 8 groups of 16 lanes x 4 bytes. */
 #define PACKED_BLOCK (TILE_ROWS * 4 + 8 * 64)
+/* The same for a K-quant 32-value sub-block, with 16 float row mins after the scales. */
+#define PACKED_BLOCK_K (TILE_ROWS * 8 + 8 * 64)
 
 static inline float fp16(const uint8_t *p) {
     uint16_t h;
@@ -72,20 +74,69 @@ static void pack_q4_0_packed(const uint8_t *group, int nb, uint8_t *buf) {
 }
 
 /*
+ * Repacks Q4_K (fifth = 0) or Q5_K (fifth = 1) rows [0, nr) of w, one packed block per 32-value
+ * sub-block: row i's scale d * sc and min dmin * m in float lanes i, then its 32 codes (0..15, or
+ * 0..31 with Q5_K's fifth bit) as unsigned bytes, 4 per lane. Sub-block j of a 256-value block is
+ * the low (j even) or high (j odd) nibbles of code bytes 32 * (j / 2).., its fifth bit bit j of
+ * qh[l]. The sub-block then adds dx * (scale * P - min * sum(x)), P the codes' byte product.
+ */
+static void pack_q45_k(const uint8_t *w, int64_t row_bytes, int nb, int nr, int fifth, uint8_t *buf) {
+    const int block_bytes = fifth ? 176 : 144, codes = fifth ? 48 : 16;
+    if (nr < TILE_ROWS) memset(buf, 0, (size_t)nb * PACKED_BLOCK_K);
+    for (int i = 0; i < nr; i++) {
+        const uint8_t *row = w + (int64_t)i * row_bytes;
+        for (int sb = 0; sb < nb / 8; sb++) {
+            const uint8_t *blk = row + (int64_t)block_bytes * sb;
+            const float dd = fp16(blk), dmin = fp16(blk + 2);
+            const uint8_t *p = blk + 4, *qh = blk + 16, *qs = blk + codes;
+            for (int j = 0; j < 8; j++) {
+                int sc, m;
+                if (j < 4) {
+                    sc = p[j] & 63;
+                    m = p[j + 4] & 63;
+                } else {
+                    sc = (p[j + 4] & 0xF) | (p[j - 4] >> 6) << 4;
+                    m = (p[j + 4] >> 4) | (p[j] >> 6) << 4;
+                }
+                uint8_t *dst = buf + (size_t)(8 * sb + j) * PACKED_BLOCK_K;
+                ((float *)dst)[i] = dd * (float)sc;
+                ((float *)dst)[TILE_ROWS + i] = dmin * (float)m;
+                uint32_t *lanes = (uint32_t *)(dst + TILE_ROWS * 8) + i;
+                const uint8_t *src = qs + 32 * (j / 2);
+                const int shift = 4 * (j & 1);
+                for (int k = 0; k < 8; k++) {
+                    uint32_t v = 0;
+                    for (int e = 0; e < 4; e++) {
+                        const int l = 4 * k + e;
+                        uint32_t c = (uint32_t)(src[l] >> shift) & 0xF;
+                        if (fifth) c |= (uint32_t)((qh[l] >> j) & 1) << 4;
+                        v |= c << (8 * e);
+                    }
+                    lanes[16 * k] = v;
+                }
+            }
+        }
+    }
+}
+
+/*
  * out[j * rows + i] = row i . token j for the packed tile, tokens j < nt (nt a constant after
  * inlining, so the accumulators stay in registers); keep masks off the padding rows.
  */
 static inline __attribute__((always_inline)) void tile(const uint8_t *buf, int nb, int cols, int nt, int off,
                                                        const int8_t *q, const float *d, const int32_t *s,
-                                                       float *out, int rows, __mmask16 keep) {
+                                                       float *out, int rows, __mmask16 keep, int mins) {
+    /* with mins (K-quants): blocks of PACKED_BLOCK_K, row mins after the scales, codes after both */
+    const size_t stride = mins ? PACKED_BLOCK_K : PACKED_BLOCK;
+    const int codes = mins ? TILE_ROWS * 8 : TILE_ROWS * 4;
     __m512 acc[TILE_TOKENS];
     __m512i p[TILE_TOKENS];
     for (int j = 0; j < nt; j++) acc[j] = _mm512_setzero_ps();
     for (int b = 0; b < nb; b++) {
-        const uint8_t *blk = buf + (size_t)b * PACKED_BLOCK;
+        const uint8_t *blk = buf + (size_t)b * stride;
         for (int j = 0; j < nt; j++) p[j] = _mm512_set1_epi32(-off * s[j * nb + b]);
         for (int k = 0; k < 8; k++) {
-            __m512i wk = _mm512_load_si512((const void *)(blk + TILE_ROWS * 4 + 64 * k));
+            __m512i wk = _mm512_load_si512((const void *)(blk + codes + 64 * k));
             for (int j = 0; j < nt; j++) {
                 __m512i xk = _mm512_set1_epi32((int)dword((const uint8_t *)q + (size_t)j * cols + 32 * b + 4 * k));
                 p[j] = _mm512_dpbusd_epi32(p[j], wk, xk);
@@ -96,6 +147,10 @@ static inline __attribute__((always_inline)) void tile(const uint8_t *buf, int n
             __m512 scale = _mm512_mul_ps(dw, _mm512_set1_ps(d[j * nb + b]));
             acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p[j]), scale, acc[j]);
         }
+        if (mins) {
+            __m512 mw = _mm512_load_ps((const void *)(blk + TILE_ROWS * 4));
+            for (int j = 0; j < nt; j++) acc[j] = _mm512_fnmadd_ps(mw, _mm512_set1_ps(d[j * nb + b] * (float)s[j * nb + b]), acc[j]);
+        }
     }
     for (int j = 0; j < nt; j++) _mm512_mask_storeu_ps(out + (size_t)j * rows, keep, acc[j]);
 }
@@ -103,19 +158,23 @@ static inline __attribute__((always_inline)) void tile(const uint8_t *buf, int n
 int gbx_cpu_gemm(int type, const uint8_t *w, int64_t row_bytes, int rows, int cols, int tile0, int tile1,
                  int n, const int8_t *q, const float *d, const int32_t *s, float *out) {
     const int nb = cols / 32;
-    const int off = type == GBX_Q8_0 ? 128 : 8;
-    uint8_t *buf = aligned_alloc(64, (size_t)nb * PACKED_BLOCK);
+    const int kq = type == GBX_Q4_K || type == GBX_Q5_K;
+    const int off = type == GBX_Q8_0 ? 128 : type == GBX_Q4_0_PACKED ? 8 : 0;
+    uint8_t *buf = aligned_alloc(64, (size_t)nb * (kq ? PACKED_BLOCK_K : PACKED_BLOCK));
     if (buf == NULL) return -1;
     for (int t = tile0; t < tile1; t++) {
         int r0 = t * TILE_ROWS;
         int nr = rows - r0 < TILE_ROWS ? rows - r0 : TILE_ROWS;
         __mmask16 keep = (__mmask16)((1u << nr) - 1);
         if (type == GBX_Q8_0) pack_q8_0(w + (int64_t)r0 * row_bytes, row_bytes, nb, nr, buf);
+        else if (kq) pack_q45_k(w + (int64_t)r0 * row_bytes, row_bytes, nb, nr, type == GBX_Q5_K, buf);
         else pack_q4_0_packed(w + (int64_t)t * nb * GBX_Q4P_GROUP_BLOCK, nb, buf);
         int j = 0;
         for (; j + TILE_TOKENS <= n; j += TILE_TOKENS) {
-            tile(buf, nb, cols, TILE_TOKENS, off, q + (size_t)j * cols, d + (size_t)j * nb, s + (size_t)j * nb,
-                 out + (size_t)j * rows + r0, rows, keep);
+            if (kq) tile(buf, nb, cols, TILE_TOKENS, off, q + (size_t)j * cols, d + (size_t)j * nb, s + (size_t)j * nb,
+                         out + (size_t)j * rows + r0, rows, keep, 1);
+            else tile(buf, nb, cols, TILE_TOKENS, off, q + (size_t)j * cols, d + (size_t)j * nb, s + (size_t)j * nb,
+                      out + (size_t)j * rows + r0, rows, keep, 0);
         }
         /* The last n % TILE_TOKENS tokens, each count its own unrolled copy. */
         const int8_t *qj = q + (size_t)j * cols;
@@ -123,9 +182,9 @@ int gbx_cpu_gemm(int type, const uint8_t *w, int64_t row_bytes, int rows, int co
         const int32_t *sj = s + (size_t)j * nb;
         float *oj = out + (size_t)j * rows + r0;
         switch (n - j) {
-            case 3: tile(buf, nb, cols, 3, off, qj, dj, sj, oj, rows, keep); break;
-            case 2: tile(buf, nb, cols, 2, off, qj, dj, sj, oj, rows, keep); break;
-            case 1: tile(buf, nb, cols, 1, off, qj, dj, sj, oj, rows, keep); break;
+            case 3: if (kq) tile(buf, nb, cols, 3, off, qj, dj, sj, oj, rows, keep, 1); else tile(buf, nb, cols, 3, off, qj, dj, sj, oj, rows, keep, 0); break;
+            case 2: if (kq) tile(buf, nb, cols, 2, off, qj, dj, sj, oj, rows, keep, 1); else tile(buf, nb, cols, 2, off, qj, dj, sj, oj, rows, keep, 0); break;
+            case 1: if (kq) tile(buf, nb, cols, 1, off, qj, dj, sj, oj, rows, keep, 1); else tile(buf, nb, cols, 1, off, qj, dj, sj, oj, rows, keep, 0); break;
             default: break;
         }
     }

@@ -119,7 +119,10 @@ final class NativeCpu {
 
     /** Types whose prefill products (several tokens) run here. */
     static boolean handlesPrefill(GGMLType t) {
-        return available() && (t == GGMLType.Q8_0 || t == GGMLType.Q4_0);
+        return available() && switch (t) {
+            case Q8_0, Q4_0, Q4_K, Q5_K -> true;
+            default -> false;
+        };
     }
 
     /** Decode product y = W·x for a matrix of a type {@link #handlesDecode} accepts, over the worker threads. */
@@ -209,7 +212,7 @@ final class NativeCpu {
 
     /**
      * Prefill product {@code out[t * rows + r] = dot(row r of W, token t of x)} for {@code n}
-     * tokens of a Q8_0 or Q4_0 matrix: x is quantized once per call (token rows over the workers),
+     * tokens of a Q8_0, Q4_0, Q4_K or Q5_K matrix: x is quantized once per call (token rows over the workers),
      * then the workers take tiles of 16 weight rows, each run over all n tokens.
      */
     static void matmul(WeightMatrix w, float[] x, int n, float[] out) {
@@ -228,10 +231,16 @@ final class NativeCpu {
         });
         // Q4_0 reads the decode kernel's repacked copy (GBX_Q4_0_PACKED), so the mmap'd original
         // is not read by Q4_0 products at all once that exists; Q8_0 reads GGML's layout (GBX_Q8_0).
-        boolean q8 = w.type() == GGMLType.Q8_0;
-        MemorySegment wq = q8 ? w.data() : packedQ4(w), ys = MemorySegment.ofArray(out);
+        // Q4_K/Q5_K read GGML's layout too; the type codes are gearbox_cpu.h's GBX_* layouts.
+        int type = switch (w.type()) {
+            case Q8_0 -> 0;
+            case Q4_0 -> 1;
+            case Q4_K -> 2;
+            case Q5_K -> 3;
+            default -> throw new IllegalArgumentException("no native prefill kernel for " + w.type());
+        };
+        MemorySegment wq = type == 1 ? packedQ4(w) : w.data(), ys = MemorySegment.ofArray(out);
         long rb = w.rowBytes();
-        int type = q8 ? 0 : 1;
         Parallel.forRange((rows + TILE_ROWS - 1) / TILE_ROWS, 1, (t0, t1) -> {
             int rc;
             try {

@@ -10,7 +10,7 @@ import java.util.Random;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The native kernels (Q8_0/Q4_0 and K-quant decode matvecs, the Q8_0/Q4_0 prefill product)
+ * The native kernels (Q8_0/Q4_0 and K-quant decode matvecs, the Q8_0/Q4_0/Q4_K/Q5_K prefill product)
  * against a float64 dequantize-then-dot reference. They quantize x to 8 bits per 32-value block
  * (step d = max|x|/127), so each product may be off by |w|·d/2: the tolerance is that bound summed
  * over the row, plus float rounding.
@@ -48,7 +48,9 @@ class NativeCpuTest {
 
     @ParameterizedTest(name = "{0} {1}x{2} n={3} threads {4}")
     @CsvSource({"Q8_0, 1, 32, 2, 1", "Q8_0, 17, 96, 5, 2", "Q8_0, 37, 800, 7, 2", "Q8_0, 64, 2048, 8, 2", "Q8_0, 100, 768, 13, 1",
-        "Q4_0, 1, 32, 3, 1", "Q4_0, 17, 96, 5, 2", "Q4_0, 37, 800, 7, 2", "Q4_0, 64, 2048, 8, 2", "Q4_0, 100, 768, 13, 1"})
+        "Q4_0, 1, 32, 3, 1", "Q4_0, 17, 96, 5, 2", "Q4_0, 37, 800, 7, 2", "Q4_0, 64, 2048, 8, 2", "Q4_0, 100, 768, 13, 1",
+        "Q4_K, 1, 256, 2, 1", "Q4_K, 17, 512, 5, 2", "Q4_K, 37, 768, 7, 2", "Q4_K, 100, 2048, 13, 1",
+        "Q5_K, 1, 256, 3, 1", "Q5_K, 17, 512, 5, 2", "Q5_K, 37, 768, 7, 2", "Q5_K, 100, 2048, 13, 1"})
     void prefillMatchesReferenceAndTheDecodeKernel(GGMLType type, int rows, int cols, int n, int threads) {
         Assumptions.assumeTrue(NativeCpu.available(), "native CPU kernels: " + NativeCpu.status());
         int before = Parallel.threads();
