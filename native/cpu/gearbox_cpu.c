@@ -1,5 +1,6 @@
 /* See gearbox_cpu.h. Built with AVX-512 enabled; callers check gbx_cpu_supported() first. */
 #include "gearbox_cpu.h"
+#include "cpu_common.h"
 #include <immintrin.h>
 #include <math.h>
 #include <string.h>
@@ -9,12 +10,6 @@ int gbx_cpu_supported(void) {
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni") &&
            __builtin_cpu_supports("f16c");
-}
-
-static inline float fp16(const uint8_t *p) {
-    uint16_t h;
-    memcpy(&h, p, 2);
-    return _cvtsh_ss(h);
 }
 
 void gbx_cpu_quantize_q8(const float *x, int n, int8_t *q, float *d, int32_t *s) {

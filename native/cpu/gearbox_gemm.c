@@ -16,6 +16,7 @@
  * give: the accumulator starts at -off * s instead of 0.
  */
 #include "gearbox_cpu.h"
+#include "cpu_common.h"
 #include <immintrin.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,18 +27,6 @@
 #define PACKED_BLOCK (TILE_ROWS * 4 + 8 * 64)
 /* The same for a K-quant 32-value sub-block, with 16 float row mins after the scales. */
 #define PACKED_BLOCK_K (TILE_ROWS * 8 + 8 * 64)
-
-static inline float fp16(const uint8_t *p) {
-    uint16_t h;
-    memcpy(&h, p, 2);
-    return _cvtsh_ss(h);
-}
-
-static inline uint32_t dword(const uint8_t *p) {
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
 
 /* Repacks Q8_0 rows [0, nr) of w into buf as described above; lanes of missing rows get zeros. */
 static void pack_q8_0(const uint8_t *w, int64_t row_bytes, int nb, int nr, uint8_t *buf) {
@@ -88,16 +77,13 @@ static void pack_q45_k(const uint8_t *w, int64_t row_bytes, int nb, int nr, int 
         for (int sb = 0; sb < nb / 8; sb++) {
             const uint8_t *blk = row + (int64_t)block_bytes * sb;
             const float dd = fp16(blk), dmin = fp16(blk + 2);
-            const uint8_t *p = blk + 4, *qh = blk + 16, *qs = blk + codes;
+            const uint8_t *qh = blk + 16, *qs = blk + codes;
+            uint8_t sm[16]; /* scales 0-7, then mins 0-7 */
+            uint32_t words[4];
+            q4k_scale_words(blk + 4, words);
+            memcpy(sm, words, 16);
             for (int j = 0; j < 8; j++) {
-                int sc, m;
-                if (j < 4) {
-                    sc = p[j] & 63;
-                    m = p[j + 4] & 63;
-                } else {
-                    sc = (p[j + 4] & 0xF) | (p[j - 4] >> 6) << 4;
-                    m = (p[j + 4] >> 4) | (p[j] >> 6) << 4;
-                }
+                const int sc = sm[j], m = sm[8 + j];
                 uint8_t *dst = buf + (size_t)(8 * sb + j) * PACKED_BLOCK_K;
                 ((float *)dst)[i] = dd * (float)sc;
                 ((float *)dst)[TILE_ROWS + i] = dmin * (float)m;

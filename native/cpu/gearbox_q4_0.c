@@ -10,16 +10,11 @@
  * multiply-add for 16 rows instead of per-row reductions.
  */
 #include "gearbox_cpu.h"
+#include "cpu_common.h"
 #include <immintrin.h>
 #include <string.h>
 
 #define GROUP 16
-
-static inline uint32_t dword(const uint8_t *p) {
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
 
 int64_t gbx_cpu_q4_0_packed_size(int rows, int cols) {
     return (int64_t)((rows + GROUP - 1) / GROUP) * (cols / 32) * GBX_Q4P_GROUP_BLOCK;

@@ -6,14 +6,9 @@
  * java/src/main/java/dev/gearbox/tensor/KQuants.java for the block layouts.
  */
 #include "gearbox_cpu.h"
+#include "cpu_common.h"
 #include <immintrin.h>
 #include <string.h>
-
-static inline float fp16(const uint8_t *p) {
-    uint16_t h;
-    memcpy(&h, p, 2);
-    return _cvtsh_ss(h);
-}
 
 /* Two 32-byte runs of activations as one 512-bit vector. */
 static inline __m512i two_runs(const int8_t *a, const int8_t *b) {
@@ -34,22 +29,12 @@ static inline __m512 spread_run(__m512 k, int i) {
     return _mm512_permutexvar_ps(_mm512_add_epi32(base, _mm512_set1_epi32(4 * i)), k);
 }
 
-/*
- * The eight 6-bit scales and eight 6-bit mins of a Q4_K/Q5_K block's 12 packed bytes, as 8 floats
- * each, from three 32-bit words: scales 0-3 and mins 0-3 are the low 6 bits of bytes 0-3 and 4-7;
- * scales 4-7 (mins 4-7) take their low 4 bits from the low (high) nibbles of bytes 8-11 and their
- * top 2 bits from the top bits of bytes 0-3 (4-7).
- */
+/* A Q4_K/Q5_K block's eight scales and eight mins (cpu_common.h) as 8 floats each. */
 static inline void q4k_scales(const uint8_t *p, __m256 *sc, __m256 *m) {
-    uint32_t a0, a1, a2;
-    memcpy(&a0, p, 4);
-    memcpy(&a1, p + 4, 4);
-    memcpy(&a2, p + 8, 4);
-    const uint32_t s_lo = a0 & 0x3F3F3F3Fu, m_lo = a1 & 0x3F3F3F3Fu;
-    const uint32_t s_hi = (a2 & 0x0F0F0F0Fu) | ((a0 >> 6) & 0x03030303u) << 4;
-    const uint32_t m_hi = ((a2 >> 4) & 0x0F0F0F0Fu) | ((a1 >> 6) & 0x03030303u) << 4;
-    *sc = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_set_epi32(0, 0, (int)s_hi, (int)s_lo)));
-    *m = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_set_epi32(0, 0, (int)m_hi, (int)m_lo)));
+    uint32_t w[4];
+    q4k_scale_words(p, w);
+    *sc = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_set_epi32(0, 0, (int)w[1], (int)w[0])));
+    *m = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_set_epi32(0, 0, (int)w[3], (int)w[2])));
 }
 
 /* Bits `shift` and `shift + 2` of each of the 32 bytes at qh, as the values' fifth bit (16 or 0), in two 32-byte runs. */
@@ -219,10 +204,7 @@ void gbx_cpu_matvec_q2_k(const uint8_t *w, int64_t row_bytes, int cols, int r0, 
  * bits 0-1, 2-3, 4-5, 6-7 of byte 8+k; done on three 32-bit words, four scales each.
  */
 static inline __m512 q3k_scales(const uint8_t *p) {
-    uint32_t a0, a1, a2;
-    memcpy(&a0, p, 4);
-    memcpy(&a1, p + 4, 4);
-    memcpy(&a2, p + 8, 4);
+    const uint32_t a0 = dword(p), a1 = dword(p + 4), a2 = dword(p + 8);
     const uint32_t nib = 0x0F0F0F0Fu, two = 0x03030303u;
     const uint32_t w0 = (a0 & nib) | (a2 & two) << 4, w1 = (a1 & nib) | ((a2 >> 2) & two) << 4;
     const uint32_t w2 = ((a0 >> 4) & nib) | ((a2 >> 4) & two) << 4, w3 = ((a1 >> 4) & nib) | ((a2 >> 6) & two) << 4;
