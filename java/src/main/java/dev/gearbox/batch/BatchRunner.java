@@ -1,13 +1,10 @@
 package dev.gearbox.batch;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.gearbox.ladder.Hop;
-import dev.gearbox.ladder.Tier;
+import dev.gearbox.api.RoutingJson;
 import dev.gearbox.model.Model;
 import dev.gearbox.router.Decision;
-import dev.gearbox.schedule.QueueFullException;
 import dev.gearbox.schedule.Request;
 import dev.gearbox.schedule.RequestCancelledException;
 import dev.gearbox.schedule.RequestHandle;
@@ -161,16 +158,7 @@ public final class BatchRunner {
         BatchItem item = rt.item();
         RequestHandle h;
         try {
-            Request r = withTemplate(rt);
-            while (true) {
-                try {
-                    h = scheduler.submit(r, rt.decision());
-                    break;
-                } catch (QueueFullException full) {
-                    // The batch waits for room rather than failing; the tier drains at its own pace.
-                    Thread.sleep(20);
-                }
-            }
+            h = scheduler.submitWaiting(withTemplate(rt), rt.decision());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return write(out, requestError(item.customId(), 500, "interrupted", null, "the batch was interrupted"), progress, failed, 0);
@@ -245,11 +233,8 @@ public final class BatchRunner {
         body.put("created", created);
         body.put("model", r.tier());
         body.putArray("choices").add(choice);
-        ObjectNode usage = body.putObject("usage");
-        usage.put("prompt_tokens", r.usage().promptTokens());
-        usage.put("completion_tokens", r.usage().completionTokens());
-        usage.put("total_tokens", r.usage().totalTokens());
-        body.set("gearbox", gearbox(r));
+        body.set("usage", RoutingJson.usage(r.usage()));
+        body.set("gearbox", RoutingJson.gearbox(r.decision(), r));
         ObjectNode line = json.createObjectNode();
         line.put("id", "batch_req_" + hex());
         line.put("custom_id", item.customId());
@@ -259,23 +244,6 @@ public final class BatchRunner {
         resp.set("body", body);
         line.putNull("error");
         return line;
-    }
-
-    /** The routing decision and hops, as the server reports them in its {@code gearbox} object. */
-    private ObjectNode gearbox(Result r) {
-        ObjectNode g = json.createObjectNode();
-        g.put("tier", r.tier());
-        g.put("routed", r.decision().choice());
-        g.put("source", r.decision().source());
-        g.put("reason", r.decision().reason());
-        ArrayNode hops = g.putArray("hops");
-        for (Hop h : r.hops()) {
-            ObjectNode o = hops.addObject();
-            o.put("tier", h.tier());
-            o.put("tokens", h.tokensGenerated());
-            o.put("reason", h.reason());
-        }
-        return g;
     }
 
     private ObjectNode requestError(String customId, int status, String code, String param, String message) {

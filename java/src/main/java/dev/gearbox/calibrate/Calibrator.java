@@ -1,7 +1,7 @@
 package dev.gearbox.calibrate;
 
 import dev.gearbox.ladder.Ladder;
-import dev.gearbox.ladder.LadderEngine;
+import dev.gearbox.schedule.LadderEngine;
 import dev.gearbox.router.Decision;
 import dev.gearbox.router.Features;
 import dev.gearbox.router.Router;

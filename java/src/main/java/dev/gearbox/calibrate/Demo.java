@@ -1,10 +1,10 @@
 package dev.gearbox.calibrate;
 
 import dev.gearbox.ladder.Ladder;
-import dev.gearbox.ladder.LadderEngine;
-import dev.gearbox.ladder.LadderResponse;
 import dev.gearbox.ladder.Tier;
 import dev.gearbox.router.Decision;
+import dev.gearbox.schedule.LadderEngine;
+import dev.gearbox.schedule.Result;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -15,12 +15,12 @@ import java.util.List;
 
 /**
  * {@code gearbox demo}: a held-out workload through the ladder with its router (gatekeeper →
- * decision → {@link LadderEngine}, escalation and ensembles as the ladder configures them), set
- * against the baselines: every tier alone (from which always-largest and random routing at the
- * same compute follow).
+ * decision → the scheduler, escalation and ensembles as the ladder configures them: what
+ * {@code gearbox serve} and {@code batch} run), set against the baselines: every tier alone (from
+ * which always-largest and random routing at the same compute follow).
  *
- * <p>Every routed prompt really runs through the engine (its answer and FLOPs are the routed
- * run's own); the single-tier baselines come from {@link TierAnswers} and its cache.
+ * <p>Every routed prompt really runs (its answer and FLOPs are the routed run's own); the
+ * single-tier baselines come from {@link TierAnswers} and its cache.
  */
 public final class Demo {
     public record Options(Path ladder, Path data, AnswerCache cache, PrintWriter progress) {}
@@ -51,28 +51,36 @@ public final class Demo {
             // A few untimed gatekeeper passes first, so p50/p99 measure compiled code, not the JIT warming up.
             for (int i = 0; i < Math.min(n, WARMUP); i++) engine.route(rows.get(i).promptFor(gkTemplate));
             double[] gkMillis = new double[n];
-            Progress bar = new Progress(log);
+            List<Decision> decisions = new ArrayList<>(n);
+            List<String> prompts = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
                 TaskRow row = rows.get(i);
                 Decision d = engine.route(row.promptFor(gkTemplate));
                 gkMillis[i] = d.nanos() / 1e6;
                 Tier first = d.ensemble() ? ladder.tier(ladder.ensemble().tiers().getFirst()) : ladder.tier(d.tierIndex());
-                LadderResponse r = engine.execute(row.promptFor(TierAnswers.templateOf(first.model())), d, LadderEngine.Options.defaults(ladder));
-                String answer = r.text();
-                double flops = r.flops(); // gatekeeper + every hop
+                decisions.add(d);
+                prompts.add(row.promptFor(TierAnswers.templateOf(first.model())));
+            }
+            // All routed prompts in flight at once: each tier batches what the router sent it.
+            List<Result> routed = engine.executeAll(prompts, decisions, LadderEngine.Options.defaults(ladder));
+            Progress bar = new Progress(log);
+            for (int i = 0; i < n; i++) {
+                TaskRow row = rows.get(i);
+                Decision d = decisions.get(i);
+                Result r = routed.get(i);
                 if (r.escalated()) escalated++;
-                boolean ok = Grader.correct(row, answer, alone.answers()[i][k - 1]);
+                boolean ok = Grader.correct(row, r.text().trim(), alone.answers()[i][k - 1]);
                 int g = d.ensemble() ? groups.size() - 1 : d.tierIndex();
                 routedTo[g]++;
                 if (ok) {
                     rightAt[g]++;
                     right++;
                 }
-                routedFlops += flops;
+                routedFlops += r.flops();   // gatekeeper + every hop
                 gatekeeperFlops += d.gatekeeperFlops();
                 largestFlops += alone.flops()[i][k - 1];
-                bar.step(i + 1, n, "demo: routed %d/%d prompts", i + 1, n);
             }
+            bar.step(n, n, "demo: routed %d/%d prompts", n, n);
 
             List<CurvePoint> singles = new ArrayList<>();
             for (int t = 0; t < k; t++) {
@@ -92,7 +100,7 @@ public final class Demo {
             Arrays.sort(gkMillis);
             return new DemoResult(ladder.name(), o.data().toString(), n, engine.router().source(), tiers,
                     (double) right / n, alone.accuracy(k - 1), RoutingMetrics.randomQuality(singles, computeShare),
-                    computeShare, gatekeeperFlops / largestFlops, percentile(gkMillis, 0.5), percentile(gkMillis, 0.99), escalated);
+                    computeShare, gatekeeperFlops / largestFlops, percentile(gkMillis, 0.5), percentile(gkMillis, 0.99), escalated, routed);
         }
     }
 

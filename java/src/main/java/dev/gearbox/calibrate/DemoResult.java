@@ -18,10 +18,12 @@ import java.util.Locale;
  * @param gatekeeperShare        the gatekeeper's part of that share
  * @param gatekeeperP50Ms        median time of the gatekeeper pass plus decision, per prompt
  * @param escalations            prompts a watched tier handed up
+ * @param answers                per prompt, in the data's order, the routed run's result (not part of the JSON)
  */
 public record DemoResult(String ladder, String data, int prompts, String router, List<TierLine> tiers,
                          double routedAccuracy, double largestAccuracy, double randomAccuracySameCost,
-                         double computeShare, double gatekeeperShare, double gatekeeperP50Ms, double gatekeeperP99Ms, int escalations) {
+                         double computeShare, double gatekeeperShare, double gatekeeperP50Ms, double gatekeeperP99Ms, int escalations,
+                         List<dev.gearbox.schedule.Result> answers) {
 
     /**
      * {@code share} of prompts routed to {@code name} (by the router's decision; a prompt escalated

@@ -1,11 +1,11 @@
 package dev.gearbox.calibrate;
 
 import dev.gearbox.ladder.Ladder;
-import dev.gearbox.ladder.LadderEngine;
-import dev.gearbox.ladder.LadderResponse;
 import dev.gearbox.ladder.Tier;
 import dev.gearbox.model.Model;
 import dev.gearbox.router.Decision;
+import dev.gearbox.schedule.LadderEngine;
+import dev.gearbox.schedule.Result;
 import dev.gearbox.tokenizer.ChatTemplate;
 
 import java.io.IOException;
@@ -53,24 +53,16 @@ public record TierAnswers(List<TaskRow> rows, List<String> tierNames, String[][]
         double[][] flops = new double[n][k];
         for (Tier tier : ladder.tiers()) {
             ChatTemplate template = templateOf(tier.model());
-            int cached = 0;
+            int hits0 = cache.hits();
             long t0 = System.nanoTime();
             Progress bar = new Progress(progress);
+            AnswerCache.Entry[] entries = answerAll(engine, cache, prompts(rows, template), List.of(tier.model().file().path()), "",
+                    tier.name(), false);
             for (int i = 0; i < n; i++) {
-                String prompt = rows.get(i).promptFor(template);
-                AnswerCache.Entry e = cache.get(tier.model().file().path(), ladder.maxAnswerTokens(), prompt);
-                if (e != null) {
-                    cached++;
-                } else {
-                    LadderResponse r = engine.runTier(tier.name(), prompt);
-                    int promptTokens = tier.model().tokenizer().encode(prompt, true, false).length;
-                    e = new AnswerCache.Entry(r.text(), r.generationFlops(), promptTokens, r.tokens().length);
-                    cache.put(tier.model().file().path(), ladder.maxAnswerTokens(), prompt, e);
-                }
-                answers[i][tier.index()] = e.answer();
-                flops[i][tier.index()] = e.flops();
-                bar.step(i + 1, n, "%s: tier %s: %d/%d prompts (%d from cache, %.1f s)", what, tier.name(), i + 1, n, cached, (System.nanoTime() - t0) / 1e9);
+                answers[i][tier.index()] = entries[i].answer();
+                flops[i][tier.index()] = entries[i].flops();
             }
+            bar.step(n, n, "%s: tier %s: %d/%d prompts (%d from cache, %.1f s)", what, tier.name(), n, n, cache.hits() - hits0, (System.nanoTime() - t0) / 1e9);
         }
 
         String[][] routedAnswers = new String[n][];
@@ -90,25 +82,17 @@ public record TierAnswers(List<TaskRow> rows, List<String> tierNames, String[][]
                 variant.append('|').append(t.escalate());
             }
             ChatTemplate template = templateOf(tier.model());
-            int cached = 0;
+            int hits0 = cache.hits();
             long t0 = System.nanoTime();
             Progress bar = new Progress(progress);
+            // Started on this tier with escalation on: what a prompt routed here really gets.
+            AnswerCache.Entry[] entries = answerAll(engine, cache, prompts(rows, template), chain, variant.toString(), tier.name(), true);
             for (int i = 0; i < n; i++) {
-                String prompt = rows.get(i).promptFor(template);
-                AnswerCache.Entry e = cache.get(chain, variant.toString(), ladder.maxAnswerTokens(), prompt);
-                if (e != null) {
-                    cached++;
-                } else {
-                    LadderResponse r = engine.execute(prompt, Decision.forced(ladder.tierNames(), tier.name()), LadderEngine.Options.defaults(ladder));
-                    int promptTokens = tier.model().tokenizer().encode(prompt, true, false).length;
-                    e = new AnswerCache.Entry(r.text(), r.flops(), promptTokens, r.tokens().length, r.hops().size());
-                    cache.put(chain, variant.toString(), ladder.maxAnswerTokens(), prompt, e);
-                }
-                if (e.hops() > 1) escalations++;
-                routedAnswers[i][tier.index()] = e.answer();
-                routedFlops[i][tier.index()] = e.flops();
-                bar.step(i + 1, n, "%s: tier %s with escalation: %d/%d prompts (%d from cache, %.1f s)", what, tier.name(), i + 1, n, cached, (System.nanoTime() - t0) / 1e9);
+                if (entries[i].hops() > 1) escalations++;
+                routedAnswers[i][tier.index()] = entries[i].answer();
+                routedFlops[i][tier.index()] = entries[i].flops();
             }
+            bar.step(n, n, "%s: tier %s with escalation: %d/%d prompts (%d from cache, %.1f s)", what, tier.name(), n, n, cache.hits() - hits0, (System.nanoTime() - t0) / 1e9);
         }
 
         String[] ensembleAnswers = null;
@@ -121,24 +105,15 @@ public record TierAnswers(List<TaskRow> rows, List<String> tierNames, String[][]
             for (String m : ens.tiers()) members.add(ladder.tier(m).model().file().path());
             String variant = "ensemble|" + ens.tiers() + "|" + ens.weights();
             ChatTemplate template = templateOf(ladder.tier(ens.tiers().getFirst()).model());
-            int cached = 0;
+            int hits0 = cache.hits();
             long t0 = System.nanoTime();
             Progress bar = new Progress(progress);
+            AnswerCache.Entry[] entries = answerAll(engine, cache, prompts(rows, template), members, variant, Decision.ENSEMBLE, true);
             for (int i = 0; i < n; i++) {
-                String prompt = rows.get(i).promptFor(template);
-                AnswerCache.Entry e = cache.get(members, variant, ladder.maxAnswerTokens(), prompt);
-                if (e != null) {
-                    cached++;
-                } else {
-                    LadderResponse r = engine.runEnsemble(prompt);
-                    int promptTokens = ladder.tier(ens.tiers().getFirst()).model().tokenizer().encode(prompt, true, false).length;
-                    e = new AnswerCache.Entry(r.text(), r.flops(), promptTokens, r.tokens().length, r.hops().size());
-                    cache.put(members, variant, ladder.maxAnswerTokens(), prompt, e);
-                }
-                ensembleAnswers[i] = e.answer();
-                ensembleFlops[i] = e.flops();
-                bar.step(i + 1, n, "%s: ensemble %s: %d/%d prompts (%d from cache, %.1f s)", what, String.join("+", ens.tiers()), i + 1, n, cached, (System.nanoTime() - t0) / 1e9);
+                ensembleAnswers[i] = entries[i].answer();
+                ensembleFlops[i] = entries[i].flops();
             }
+            bar.step(n, n, "%s: ensemble %s: %d/%d prompts (%d from cache, %.1f s)", what, String.join("+", ens.tiers()), n, n, cache.hits() - hits0, (System.nanoTime() - t0) / 1e9);
         }
 
         boolean[][] correct = new boolean[n][k], routedCorrect = new boolean[n][k];
@@ -152,6 +127,42 @@ public record TierAnswers(List<TaskRow> rows, List<String> tierNames, String[][]
         }
         return new TierAnswers(List.copyOf(rows), ladder.tierNames(), answers, flops, correct, routedAnswers, routedFlops, routedCorrect, escalations,
                 ensembleAnswers, ensembleFlops, ensembleCorrect);
+    }
+
+    private static String[] prompts(List<TaskRow> rows, ChatTemplate template) {
+        String[] out = new String[rows.size()];
+        for (int i = 0; i < out.length; i++) out[i] = rows.get(i).promptFor(template);
+        return out;
+    }
+
+    /**
+     * Every prompt answered on {@code choice} (a tier or the ensemble, forced; escalation as asked):
+     * from the cache where it has the answer, else through the engine, all missing prompts in
+     * flight at once so the tiers batch them; new answers go into the cache.
+     */
+    private static AnswerCache.Entry[] answerAll(LadderEngine engine, AnswerCache cache, String[] prompts, List<Path> files, String variant,
+                                                 String choice, boolean escalate) throws IOException {
+        Ladder ladder = engine.ladder();
+        int max = ladder.maxAnswerTokens();
+        AnswerCache.Entry[] entries = new AnswerCache.Entry[prompts.length];
+        List<Integer> missing = new ArrayList<>();
+        List<String> missingPrompts = new ArrayList<>();
+        for (int i = 0; i < prompts.length; i++) {
+            entries[i] = cache.get(files, variant, max, prompts[i]);
+            if (entries[i] == null) {
+                missing.add(i);
+                missingPrompts.add(prompts[i]);
+            }
+        }
+        List<Result> results = engine.executeAll(missingPrompts, java.util.Collections.nCopies(missing.size(), Decision.forced(ladder.tierNames(), choice)),
+                LadderEngine.Options.defaults(ladder).withEscalate(escalate));
+        for (int m = 0; m < missing.size(); m++) {
+            int i = missing.get(m);
+            Result r = results.get(m);
+            entries[i] = new AnswerCache.Entry(r.text().trim(), r.flops(), r.usage().promptTokens(), r.tokens().length, r.hops().size());
+            cache.put(files, variant, max, prompts[i], entries[i]);
+        }
+        return entries;
     }
 
     /** The model's chat template when it has one we know, else null (plain prompts). */

@@ -2,14 +2,14 @@ package dev.gearbox.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.gearbox.ladder.Hop;
+import dev.gearbox.api.RoutingJson;
 import dev.gearbox.ladder.Ladder;
-import dev.gearbox.ladder.LadderEngine;
-import dev.gearbox.ladder.LadderResponse;
 import dev.gearbox.ladder.Tier;
 import dev.gearbox.router.Decision;
-import dev.gearbox.router.Signals;
 import dev.gearbox.router.ZeroShotRule;
+import dev.gearbox.schedule.Hop;
+import dev.gearbox.schedule.LadderEngine;
+import dev.gearbox.schedule.Result;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -60,7 +60,7 @@ final class RouteCommand implements Callable<Integer> {
         String prompt = source.read();
         try (Ladder ladder = ladderOptions.open(); LadderEngine engine = new LadderEngine(ladder)) {
             Decision d = tier != null ? Decision.forced(ladder.tierNames(), tier) : engine.route(prompt);
-            LadderResponse r = null;
+            Result r = null;
             if (generate || tier != null) {
                 r = engine.execute(prompt, d, LadderEngine.Options.defaults(ladder).withEscalate(!noEscalate));
             }
@@ -69,7 +69,7 @@ final class RouteCommand implements Callable<Integer> {
             } else if (explain) {
                 printExplain(out, ladder, d, r);
             } else if (r != null) {
-                out.println(r.text());
+                out.println(r.text().trim());
                 err.println(summary(r));
             } else {
                 out.println(d.choice());
@@ -80,16 +80,16 @@ final class RouteCommand implements Callable<Integer> {
         return Main.EXIT_OK;
     }
 
-    static String summary(LadderResponse r) {
+    static String summary(Result r) {
         StringBuilder hops = new StringBuilder();
         for (Hop h : r.hops()) hops.append(hops.isEmpty() ? "" : " -> ").append(h.tier());
         String how = r.decision().source().equals("forced") ? "forced to " + r.decision().choice()
                 : "routed to " + r.decision().choice() + " by " + r.decision().source();
         return String.format(Locale.ROOT, "gearbox: %s, tiers %s, %d tokens, %s FLOPs, %.1f ms",
-                how, hops, r.tokens().length, eng(r.flops()), r.nanos() / 1e6);
+                how, hops, r.tokens().length, eng(r.flops()), r.timings().totalNanos() / 1e6);
     }
 
-    private static void printExplain(PrintWriter out, Ladder ladder, Decision d, LadderResponse r) {
+    private static void printExplain(PrintWriter out, Ladder ladder, Decision d, Result r) {
         out.printf(Locale.ROOT, "decision: %s (%s)%n", d.choice(), d.source());
         out.printf("reason:   %s%n", d.reason());
         boolean routed = d.signals() != null;
@@ -124,23 +124,29 @@ final class RouteCommand implements Callable<Integer> {
                     ladder.config().gatekeeper().model(), d.signals().promptTokens(), eng(d.gatekeeperFlops()));
         }
         if (r != null) {
-            out.println("answer:   " + r.text());
+            out.println("answer:   " + r.text().trim());
             out.println("hops:");
             for (Hop h : r.hops()) {
                 out.printf(Locale.ROOT, "  %-8s %s%d tokens, %s, %s FLOPs, %.1f ms%n", h.tier(),
                         h.startTokens() > 0 ? h.startTokens() + " kept + " : "", h.tokensGenerated(), h.reason(), eng(h.flops()), h.nanos() / 1e6);
             }
-            if (!r.ensembleMembers().isEmpty()) out.println("members:  " + String.join(", ", r.ensembleMembers()));
+            if (r.tier().equals(Decision.ENSEMBLE)) out.println("members:  " + String.join(", ", ladder.ensemble().tiers()));
             out.printf(Locale.ROOT, "compute:  %s FLOPs in all (gatekeeper %s), cost %s; %.1f ms%n", eng(r.flops()),
-                    eng(d.gatekeeperFlops()), eng(r.cost()), r.nanos() / 1e6);
+                    eng(d.gatekeeperFlops()), eng(r.cost()), r.timings().totalNanos() / 1e6);
         }
     }
 
-    static ObjectNode toJson(Ladder ladder, String prompt, Decision d, LadderResponse r) {
+    /** One object: the ladder, the prompt, the {@code gearbox} object (the server's and batch's shape), the tiers, the answer. */
+    static ObjectNode toJson(Ladder ladder, String prompt, Decision d, Result r) {
         ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("ladder", ladder.path().toString());
         o.put("prompt", prompt);
-        o.set("decision", decisionJson(d));
+        ObjectNode g = RoutingJson.gearbox(d, r);
+        ObjectNode sig = RoutingJson.signals(d);
+        if (sig != null && d.source().equals("zero-shot")) sig.put("difficulty", ZeroShotRule.difficulty(d.signals()));
+        if (sig == null) g.putNull("signals");
+        else g.set("signals", sig);
+        o.set("gearbox", g);
         ArrayNode tiers = o.putArray("tiers");
         for (Tier t : ladder.tiers()) {
             ObjectNode x = tiers.addObject();
@@ -158,56 +164,15 @@ final class RouteCommand implements Callable<Integer> {
             ArrayNode w = e.putArray("weights");
             ens.weights().forEach(w::add);
         }
-        if (r != null) o.set("answer", responseJson(r));
-        return o;
-    }
-
-    static ObjectNode decisionJson(Decision d) {
-        ObjectNode o = Json.MAPPER.createObjectNode();
-        o.put("choice", d.choice());
-        o.put("tier_index", d.tierIndex());
-        o.put("source", d.source());
-        o.put("reason", d.reason());
-        ObjectNode p = o.putObject("probabilities");
-        for (int i = 0; i < d.probabilities().length; i++) p.put(d.tierNames().get(i), d.probabilities()[i]);
-        ObjectNode th = o.putObject("thresholds");
-        d.thresholds().forEach(th::put);
-        Signals s = d.signals();
-        if (s == null) o.putNull("signals");
-        else {
-            ObjectNode sig = o.putObject("signals");
-            s.asMap().forEach(sig::put);
-            sig.put("vocab_size", s.vocabSize());
-            if (d.source().equals("zero-shot")) sig.put("difficulty", ZeroShotRule.difficulty(s));
+        if (r != null) {
+            ObjectNode a = o.putObject("answer");
+            a.put("text", r.text().trim());
+            ArrayNode tokens = a.putArray("tokens");
+            for (int t : r.tokens()) tokens.add(t);
+            a.put("finish_reason", r.finishReason());
+            a.set("usage", RoutingJson.usage(r.usage()));
+            a.put("time_ms", r.timings().totalNanos() / 1e6);
         }
-        o.put("time_ms", d.nanos() / 1e6);
-        o.put("gatekeeper_flops", d.gatekeeperFlops());
-        return o;
-    }
-
-    static ObjectNode responseJson(LadderResponse r) {
-        ObjectNode o = Json.MAPPER.createObjectNode();
-        o.put("text", r.text());
-        ArrayNode tokens = o.putArray("tokens");
-        for (int t : r.tokens()) tokens.add(t);
-        o.put("final_tier", r.finalTier());
-        o.put("escalated", r.escalated());
-        ArrayNode hops = o.putArray("hops");
-        for (Hop h : r.hops()) {
-            ObjectNode x = hops.addObject();
-            x.put("tier", h.tier());
-            x.put("start_tokens", h.startTokens());
-            x.put("tokens_generated", h.tokensGenerated());
-            x.put("reason", h.reason());
-            x.put("flops", h.flops());
-            x.put("cost", h.cost());
-            x.put("time_ms", h.nanos() / 1e6);
-        }
-        ArrayNode members = o.putArray("ensemble_members");
-        r.ensembleMembers().forEach(members::add);
-        o.put("flops", r.flops());
-        o.put("cost", r.cost());
-        o.put("time_ms", r.nanos() / 1e6);
         return o;
     }
 

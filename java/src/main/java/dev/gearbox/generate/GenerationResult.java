@@ -4,8 +4,8 @@ package dev.gearbox.generate;
  * The outcome of one generation request.
  *
  * @param promptTokens  the ids prefilled for this request
- * @param tokens        the generated ids, including an end-of-generation token or the token that
- *                      completed a stop string (the last id was sampled but not fed back to the model)
+ * @param tokens        the answer's ids: never the end-of-generation token; the token that completed a stop string or
+ *                      reached the limit is included (it was chosen but not fed back to the model)
  * @param text          the generated text shown to the user: control tokens and the stop string excluded
  * @param logprobs      per generated token, its log-probability under the model (log-softmax of the raw logits)
  * @param stopReason    why generation ended

@@ -6,7 +6,7 @@ import dev.gearbox.backend.cuda.NoCudaDeviceException;
 import dev.gearbox.gguf.GGUFFormatException;
 import dev.gearbox.ladder.LadderConfig.TierConfig;
 import dev.gearbox.model.Model;
-import dev.gearbox.tokenizer.Tokenizer;
+import dev.gearbox.tokenizer.Vocabularies;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -31,12 +31,27 @@ public final class Ladder implements AutoCloseable {
     private final List<Tier> tiers;
     private final Model gatekeeper;
     private final List<Model> owned;
+    private final boolean[] keepPartial;
 
     private Ladder(LadderConfig config, List<Tier> tiers, Model gatekeeper, List<Model> owned) {
         this.config = config;
         this.tiers = Collections.unmodifiableList(tiers);
         this.gatekeeper = gatekeeper;
         this.owned = owned;
+        keepPartial = new boolean[tiers.size()];
+        for (int i = 0; i + 1 < tiers.size(); i++) {
+            var esc = tiers.get(i).escalate();
+            boolean off = esc != null && Boolean.FALSE.equals(esc.keepPartial());
+            keepPartial[i] = !off && Vocabularies.same(tiers.get(i).model().tokenizer(), tiers.get(i + 1).model().tokenizer());
+        }
+    }
+
+    /**
+     * Whether tier {@code i}, escalating, hands its partial answer to tier i + 1, which continues it
+     * (same vocabulary and {@code keep_partial} not switched off), rather than the answer restarting there.
+     */
+    public boolean keepsPartialAnswer(int i) {
+        return keepPartial[i];
     }
 
     /** Where commands look for a ladder when none is given: {@code models/ladder.yaml} of the repository. */
@@ -147,7 +162,7 @@ public final class Ladder implements AutoCloseable {
             Tier first = tiers.get(config.tierIndex(ens.tiers().getFirst()));
             for (int i = 1; i < ens.tiers().size(); i++) {
                 Tier t = tiers.get(config.tierIndex(ens.tiers().get(i)));
-                String diff = vocabularyDifference(first.model().tokenizer(), t.model().tokenizer());
+                String diff = Vocabularies.difference(first.model().tokenizer(), t.model().tokenizer());
                 if (diff != null) {
                     throw new LadderException(config.file(), "ensemble.tiers[" + i + "]", "tier '" + t.name() + "' has a different vocabulary from '"
                             + first.name() + "' (" + diff + "); an ensemble needs one vocabulary");
@@ -158,7 +173,7 @@ public final class Ladder implements AutoCloseable {
             Tier t = tiers.get(i), next = tiers.get(i + 1);
             var esc = t.escalate();
             if (esc != null && Boolean.TRUE.equals(esc.keepPartial())) {
-                String diff = vocabularyDifference(t.model().tokenizer(), next.model().tokenizer());
+                String diff = Vocabularies.difference(t.model().tokenizer(), next.model().tokenizer());
                 if (diff != null) {
                     throw new LadderException(config.file(), "tiers[" + i + "].escalate.keep_partial", "tier '" + t.name()
                             + "' escalates to '" + next.name() + "' keeping the partial answer, but their vocabularies differ (" + diff
@@ -166,20 +181,6 @@ public final class Ladder implements AutoCloseable {
                 }
             }
         }
-    }
-
-    /** Null when the two tokenizers have the same token list, else what differs (for messages). */
-    public static String vocabularyDifference(Tokenizer a, Tokenizer b) {
-        if (a.vocabSize() != b.vocabSize()) return a.vocabSize() + " vs " + b.vocabSize() + " tokens";
-        for (int i = 0; i < a.vocabSize(); i++) {
-            if (!a.tokenText(i).equals(b.tokenText(i))) return "token " + i + " is '" + a.tokenText(i) + "' vs '" + b.tokenText(i) + "'";
-        }
-        if (a.eos() != b.eos() || a.bos() != b.bos()) return "different BOS/EOS ids";
-        return null;
-    }
-
-    public static boolean sameVocabulary(Tokenizer a, Tokenizer b) {
-        return a == b || vocabularyDifference(a, b) == null;
     }
 
     public LadderConfig config() { return config; }
@@ -226,7 +227,6 @@ public final class Ladder implements AutoCloseable {
 
     @Override
     public void close() {
-        for (Tier t : tiers) t.closeSequences();
         for (Model m : owned) m.close();
     }
 }

@@ -2,21 +2,12 @@ package dev.gearbox.ladder;
 
 import dev.gearbox.ladder.LadderConfig.TierConfig;
 import dev.gearbox.model.Model;
-import dev.gearbox.model.ModelConfig;
-import dev.gearbox.model.Sequence;
 
-import java.util.concurrent.ConcurrentLinkedQueue;
-
-/**
- * One loaded rung of a ladder: its config and model. Hands out KV-cached sequences of the tier's
- * context size from a small pool, so answering thousands of calibration prompts does not
- * allocate a cache (and the forward pass's activation buffers) per prompt.
- */
+/** One loaded rung of a ladder: its config, its model, and what a token costs on it. */
 public final class Tier {
     private final int index;
     private final TierConfig config;
     private final Model model;
-    private final ConcurrentLinkedQueue<Sequence> idle = new ConcurrentLinkedQueue<>();
 
     Tier(int index, TierConfig config, Model model) {
         this.index = index;
@@ -54,37 +45,12 @@ public final class Tier {
 
     /** FLOPs (from the shape) of running {@code n} tokens at positions [from, from + n). */
     public double flops(int from, int n) {
-        return flops(model.config(), from, n);
+        return model.config().flops(from, n);
     }
 
     /** Cost of running {@code n} tokens at positions [from, from + n): FLOPs unless the ladder sets {@code cost_per_token}. */
     public double cost(int from, int n) {
         return config.costPerToken() != null ? n * config.costPerToken() : flops(from, n);
-    }
-
-    public static double flops(ModelConfig c, int from, int n) {
-        double sum = 0;
-        for (int p = from; p < from + n; p++) sum += c.flopsPerToken(p);
-        return sum;
-    }
-
-    /** An empty sequence of {@link #context()} positions; give it back with {@link #release}. */
-    public Sequence acquire() {
-        Sequence s = idle.poll();
-        if (s == null) return model.newSequence(config.context());
-        s.truncate(0);
-        return s;
-    }
-
-    public void release(Sequence s) {
-        if (s.model() != model) throw new IllegalArgumentException("sequence belongs to another model");
-        if (idle.size() < 4) idle.add(s);
-        else s.close();
-    }
-
-    void closeSequences() {
-        Sequence s;
-        while ((s = idle.poll()) != null) s.close();
     }
 
     @Override

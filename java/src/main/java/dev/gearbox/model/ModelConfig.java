@@ -45,6 +45,13 @@ public record ModelConfig(
         return matmul + attention;
     }
 
+    /** FLOPs (from the shape) of running {@code n} tokens at positions [from, from + n). */
+    public double flops(int from, int n) {
+        double sum = 0;
+        for (int p = from; p < from + n; p++) sum += flopsPerToken(p);
+        return sum;
+    }
+
     public static ModelConfig from(GGUFFile f) throws GGUFFormatException {
         String archName = f.requireString("general.architecture");
         Architecture arch = Architecture.byGgufName(archName);

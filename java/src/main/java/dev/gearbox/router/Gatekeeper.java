@@ -1,6 +1,5 @@
 package dev.gearbox.router;
 
-import dev.gearbox.ladder.Tier;
 import dev.gearbox.model.Model;
 import dev.gearbox.model.Sequence;
 import dev.gearbox.sample.Sampler;
@@ -15,8 +14,9 @@ import java.util.List;
  * for the router: mean-pooled and last-position hidden states, prompt length, surprisal
  * statistics of the prompt's own tokens, and the entropy and top-1 probability of the next token.
  *
- * <p>Holds one sequence and reuses it (truncated to 0) for every prompt, so the KV cache and the
- * forward pass's buffers are allocated once. One prompt at a time: {@link #features} is synchronized.
+ * <p>Keeps a small pool of sequences and reuses them (truncated to 0), so a KV cache and the
+ * forward pass's buffers are allocated once per concurrent caller, not per prompt. Safe for several
+ * threads: each pass takes a sequence of its own, no lock is held while a prompt is read.
  */
 public final class Gatekeeper implements AutoCloseable {
     /** How many final prompt tokens the "last-k" surprisal averages over. */
@@ -30,7 +30,8 @@ public final class Gatekeeper implements AutoCloseable {
     private final Model model;
     private final Tokenizer tokenizer;
     private final int context;
-    private final Sequence seq;
+    private final java.util.concurrent.ConcurrentLinkedQueue<Sequence> idle = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private volatile boolean closed;
     private final List<String> names;
     private final int dim;
 
@@ -38,7 +39,6 @@ public final class Gatekeeper implements AutoCloseable {
         this.model = model;
         this.tokenizer = model.tokenizer();
         this.context = Math.max(2, context);
-        this.seq = model.newSequence(this.context);
         this.dim = model.config().dim();
         List<String> n = new ArrayList<>(2 * dim + SCALAR_FEATURES.size());
         for (int i = 0; i < dim; i++) n.add("hidden_mean_" + i);
@@ -65,11 +65,20 @@ public final class Gatekeeper implements AutoCloseable {
     }
 
     /** One prefill pass over the prompt. */
-    public synchronized Features features(String prompt) {
+    public Features features(String prompt) {
         long t0 = System.nanoTime();
         int[] ids = tokens(prompt);
-        seq.truncate(0);
-        Sequence.Outputs out = seq.forwardWithHidden(ids);
+        if (closed) throw new IllegalStateException("the gatekeeper is closed");
+        Sequence seq = idle.poll();
+        if (seq == null) seq = model.newSequence(context);
+        Sequence.Outputs out;
+        try {
+            seq.truncate(0);
+            out = seq.forwardWithHidden(ids);
+        } finally {
+            if (closed) seq.close();
+            else idle.add(seq);
+        }
         int n = ids.length;
         double[] v = new double[names.size()];
 
@@ -119,7 +128,7 @@ public final class Gatekeeper implements AutoCloseable {
         v[k++] = lastKMean;
         v[k++] = entropy;
         v[k] = top1;
-        double flops = Tier.flops(model.config(), 0, n);
+        double flops = model.config().flops(0, n);
         return new Features(v, names, sig, System.nanoTime() - t0, flops);
     }
 
@@ -129,7 +138,9 @@ public final class Gatekeeper implements AutoCloseable {
     }
 
     @Override
-    public synchronized void close() {
-        seq.close();
+    public void close() {
+        closed = true;
+        Sequence s;
+        while ((s = idle.poll()) != null) s.close();
     }
 }

@@ -1,12 +1,12 @@
 package dev.gearbox.schedule;
 
-import dev.gearbox.profile.Profiler;
-import dev.gearbox.profile.Span;
-import dev.gearbox.ladder.LadderEngine;
+import dev.gearbox.generate.Answer;
 import dev.gearbox.ladder.Tier;
 import dev.gearbox.model.Sequence;
+import dev.gearbox.profile.Profiler;
+import dev.gearbox.profile.Span;
 import dev.gearbox.router.Decision;
-import dev.gearbox.tokenizer.Tokenizer;
+import dev.gearbox.sample.LogitMath;
 
 import java.util.ArrayDeque;
 import java.util.List;
@@ -15,7 +15,7 @@ import java.util.List;
  * Runs ensemble requests: each one holds a slot and its KV cache in every member tier (reserved
  * together, under the scheduler's lock, so the member executors' accounting sees them) and decodes
  * its members side by side on this lane's thread, choosing each token from the weighted sum of the
- * members' log-probabilities ({@link LadderEngine#combineLogProbs}). Ensemble requests are not
+ * members' log-probabilities ({@link LogitMath#combineLogProbs}). Ensemble requests are not
  * batched with the tiers' other sequences: the simplest correct way to share the tiers' budgets.
  */
 final class EnsembleLane {
@@ -47,17 +47,15 @@ final class EnsembleLane {
         if (left > 0) thread.join(Math.max(1, left / 1_000_000));
     }
 
-    void submit(Job j) {
-        Tokenizer tok = members[0].tier.model().tokenizer();
-        int[] prompt = Job.promptFor(j.request, members[0].tier, null);
-        Scheduler.checkPromptTokens(prompt, tok);
-        j.sampler.acceptAll(prompt);
-        j.promptTokensFinal = prompt.length;
-        j.startHop(-1, prompt, false, false);
-        j.kvBytes = 0;
+    /** Checks the job fits every member, then queues it (throws {@link QueueFullException} when the queue is full). */
+    void submit(Job j, boolean counted) {
+        Tier first = members[0].tier;
+        int[] prompt = j.promptOn(first, null);
+        Scheduler.checkPromptTokens(prompt, first.model().tokenizer());
+        j.startHop(-1, first.model().tokenizer(), prompt, null, true, true);
         for (TierExecutor m : members) {
             Scheduler.checkFits(m, prompt.length);
-            long need = m.bytesPerPosition * j.positionsNeeded(m.tier.context());
+            long need = need(j, m);
             if (need > m.kvBudget) {
                 throw new CapacityException("the request needs " + need + " bytes of KV cache on ensemble member '" + m.name()
                         + "' but the tier's KV budget is " + m.kvBudget + " bytes; lower max_tokens or shorten the prompt");
@@ -67,8 +65,8 @@ final class EnsembleLane {
             if (queue.size() >= scheduler.options().queueCapacity()) {
                 throw new QueueFullException(Decision.ENSEMBLE, queue.size(), scheduler.retryAfter(members[members.length - 1]));
             }
-            scheduler.countInFlightLocked();
-            j.enqueuedNanos = System.nanoTime();
+            if (!counted) scheduler.countInFlightLocked();
+            j.enqueued(System.nanoTime());
             queue.addLast(j);
             scheduler.lock.notifyAll();
         }
@@ -120,10 +118,10 @@ final class EnsembleLane {
                     for (int i = 0; i < members.length; i++) reserved[i] = need(j, members[i]);
                 }
             }
-            for (Job d : dropped) scheduler.fail(d, d.cancelled);
+            for (Job d : dropped) scheduler.fail(d, d.cancelled());
             if (j == null) continue;
-            if (j.cancelled != null) {
-                scheduler.fail(j, j.cancelled);
+            if (j.cancelled() != null) {
+                scheduler.fail(j, j.cancelled());
                 continue;
             }
             current = j;
@@ -134,66 +132,57 @@ final class EnsembleLane {
 
     private void run(Job j) {
         long now = System.nanoTime();
-        j.queueNanos += now - j.enqueuedNanos;
-        if (Profiler.active()) Profiler.commit(Profiler.record("queue_wait", "queue", j.enqueuedNanos, now).tier(Decision.ENSEMBLE).request(j.id));
-        j.hopStartNanos = System.nanoTime();
+        if (Profiler.active()) Profiler.commit(Profiler.record("queue_wait", "queue", j.enqueuedNanos(), now).tier(Decision.ENSEMBLE).request(j.id));
+        j.admitted(now, null);
         Sequence[] seqs = new Sequence[members.length];
-        Tokenizer tok = members[0].tier.model().tokenizer();
+        int[] prefix = j.prefix();
         Throwable error = null;
         try {
             float[][] logits = new float[members.length][];
             for (int i = 0; i < members.length; i++) {
                 Tier t = members[i].tier;
                 seqs[i] = t.model().newSequence(j.positionsNeeded(t.context()));
-                Span span = Profiler.start("ensemble_prefill", "step").tier(t.name()).batch(1).tokens(j.prefix.length).request(j.id);
+                Span span = Profiler.start("ensemble_prefill", "step").tier(t.name()).batch(1).tokens(prefix.length).request(j.id);
                 try {
-                    logits[i] = seqs[i].forward(j.prefix);
+                    logits[i] = seqs[i].forward(prefix);
                 } finally {
                     span.end();
                 }
-                j.hopFlops += t.flops(0, j.prefix.length);
-                j.hopCost += t.cost(0, j.prefix.length);
+                j.ran(t.flops(0, prefix.length), t.cost(0, prefix.length));
             }
             int capacity = Integer.MAX_VALUE;
             for (Sequence s : seqs) capacity = Math.min(capacity, s.capacity());
-            while (true) {
-                if (j.stopReason() != null) break;
-                if (j.maxTokens() == 0) {
-                    j.finishReason = "length";
-                    j.escalateReason = "max_tokens";
-                    break;
-                }
-                j.seq = seqs[0];
-                Job.Outcome o = j.onLogits(LadderEngine.combineLogProbs(logits, weights), tok, null, capacity);
-                if (o != Job.Outcome.CONTINUE) break;
+            while (j.stopReason() == null && !j.atLimit()) {
+                Answer.Step o = j.chooseFrom(LogitMath.combineLogProbs(logits, weights), seqs[0].position() >= capacity);
+                if (o != Answer.Step.CONTINUE) break;
                 int pos = seqs[0].position();
+                int[] token = {j.lastToken()};
                 for (int i = 0; i < members.length; i++) {
-                    Span span = Profiler.start("ensemble_step", "step").tier(members[i].tier.name()).batch(1).tokens(1).request(j.id);
+                    Tier t = members[i].tier;
+                    Span span = Profiler.start("ensemble_step", "step").tier(t.name()).batch(1).tokens(1).request(j.id);
                     try {
-                        logits[i] = seqs[i].forward(new int[] {j.pendingToken});
+                        logits[i] = seqs[i].forward(token);
                     } finally {
                         span.end();
                     }
-                    j.hopFlops += members[i].tier.flops(pos, 1);
-                    j.hopCost += members[i].tier.cost(pos, 1);
+                    j.ran(t.flops(pos, 1), t.cost(pos, 1));
                 }
             }
         } catch (RuntimeException e) {
             error = e;
         } finally {
-            j.seq = null;
             for (Sequence s : seqs) if (s != null) s.close();
             synchronized (scheduler.lock) {
-                for (int i = 0; i < members.length; i++) members[i].release(reserved[i], System.nanoTime() - j.hopStartNanos);
+                for (int i = 0; i < members.length; i++) members[i].release(reserved[i], System.nanoTime() - j.hopStartNanos());
                 scheduler.lock.notifyAll();
             }
         }
         if (error != null) {
             scheduler.fail(j, error);
-        } else if (j.cancelled != null) {
-            scheduler.fail(j, j.cancelled);
+        } else if (j.cancelled() != null) {
+            scheduler.fail(j, j.cancelled());
         } else {
-            j.endHop(Decision.ENSEMBLE, j.escalateReason);
+            j.endHop(Decision.ENSEMBLE);
             scheduler.complete(j, Decision.ENSEMBLE);
         }
     }

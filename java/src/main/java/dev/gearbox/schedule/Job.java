@@ -1,9 +1,6 @@
 package dev.gearbox.schedule;
 
-import dev.gearbox.generate.StopMatcher;
-import dev.gearbox.generate.Utf8Stream;
-import dev.gearbox.ladder.Hop;
-import dev.gearbox.ladder.Ladder;
+import dev.gearbox.generate.Answer;
 import dev.gearbox.ladder.Tier;
 import dev.gearbox.model.Sequence;
 import dev.gearbox.router.Decision;
@@ -14,67 +11,54 @@ import dev.gearbox.tokenizer.Tokenizer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * One request's state as it moves through the scheduler: its prompt on the current tier, the
- * answer so far, its sampler, stop strings and streaming state, and the hops it has made. Owned
- * by one executor lane at a time (cancellation and the deadline are the only fields other
- * threads touch).
+ * One request as it moves through the scheduler: its routing decision, its current hop (the
+ * prompt on the current tier, how much of it is prefilled, the sequence it holds there, what the
+ * hop has cost), the hops it has made, and its {@link Answer} (the shared decode policy). The job
+ * owns all of that state; the routing stage, the scheduler, the tier lanes and the ensemble lane
+ * change it only through these methods, one thread at a time (cancellation and the deadline are
+ * the only things other threads touch).
  */
 final class Job implements RequestHandle {
-    enum Outcome { CONTINUE, DONE, ESCALATE }
-
     final String id;
     final Request request;
-    final Decision decision;
     final long submitNanos;
-    final long routeNanos;
     final CompletableFuture<Result> future = new CompletableFuture<>();
     private final Scheduler owner;
+    private final Answer answer;
 
-    volatile RequestCancelledException cancelled;
+    private volatile Decision decision;     // null while waiting for the gatekeeper
+    private long routeNanos;
+    private volatile RequestCancelledException cancelled;
+    private RuntimeException listenerFailure;
 
     // the current hop
-    int tierIndex;              // -1 for the ensemble
-    int[] prefix;               // prompt ids on the current tier, plus the answer kept from below
-    int prefilled;              // how many prefix tokens the current sequence has consumed
-    Sequence seq;               // held while running on a tier
-    long kvBytes;               // KV bytes reserved for the current hop
-    long enqueuedNanos;
-    long queueNanos;
-    long hopStartNanos;
-    int hopStartTokens;
-    double hopFlops, hopCost;
-    boolean watch;              // escalation watch on the current tier
-    boolean holdText;           // text is held back because an escalation would restart the answer
-    int pendingToken = -1;      // last sampled token, to feed at the next step
+    private int tierIndex;                  // -1 for the ensemble
+    private int[] prefix;                   // prompt ids on the current tier, plus the answer kept from below
+    private int prefilled;                  // how many prefix tokens the current sequence has consumed
+    private Sequence seq;                   // held while running on a tier
+    private long kvBytes;                   // KV bytes reserved for the current hop
+    private long enqueuedNanos, queueNanos, hopStartNanos;
+    private double hopFlops, hopCost;
+    private int pendingToken = -1;          // last chosen token, to feed at the next step
+    private int promptTokens;
+    private long firstTokenNanos = -1;
+    private final List<Hop> hops = new ArrayList<>();
 
-    // the answer
-    int[] tokens = new int[16];
-    float[] logprobs = new float[16];
-    int count;
-    int generatedThisHop;
-    double windowSum;
-    Sampler sampler;
-    Utf8Stream utf8 = new Utf8Stream();
-    StopMatcher stops;
-    final StringBuilder held = new StringBuilder();
-    final List<Hop> hops = new ArrayList<>();
-    String finishReason;
-    long firstTokenNanos = -1;
-    int promptTokensFinal;
-
-    Job(Scheduler owner, String id, Request request, Decision decision, long submitNanos, long routeNanos) {
+    Job(Scheduler owner, String id, Request request, long submitNanos) {
         this.owner = owner;
         this.id = id;
         this.request = request;
-        this.decision = decision;
         this.submitNanos = submitNanos;
-        this.routeNanos = routeNanos;
-        this.stops = new StopMatcher(request.sampling().stop());
-        this.sampler = new Sampler(request.sampling());
+        this.answer = new Answer(request.sampling(), new Answer.Sink() {
+            @Override public void onText(String piece) { deliver(() -> request.listener().onText(piece)); }
+            @Override public void onToken(int token) {
+                if (firstTokenNanos < 0) firstTokenNanos = System.nanoTime() - submitNanos;
+                deliver(() -> request.listener().onToken(token));
+            }
+        });
         future.whenComplete((r, e) -> {
             if (future.isCancelled() && cancelled == null) {
                 cancelled = new RequestCancelledException(RequestCancelledException.Cause.CANCELLED, "request " + id + " was cancelled");
@@ -83,9 +67,26 @@ final class Job implements RequestHandle {
         });
     }
 
+    /** A listener that throws means its client went away: the request is cancelled, the exception goes no further. */
+    private void deliver(Runnable call) {
+        if (listenerFailure != null) return;
+        try {
+            call.run();
+        } catch (RuntimeException e) {
+            listenerFailure = e;
+            cancelled = new RequestCancelledException(RequestCancelledException.Cause.LISTENER_FAILED,
+                    "request " + id + ": the stream listener failed (" + e + ")");
+        }
+    }
+
+    // ---- RequestHandle ----
+
     @Override public String id() { return id; }
 
-    @Override public String tier() { return decision.choice(); }
+    @Override public String tier() {
+        Decision d = decision;
+        return d == null ? null : d.choice();
+    }
 
     @Override public CompletableFuture<Result> future() { return future; }
 
@@ -101,7 +102,7 @@ final class Job implements RequestHandle {
         }
     }
 
-    /** The reason to drop this job now (cancel, deadline), or null. */
+    /** The reason to drop this job now (cancel, deadline, a failed listener), or null. */
     RequestCancelledException stopReason() {
         if (cancelled != null) return cancelled;
         var d = request.deadline();
@@ -111,191 +112,182 @@ final class Job implements RequestHandle {
         return cancelled;
     }
 
-    int maxTokens() {
-        int m = request.sampling().maxTokens();
-        return m < 0 ? Integer.MAX_VALUE : m;
+    RequestCancelledException cancelled() { return cancelled; }
+
+    // ---- routing ----
+
+    /** Records where the job goes and tells the listener, before it joins any tier's queue. */
+    void routed(Decision d, long nanos) {
+        this.decision = d;
+        this.routeNanos = nanos;
+        deliver(() -> request.listener().onRouted(d));
     }
 
-    /** Prompt ids for a tier: the given ids, or the text encoded by the tier's tokenizer. */
-    static int[] promptFor(Request r, Tier tier, Tokenizer fromTok) {
-        if (r.promptTokens() != null) {
-            if (fromTok == null || Ladder.sameVocabulary(fromTok, tier.model().tokenizer())) return r.promptTokens();
-            return tier.model().tokenizer().encode(fromTok.decode(r.promptTokens(), false), true, false);
+    Decision decision() { return decision; }
+
+    // ---- hops ----
+
+    /** The prompt's ids on a tier: the given ids, or the text encoded by the tier's tokenizer. */
+    int[] promptOn(Tier tier, Tokenizer from) {
+        Tokenizer to = tier.model().tokenizer();
+        if (request.promptTokens() != null) {
+            if (from == null || dev.gearbox.tokenizer.Vocabularies.same(from, to)) return request.promptTokens();
+            return to.encode(from.decode(request.promptTokens(), false), true, false);
         }
-        return tier.model().tokenizer().encode(r.prompt(), true, false);
+        return to.encode(request.prompt(), true, false);
     }
+
+    /**
+     * Starts a hop on tier {@code tier} (-1: the ensemble) of {@code prompt} ids; the answer so far is
+     * kept (fed after the prompt) or restarted as {@code keep} says.
+     */
+    void startHop(int tier, Tokenizer tok, int[] prompt, Answer.Watch watch, boolean keepOnEscalate, boolean keep) {
+        if (!keep) answer.restart();
+        this.tierIndex = tier;
+        this.promptTokens = prompt.length;
+        this.prefix = keep && answer.count() > 0 ? concat(prompt, answer.tokens()) : prompt;
+        this.prefilled = 0;
+        this.hopFlops = 0;
+        this.hopCost = 0;
+        this.pendingToken = -1;
+        this.hopStartNanos = System.nanoTime();
+        answer.startHop(tok, prompt, watch, keepOnEscalate);
+    }
+
+    /** Answer tokens kept so far (what a hop that keeps the answer appends to its prompt). */
+    int answerTokens() { return answer.count(); }
+
+    int tierIndex() { return tierIndex; }
+
+    int[] prefix() { return prefix; }
 
     /** Positions the current hop may fill: the prefix plus the answer tokens left, at most the context. */
     int positionsNeeded(int context) {
-        long need = (long) prefix.length + Math.max(0, (long) maxTokens() - count);
-        return (int) Math.min(context, need);
+        int max = request.sampling().maxTokens();
+        long left = max < 0 ? Integer.MAX_VALUE : Math.max(0, (long) max - answer.count());
+        return (int) Math.min(context, prefix.length + left);
     }
 
-    /** Starts a hop on a tier (or the ensemble): resets per-hop counters. */
-    void startHop(int tier, int[] prefix, boolean watch, boolean holdText) {
-        this.tierIndex = tier;
-        this.prefix = prefix;
-        this.prefilled = 0;
-        this.hopStartTokens = count;
-        this.generatedThisHop = 0;
-        this.windowSum = 0;
-        this.hopFlops = 0;
-        this.hopCost = 0;
-        this.watch = watch;
-        this.holdText = holdText;
-        this.pendingToken = -1;
-        this.hopStartNanos = System.nanoTime();
+    void reserveKv(long bytes) { this.kvBytes = bytes; }
+
+    long kvBytes() { return kvBytes; }
+
+    void enqueued(long now) { this.enqueuedNanos = now; }
+
+    long enqueuedNanos() { return enqueuedNanos; }
+
+    /** The job got a slot: its wait ends and its hop's time starts. */
+    void admitted(long now, Sequence seq) {
+        this.queueNanos += now - enqueuedNanos;
+        this.hopStartNanos = now;
+        this.seq = seq;
     }
 
-    void endHop(String tierName, String reason) {
-        hops.add(new Hop(tierName, hopStartTokens, generatedThisHop, reason, hopFlops, hopCost, System.nanoTime() - hopStartNanos));
+    Sequence sequence() { return seq; }
+
+    long hopStartNanos() { return hopStartNanos; }
+
+    /** Gives back the hop's sequence (the caller frees the KV reservation). */
+    void releaseSequence() {
+        if (seq != null) {
+            seq.close();
+            seq = null;
+        }
     }
 
-    /** Forgets the answer, for an escalation that restarts on a tier with another vocabulary. */
-    void restartAnswer() {
-        count = 0;
-        utf8 = new Utf8Stream();
-        stops = new StopMatcher(request.sampling().stop());
-        held.setLength(0);
-        sampler = new Sampler(request.sampling());
+    boolean prefilling() { return prefilled < prefix.length; }
+
+    /** What to feed this step: the next prompt chunk of at most {@code chunk} tokens, or the last chosen token. */
+    int[] nextFeed(int chunk) {
+        if (prefilling()) {
+            int n = Math.min(chunk, prefix.length - prefilled);
+            return Arrays.copyOfRange(prefix, prefilled, prefilled + n);
+        }
+        return new int[] {pendingToken};
     }
 
     /**
-     * Takes the logits after the last fed token: samples, streams, and says whether the request
-     * goes on, is done ({@link #finishReason} set), or should escalate (watched tier below its
-     * confidence floor; {@code escalateReason} set).
+     * After a step fed {@code n} tokens at positions [from, from + n) on {@code tier}: counts their
+     * cost; true when the job now picks its next token (its prompt is all in).
      */
-    Outcome onLogits(float[] logits, Tokenizer tok, Tier watchedTier, int capacity) {
-        return onChoice(sampler.sample(logits), tok, watchedTier, capacity);
+    boolean fed(Tier tier, int from, int n) {
+        hopFlops += tier.flops(from, n);
+        hopCost += tier.cost(from, n);
+        if (prefilling()) prefilled += n;
+        return !prefilling();
     }
 
-    /**
-     * The one-step choice that lets a device choose this request's next token (see
-     * {@link TokenChoice}), or null when its settings need the host's sampler (penalties).
-     */
-    TokenChoice deviceChoice() {
-        if (deviceChoice == null && !deviceChoiceChecked) {
-            deviceChoice = TokenChoice.of(request.sampling(), sampler.seed());
-            deviceChoiceChecked = true;
-        }
-        return deviceChoice;
+    /** Counts FLOPs and cost the ensemble ran for this job (its members' passes). */
+    void ran(double flops, double cost) {
+        hopFlops += flops;
+        hopCost += cost;
     }
 
-    private TokenChoice deviceChoice;
-    private boolean deviceChoiceChecked;
-    /** Draws made for this request, over all hops: the device's noise never repeats within a request. */
-    int draws;
+    /** The choice a device may make for this job's next token, or null (host sampling, or no token to choose). */
+    TokenChoice deviceChoice() { return answer.atLimit() ? null : answer.deviceChoice(); }
 
-    /** Like {@link #onLogits} for a token a device already chose (with its log-probability). */
-    Outcome onChosen(TokenChoice.Choice chosen, Tokenizer tok, Tier watchedTier, int capacity) {
-        int vocab = tok.vocabSize();
-        if (chosen.token() < 0 || chosen.token() >= vocab) {
-            throw new IllegalStateException("the device chose token " + chosen.token() + " but the vocabulary has " + vocab + " tokens");
-        }
-        return onChoice(new Sampler.Choice(chosen.token(), chosen.logprob()), tok, watchedTier, capacity);
+    int draws() { return answer.draws(); }
+
+    /** True when the token limit leaves nothing to choose (max_tokens 0, or an exhausted budget). */
+    boolean atLimit() { return answer.atLimit(); }
+
+    Answer.Step choose(float[] logits, int capacity) {
+        return accept(answer.choose(logits), capacity);
     }
 
-    private Outcome onChoice(Sampler.Choice c, Tokenizer tok, Tier watchedTier, int capacity) {
-        draws++;
-        int token = c.token();
-        if (firstTokenNanos < 0) firstTokenNanos = System.nanoTime() - submitNanos;
-        try {
-            request.listener().onToken(token);
-        } catch (RuntimeException e) {
-            listenerFailed(e);
-            return Outcome.DONE;
+    Answer.Step chosen(TokenChoice.Choice c, int capacity) {
+        if (c.token() < 0 || c.token() >= answer.vocabSize()) {
+            throw new IllegalStateException("the device chose token " + c.token() + " but the vocabulary has " + answer.vocabSize() + " tokens");
         }
-        if (tok.isEndOfGeneration(token)) {
-            finishReason = "stop";
-            escalateReason = "eos";
-            return Outcome.DONE;
-        }
-        if (count == tokens.length) {
-            tokens = Arrays.copyOf(tokens, count * 2);
-            logprobs = Arrays.copyOf(logprobs, count * 2);
-        }
-        tokens[count] = token;
-        logprobs[count++] = c.logprob();
-        generatedThisHop++;
-        sampler.accept(token);
-        pendingToken = token;
-        if (!tok.isControl(token)) {
-            String piece = stops.add(utf8.accept(tok.tokenBytes(token)));
-            if (!emit(piece)) return Outcome.DONE;
-            if (stops.stopped()) {
-                finishReason = "stop";
-                escalateReason = "stop";
-                return Outcome.DONE;
-            }
-        }
-        if (watch) {
-            var esc = watchedTier.escalate();
-            windowSum += c.logprob();
-            if (generatedThisHop > esc.window()) windowSum -= logprobs[count - 1 - esc.window()];
-            if (generatedThisHop >= esc.window() && count < maxTokens()) {
-                double mean = windowSum / esc.window();
-                if (mean < esc.minMeanLogprob()) {
-                    escalateReason = String.format(Locale.ROOT, "escalate: mean logprob %.3f over the last %d tokens < %.3f",
-                            mean, esc.window(), esc.minMeanLogprob());
-                    return Outcome.ESCALATE;
-                }
-            }
-        }
-        if (count >= maxTokens()) {
-            finishReason = "length";
-            escalateReason = "max_tokens";
-            return Outcome.DONE;
-        }
-        if (seq != null && seq.position() >= capacity) {
-            finishReason = "length";
-            escalateReason = "context";
-            return Outcome.DONE;
-        }
-        return Outcome.CONTINUE;
+        return accept(new Sampler.Choice(c.token(), c.logprob()), capacity);
     }
 
-    /** The hop's end reason in {@link Hop}'s words (eos, max_tokens, context, stop, escalate: ...). */
-    String escalateReason;
-
-    /** Hands text to the listener, or holds it while an escalation could still restart the answer. */
-    boolean emit(String piece) {
-        if (piece.isEmpty()) return true;
-        if (holdText) {
-            held.append(piece);
-            return true;
-        }
-        try {
-            request.listener().onText(piece);
-            return true;
-        } catch (RuntimeException e) {
-            listenerFailed(e);
-            return false;
-        }
+    /** For the ensemble, which holds its members' sequences itself: chooses from combined scores. */
+    Answer.Step chooseFrom(float[] scores, boolean contextFull) {
+        return accept(answer.choose(scores), contextFull);
     }
 
-    private void listenerFailed(RuntimeException e) {
-        cancelled = new RequestCancelledException(RequestCancelledException.Cause.LISTENER_FAILED,
-                "request " + id + ": the stream listener failed (" + e + ")");
-        finishReason = null;
+    /** The token chosen last, which the next step feeds. */
+    int lastToken() { return pendingToken; }
+
+    private Answer.Step accept(Sampler.Choice c, int capacity) {
+        return accept(c, seq != null && seq.position() >= capacity);
     }
 
-    /** Ends the text: flushes a held-back partial character and stop-string prefix, releases held text. */
-    void finishText() {
-        holdText = false;
-        if (held.length() > 0) {
-            String h = held.toString();
-            held.setLength(0);
-            emit(h);
-        }
-        if (!stops.stopped()) {
-            String tail = stops.add(utf8.flush());
-            if (!stops.stopped()) tail += stops.finish();
-            emit(tail);
-        }
+    private Answer.Step accept(Sampler.Choice c, boolean contextFull) {
+        Answer.Step s = answer.accept(c, contextFull);
+        if (listenerFailure != null) return Answer.Step.DONE;
+        pendingToken = c.token();
+        return s;
     }
 
-    Result result(String finalTier, long now) {
-        return new Result(stops.text(), Arrays.copyOf(tokens, count), new Usage(promptTokensFinal, count), finishReason,
-                finalTier, decision, hops, new Timings(routeNanos, queueNanos, firstTokenNanos, now - submitNanos));
+    /** Tokens chosen on the current hop. */
+    int hopTokens() { return answer.hopTokens(); }
+
+    String hopReason() { return answer.hopReason(); }
+
+    boolean escalating() { return answer.escalateReason() != null && cancelled == null; }
+
+    String escalateReason() { return answer.escalateReason(); }
+
+    /** Ends the current hop on {@code tierName} and records it. */
+    void endHop(String tierName) {
+        hops.add(new Hop(tierName, hopsStartTokens(), answer.hopTokens(), answer.hopReason(), hopFlops, hopCost,
+                System.nanoTime() - hopStartNanos));
+    }
+
+    private int hopsStartTokens() { return answer.count() - answer.hopTokens(); }
+
+    /** Ends the text (held text released) and builds the result. */
+    Result finish(String finalTier, long now) {
+        answer.finish();
+        return new Result(answer.text(), answer.tokens(), answer.logprobs(), new Usage(promptTokens, answer.count()),
+                answer.finishReason(), finalTier, decision, hops, new Timings(routeNanos, queueNanos, firstTokenNanos, now - submitNanos));
+    }
+
+    static int[] concat(int[] a, int[] b) {
+        int[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 }

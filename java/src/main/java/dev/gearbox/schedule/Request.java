@@ -15,10 +15,13 @@ import java.time.Instant;
  * @param sampling     max tokens (negative = until the context is full), temperature, top-p, seed, stop strings...
  * @param deadline     when the request is abandoned (queued or running) and fails with {@link RequestCancelledException};
  *                     null = none
- * @param listener     receives the answer's text as it becomes final; {@link StreamListener#NONE} when not streaming
+ * @param listener     receives the routing decision, then the answer's text as it becomes final; {@link StreamListener#NONE}
+ *                     when not streaming
+ * @param escalate     whether watched tiers may hand the request up the ladder; null = the default, on for {@code auto}
+ *                     and off for a named tier (calibration starts a named tier with escalation on to see what routing does)
  */
 public record Request(String prompt, int[] promptTokens, String model, SamplingParams sampling, Instant deadline,
-                      StreamListener listener) {
+                      StreamListener listener, Boolean escalate) {
     public static final String AUTO = "auto";
 
     public Request {
@@ -30,6 +33,10 @@ public record Request(String prompt, int[] promptTokens, String model, SamplingP
         promptTokens = promptTokens == null ? null : promptTokens.clone();
     }
 
+    public Request(String prompt, int[] promptTokens, String model, SamplingParams sampling, Instant deadline, StreamListener listener) {
+        this(prompt, promptTokens, model, sampling, deadline, listener, null);
+    }
+
     /** A text request without deadline or streaming. */
     public static Request of(String model, String prompt, SamplingParams sampling) {
         return new Request(prompt, null, model, sampling, null, StreamListener.NONE);
@@ -39,9 +46,16 @@ public record Request(String prompt, int[] promptTokens, String model, SamplingP
         return new Request(null, tokens, model, sampling, null, StreamListener.NONE);
     }
 
-    public Request withDeadline(Instant d) { return new Request(prompt, promptTokens, model, sampling, d, listener); }
+    public Request withDeadline(Instant d) { return new Request(prompt, promptTokens, model, sampling, d, listener, escalate); }
 
-    public Request withListener(StreamListener l) { return new Request(prompt, promptTokens, model, sampling, deadline, l); }
+    public Request withListener(StreamListener l) { return new Request(prompt, promptTokens, model, sampling, deadline, l, escalate); }
+
+    public Request withSampling(SamplingParams p) { return new Request(prompt, promptTokens, model, p, deadline, listener, escalate); }
+
+    public Request withEscalation(boolean on) { return new Request(prompt, promptTokens, model, sampling, deadline, listener, on); }
 
     public boolean auto() { return AUTO.equals(model); }
+
+    /** Whether watched tiers may escalate this request. */
+    public boolean escalates() { return escalate != null ? escalate : auto(); }
 }

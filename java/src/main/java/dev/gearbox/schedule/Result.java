@@ -1,6 +1,6 @@
 package dev.gearbox.schedule;
 
-import dev.gearbox.ladder.Hop;
+import dev.gearbox.schedule.Hop;
 import dev.gearbox.router.Decision;
 
 import java.util.List;
@@ -10,6 +10,7 @@ import java.util.List;
  *
  * @param text         the answer (stop string excluded, control tokens rendered as nothing, not trimmed)
  * @param tokens       the answer's token ids (every hop's tokens that made it into the answer; EOS not included)
+ * @param logprobs     per answer token, its log-probability under the model (or combined ensemble) that chose it
  * @param usage        prompt and completion tokens
  * @param finishReason {@code "stop"} (end of generation or a stop string) or {@code "length"} (max tokens or a full context),
  *                     as OpenAI names them
@@ -18,9 +19,29 @@ import java.util.List;
  * @param hops         each tier's turn; more than one when escalation moved the request up the ladder
  * @param timings      queue wait, time to first token, total
  */
-public record Result(String text, int[] tokens, Usage usage, String finishReason, String tier, Decision decision,
+public record Result(String text, int[] tokens, float[] logprobs, Usage usage, String finishReason, String tier, Decision decision,
                      List<Hop> hops, Timings timings) {
     public Result {
         hops = List.copyOf(hops);
+    }
+
+    /** True when some tier handed the request up. */
+    public boolean escalated() {
+        return hops.stream().anyMatch(Hop::escalated);
+    }
+
+    /** FLOPs of everything, from the shapes: the gatekeeper's pass plus every hop's prefill and decode. */
+    public double flops() {
+        return decision.gatekeeperFlops() + generationFlops();
+    }
+
+    /** FLOPs of generation alone (all hops), without the gatekeeper. */
+    public double generationFlops() {
+        return hops.stream().mapToDouble(Hop::flops).sum();
+    }
+
+    /** {@link #flops()} in the ladder's cost unit. */
+    public double cost() {
+        return decision.gatekeeperFlops() + hops.stream().mapToDouble(Hop::cost).sum();
     }
 }

@@ -1,7 +1,7 @@
 package dev.gearbox.schedule;
 
+import dev.gearbox.generate.Answer;
 import dev.gearbox.ladder.Ladder;
-import dev.gearbox.ladder.LadderEngine;
 import dev.gearbox.ladder.Tier;
 import dev.gearbox.profile.Profiler;
 import dev.gearbox.profile.Span;
@@ -61,31 +61,27 @@ public final class Scheduler implements AutoCloseable {
     volatile boolean stopping;
 
     private final Ladder ladder;
-    private final LadderEngine engine;
+    private final Router router;
+    private final boolean ownsRouter;
     private final Options options;
     private final List<TierExecutor> executors = new ArrayList<>();
     private final EnsembleLane ensembleLane;
-    private final boolean[] keepPartial;
+    private final RoutingStage routing;
     private final AtomicLong ids = new AtomicLong();
     private int inFlight;   // submitted and not yet completed, guarded by lock
 
-    private Scheduler(Ladder ladder, LadderEngine engine, Options options) {
+    private Scheduler(Ladder ladder, Router router, boolean ownsRouter, Options options) {
         this.ladder = ladder;
-        this.engine = engine;
+        this.router = router;
+        this.ownsRouter = ownsRouter;
         this.options = options;
         for (Tier t : ladder.tiers()) {
             Long b = options.kvBudgetBytes().get(t.name());
             executors.add(new TierExecutor(this, t, b != null ? b : -1));   // -1: max_sequences × context × bytes per position
         }
         for (String n : options.kvBudgetBytes().keySet()) ladder.tier(n);   // unknown names fail loudly
-        List<Tier> tiers = ladder.tiers();
-        keepPartial = new boolean[tiers.size()];
-        for (int i = 0; i + 1 < tiers.size(); i++) {
-            var esc = tiers.get(i).escalate();
-            boolean off = esc != null && Boolean.FALSE.equals(esc.keepPartial());
-            keepPartial[i] = !off && Ladder.sameVocabulary(tiers.get(i).model().tokenizer(), tiers.get(i + 1).model().tokenizer());
-        }
         ensembleLane = ladder.ensemble() != null ? new EnsembleLane(this) : null;
+        routing = new RoutingStage(this);
     }
 
     /** A scheduler on the ladder with its own router (router.json, else the zero-shot rule) and default options. */
@@ -94,21 +90,30 @@ public final class Scheduler implements AutoCloseable {
     }
 
     public static Scheduler open(Ladder ladder, Options options) throws IOException {
-        return start(new Scheduler(ladder, new LadderEngine(ladder), options));
+        Router router = Router.forLadder(ladder);
+        try {
+            return start(new Scheduler(ladder, router, true, options));
+        } catch (RuntimeException e) {
+            router.close();
+            throw e;
+        }
     }
 
     /** With a router the caller made and closes. */
     public static Scheduler open(Ladder ladder, Router router, Options options) {
-        return start(new Scheduler(ladder, new LadderEngine(ladder, router), options));
+        return start(new Scheduler(ladder, router, false, options));
     }
 
     private static Scheduler start(Scheduler s) {
         for (TierExecutor e : s.executors) e.start();
         if (s.ensembleLane != null) s.ensembleLane.start();
+        s.routing.start();
         return s;
     }
 
     public Ladder ladder() { return ladder; }
+
+    public Router router() { return router; }
 
     public Options options() { return options; }
 
@@ -122,28 +127,34 @@ public final class Scheduler implements AutoCloseable {
     }
 
     /**
-     * Routes (for {@code auto}) and queues a request. Throws {@link QueueFullException} when the
-     * tier's queue is full, {@link CapacityException} when the request can never fit the tier,
-     * {@link IllegalArgumentException} for an unknown model or bad prompt, and
-     * {@link IllegalStateException} once {@link #close()} has begun.
+     * Queues a request. An {@code auto} request waits for the gatekeeper on the routing stage (never
+     * on the caller's thread) and then joins its tier's queue; a named tier's joins it at once.
+     * Throws {@link QueueFullException} when the queue it would join is full, {@link CapacityException}
+     * when a named tier can never fit it, {@link IllegalArgumentException} for an unknown model or a
+     * bad prompt, and {@link IllegalStateException} once {@link #close()} has begun. For an
+     * {@code auto} request, the same problems found after routing complete its future exceptionally.
      */
     public RequestHandle submit(Request r) {
-        long t0 = System.nanoTime();
-        Decision d = route(r);
-        return submit(r, d, t0, r.auto() ? System.nanoTime() - t0 : 0);
+        if (stopping) throw new IllegalStateException("the scheduler is shutting down and accepts no new requests");
+        if (r.auto()) {
+            Job j = new Job(this, "req-" + ids.incrementAndGet(), r, System.nanoTime());
+            routing.submit(j);
+            return j;
+        }
+        return submit(r, route(r));
     }
 
     /**
-     * The routing decision for a request without queueing it: the gatekeeper and router for
-     * {@code auto}, a forced decision for a tier name or {@code ensemble}. Batch jobs route
-     * everything first, then {@link #submit(Request, Decision)}.
+     * The routing decision for a request without queueing it, on the caller's thread: the
+     * gatekeeper and router for {@code auto}, a forced decision for a tier name or {@code ensemble}.
+     * Batch jobs route everything first, then {@link #submit(Request, Decision)}.
      */
     public Decision route(Request r) {
         if (r.auto()) {
             String text = r.prompt() != null ? r.prompt() : ladder.tier(0).model().tokenizer().decode(r.promptTokens(), false);
             Span span = Profiler.start("gatekeeper", "route");
             try {
-                Decision d = engine.route(text);
+                Decision d = router.route(text);
                 span.detail(d.choice());
                 return d;
             } finally {
@@ -156,35 +167,61 @@ public final class Scheduler implements AutoCloseable {
         return Decision.forced(ladder.tierNames(), r.model());
     }
 
-    /** Queues a request on a decision made earlier by {@link #route}; escalation is on when the request's model is {@code auto}. */
+    /** Queues a request on a decision made earlier by {@link #route}; escalation as {@link Request#escalates()} says. */
     public RequestHandle submit(Request r, Decision d) {
-        return submit(r, d, System.nanoTime(), 0);
+        if (stopping) throw new IllegalStateException("the scheduler is shutting down and accepts no new requests");
+        Job j = new Job(this, "req-" + ids.incrementAndGet(), r, System.nanoTime());
+        j.routed(d, d.nanos());
+        place(j, d, false);
+        return j;
     }
 
-    private RequestHandle submit(Request r, Decision d, long t0, long routeNanos) {
-        if (stopping) throw new IllegalStateException("the scheduler is shutting down and accepts no new requests");
-        Job j = new Job(this, "req-" + ids.incrementAndGet(), r, d, t0, routeNanos);
-        if (d.ensemble()) {
-            ensembleLane.submit(j);
-        } else {
-            int i = d.tierIndex();
-            TierExecutor ex = executors.get(i);
-            int[] prompt = Job.promptFor(r, ex.tier, null);
-            checkPromptTokens(prompt, ex.tier.model().tokenizer());
-            j.sampler.acceptAll(prompt);
-            j.promptTokensFinal = prompt.length;
-            prepareHop(j, i, prompt);
-            synchronized (lock) {
-                if (ex.queue.size() >= options.queueCapacity()) {
-                    throw new QueueFullException(ex.name(), ex.queue.size(), retryAfter(ex));
+    /** {@link #submit(Request, Decision)}, waiting while the tier's queue is full instead of refusing (batch jobs, calibration). */
+    public RequestHandle submitWaiting(Request r, Decision d) throws InterruptedException {
+        while (true) {
+            try {
+                return submit(r, d);
+            } catch (QueueFullException full) {
+                // The caller waits for room rather than failing; the tier drains at its own pace.
+                synchronized (lock) {
+                    lock.wait(20);
                 }
-                inFlight++;
-                j.enqueuedNanos = System.nanoTime();
-                ex.queue.addLast(j);
-                lock.notifyAll();
             }
         }
-        return j;
+    }
+
+    /** After the routing stage decided: places the job, or fails it with what placing threw. */
+    void placeRouted(Job j, Decision d) {
+        try {
+            place(j, d, true);
+        } catch (RuntimeException e) {
+            fail(j, e);
+        }
+    }
+
+    /** Puts a routed job on its tier's queue (or the ensemble's); {@code counted}: already in flight (from the routing stage). */
+    private void place(Job j, Decision d, boolean counted) {
+        if (d.ensemble()) {
+            if (ensembleLane == null) throw new IllegalArgumentException("ladder " + ladder.path() + " has no enabled ensemble");
+            ensembleLane.submit(j, counted);
+            return;
+        }
+        int i = d.tierIndex();
+        TierExecutor ex = executors.get(i);
+        int[] prompt = j.promptOn(ex.tier, null);
+        checkPromptTokens(prompt, ex.tier.model().tokenizer());
+        prepareHop(j, i, prompt, false);
+        synchronized (lock) {
+            // Requests a free slot takes at the lane's next step are not waiting: only those beyond count against the queue.
+            int waiting = ex.queue.size() - Math.max(0, ex.slots - ex.running);
+            if (waiting >= options.queueCapacity()) {
+                throw new QueueFullException(ex.name(), ex.queue.size(), retryAfter(ex));
+            }
+            if (!counted) inFlight++;
+            j.enqueued(System.nanoTime());
+            ex.queue.addLast(j);
+            lock.notifyAll();
+        }
     }
 
     static void checkPromptTokens(int[] prompt, Tokenizer tok) {
@@ -193,20 +230,22 @@ public final class Scheduler implements AutoCloseable {
         }
     }
 
-    /** Sets up the job's next hop on tier i and checks it can ever fit there. */
-    private void prepareHop(Job j, int i, int[] prefix) {
+    /** Sets up the job's next hop on tier i (keeping the answer so far or not) and checks it can ever fit there. */
+    private void prepareHop(Job j, int i, int[] prompt, boolean keep) {
         TierExecutor ex = executors.get(i);
-        checkFits(ex, prefix.length);
+        Tier tier = ex.tier;
+        checkFits(ex, prompt.length + (keep ? j.answerTokens() : 0));
         boolean top = i == executors.size() - 1;
-        boolean watch = j.request.auto() && !top && ex.tier.escalate() != null;
-        // While a watched tier could still restart the answer elsewhere, its text is held back.
-        j.startHop(i, prefix, watch, watch && !keepPartial[i]);
-        j.kvBytes = ex.bytesPerPosition * j.positionsNeeded(ex.tier.context());
-        if (j.kvBytes > ex.kvBudget) {
+        var esc = tier.escalate();
+        Answer.Watch watch = j.request.escalates() && !top && esc != null ? new Answer.Watch(esc.window(), esc.minMeanLogprob()) : null;
+        j.startHop(i, tier.model().tokenizer(), prompt, watch, ladder.keepsPartialAnswer(i), keep);
+        long kv = ex.bytesPerPosition * j.positionsNeeded(tier.context());
+        if (kv > ex.kvBudget) {
             throw new CapacityException(String.format("the request needs %d bytes of KV cache on tier '%s' (%d positions × %d bytes) but the tier's "
-                    + "KV budget is %d bytes; lower max_tokens or shorten the prompt", j.kvBytes, ex.name(),
-                    j.positionsNeeded(ex.tier.context()), ex.bytesPerPosition, ex.kvBudget));
+                    + "KV budget is %d bytes; lower max_tokens or shorten the prompt", kv, ex.name(),
+                    j.positionsNeeded(tier.context()), ex.bytesPerPosition, ex.kvBudget));
         }
+        j.reserveKv(kv);
     }
 
     static void checkFits(TierExecutor ex, int promptTokens) {
@@ -227,17 +266,10 @@ public final class Scheduler implements AutoCloseable {
         TierExecutor ex = executors.get(next);
         long t0 = Profiler.active() ? System.nanoTime() : 0;
         try {
-            int[] prompt = Job.promptFor(j.request, ex.tier, from.tier.model().tokenizer());
-            int[] prefix;
-            if (keepPartial[from.tier.index()] && prompt.length + j.count < ex.tier.context()) {
-                prefix = concat(prompt, java.util.Arrays.copyOf(j.tokens, j.count));
-            } else {
-                j.restartAnswer();
-                j.sampler.acceptAll(prompt);
-                prefix = prompt;
-            }
-            j.promptTokensFinal = prompt.length;
-            prepareHop(j, next, prefix);
+            int[] prompt = j.promptOn(ex.tier, from.tier.model().tokenizer());
+            // The partial answer is kept where the vocabularies agree and it still fits beside the prompt.
+            boolean keep = ladder.keepsPartialAnswer(from.tier.index()) && prompt.length + j.answerTokens() < ex.tier.context();
+            prepareHop(j, next, prompt, keep);
         } catch (RuntimeException e) {
             fail(j, e);
             return;
@@ -245,28 +277,21 @@ public final class Scheduler implements AutoCloseable {
         if (t0 != 0 && Profiler.active()) {
             // Ends before the queue wait on the next tier starts, so the request's track nests cleanly.
             Profiler.commit(Profiler.record("escalate", "hop", t0, System.nanoTime()).tier(ex.name()).request(j.id)
-                    .detail(from.name() + " -> " + ex.name() + ": " + j.escalateReason));
+                    .detail(from.name() + " -> " + ex.name() + ": " + j.escalateReason()));
         }
         synchronized (lock) {
-            j.enqueuedNanos = System.nanoTime();
+            j.enqueued(System.nanoTime());
             ex.queue.addLast(j);
             lock.notifyAll();
         }
     }
 
-    static int[] concat(int[] a, int[] b) {
-        int[] out = java.util.Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, out, a.length, b.length);
-        return out;
-    }
-
     void complete(Job j, String tierName) {
-        j.finishText();
-        if (j.cancelled != null) {
-            fail(j, j.cancelled);
+        Result r = j.finish(tierName, System.nanoTime());
+        if (j.cancelled() != null) {
+            fail(j, j.cancelled());
             return;
         }
-        Result r = j.result(tierName, System.nanoTime());
         done();
         j.future.complete(r);
     }
@@ -293,8 +318,6 @@ public final class Scheduler implements AutoCloseable {
             lock.notifyAll();
         }
     }
-
-    TierExecutor executor(int i) { return executors.get(i); }
 
     TierExecutor executor(String name) { return executors.get(ladder.tier(name).index()); }
 
@@ -347,11 +370,12 @@ public final class Scheduler implements AutoCloseable {
             long grace = System.nanoTime() + Duration.ofSeconds(10).toNanos();
             for (TierExecutor e : executors) e.join(grace);
             if (ensembleLane != null) ensembleLane.join(grace);
+            routing.join(grace);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             cancelAll();
         } finally {
-            engine.close();
+            if (ownsRouter) router.close();
         }
     }
 
@@ -362,6 +386,7 @@ public final class Scheduler implements AutoCloseable {
         }
         for (TierExecutor e : executors) e.cancelRunning();
         if (ensembleLane != null) ensembleLane.cancelAll();
+        routing.cancelAll();
         for (Job j : all) j.cancel(RequestCancelledException.Cause.SHUTDOWN, "request " + j.id + ": the scheduler shut down before it finished");
     }
 }

@@ -1,16 +1,17 @@
 package dev.gearbox.schedule;
 
 import dev.gearbox.backend.Backend;
+import dev.gearbox.generate.Answer;
 import dev.gearbox.ladder.Tier;
 import dev.gearbox.model.BatchStep;
 import dev.gearbox.model.ModelConfig;
 import dev.gearbox.model.Sequence;
 import dev.gearbox.sample.TokenChoice;
 
-import java.util.ArrayDeque;
 import dev.gearbox.profile.Profiler;
 import dev.gearbox.profile.Span;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -83,11 +84,6 @@ final class TierExecutor {
         }
     }
 
-    boolean alive() {
-        for (Thread t : threads) if (t.isAlive()) return true;
-        return false;
-    }
-
     /** Whether a slot and {@code bytes} of KV cache are free now (lock held). */
     boolean canReserve(long bytes) {
         return running < slots && kvUsed + bytes <= kvBudget;
@@ -124,9 +120,9 @@ final class TierExecutor {
                         dropped.add(j);
                         continue;
                     }
-                    if (!canReserve(j.kvBytes)) break;   // first come, first served: no overtaking a big request
+                    if (!canReserve(j.kvBytes())) break;   // first come, first served: no overtaking a big request
                     queue.pollFirst();
-                    reserve(j.kvBytes);
+                    reserve(j.kvBytes());
                     admitted.add(j);
                 }
                 if (active.isEmpty() && admitted.isEmpty() && dropped.isEmpty()) {
@@ -141,15 +137,13 @@ final class TierExecutor {
                     continue;
                 }
             }
-            for (Job j : dropped) scheduler.fail(j, j.cancelled);
+            for (Job j : dropped) scheduler.fail(j, j.cancelled());
             dropped.clear();
             for (Job j : admitted) {
                 long now = System.nanoTime();
-                j.queueNanos += now - j.enqueuedNanos;
-                if (Profiler.active()) Profiler.commit(Profiler.record("queue_wait", "queue", j.enqueuedNanos, now).tier(tier.name()).lane(lane).request(j.id));
-                j.hopStartNanos = System.nanoTime();
+                if (Profiler.active()) Profiler.commit(Profiler.record("queue_wait", "queue", j.enqueuedNanos(), now).tier(tier.name()).lane(lane).request(j.id));
                 try {
-                    j.seq = tier.model().newSequence(j.positionsNeeded(tier.context()), be);
+                    j.admitted(now, tier.model().newSequence(j.positionsNeeded(tier.context()), be));
                     active.add(j);
                     runningJobs.add(j);
                 } catch (RuntimeException e) {
@@ -163,7 +157,7 @@ final class TierExecutor {
                 if (j.stopReason() != null) {
                     active.remove(i);
                     releaseSlot(j);
-                    scheduler.fail(j, j.cancelled);
+                    scheduler.fail(j, j.cancelled());
                 }
             }
             if (active.isEmpty()) continue;
@@ -181,90 +175,73 @@ final class TierExecutor {
     }
 
     private void runStep(BatchStep step, List<Job> active, int chunk, int lane) {
-        List<Sequence> seqs = new ArrayList<>(active.size());
-        int[][] feed = new int[active.size()][];
-        for (int i = 0; i < active.size(); i++) {
+        int ns = active.size();
+        List<Sequence> seqs = new ArrayList<>(ns);
+        int[][] feed = new int[ns][];
+        int rows = 0, prefilling = 0;
+        for (int i = 0; i < ns; i++) {
             Job j = active.get(i);
-            seqs.add(j.seq);
-            if (j.prefilled < j.prefix.length) {
-                int n = Math.min(chunk, j.prefix.length - j.prefilled);
-                feed[i] = java.util.Arrays.copyOfRange(j.prefix, j.prefilled, j.prefilled + n);
-            } else {
-                feed[i] = new int[] {j.pendingToken};
-            }
+            seqs.add(j.sequence());
+            if (j.prefilling()) prefilling++;
+            feed[i] = j.nextFeed(chunk);
+            rows += feed[i].length;
         }
         synchronized (scheduler.lock) {
             steps++;
-            sequenceSteps += active.size();
+            sequenceSteps += ns;
         }
         // Where the tier's backend chooses on its device, rows that will pick a token this step (a
         // decode token, or the last prompt chunk) bring back only that token, never their logits.
-        boolean onDevice = step.backend().choosesOnDevice();
-        TokenChoice[] choices = onDevice ? new TokenChoice[active.size()] : null;
-        int[] draws = onDevice ? new int[active.size()] : null;
-        if (onDevice) {
-            for (int i = 0; i < active.size(); i++) {
+        TokenChoice[] choices = null;
+        int[] draws = null;
+        if (step.backend().choosesOnDevice()) {
+            choices = new TokenChoice[ns];
+            draws = new int[ns];
+            for (int i = 0; i < ns; i++) {
                 Job j = active.get(i);
-                boolean picks = j.maxTokens() != 0 && j.prefilled + (j.prefilled < j.prefix.length ? feed[i].length : 0) >= j.prefix.length;
+                boolean picks = !j.prefilling() || j.prefix().length - feed[i].length <= j.sequence().position();
                 if (picks) {
                     choices[i] = j.deviceChoice();
-                    draws[i] = j.draws;
+                    draws[i] = j.draws();
                 }
             }
         }
-        BatchStep.Rows out;
         Span span = Span.NOOP;
         if (Profiler.active()) {
-            int rows = 0, prefilling = 0;
-            for (int i = 0; i < feed.length; i++) {
-                rows += feed[i].length;
-                if (active.get(i).prefilled < active.get(i).prefix.length) prefilling++;
-            }
             // prefill: every sequence brings a prompt chunk; decode: one token each; mixed: both in one batched step
-            String name = prefilling == 0 ? "decode" : prefilling == feed.length ? "prefill" : "prefill+decode";
-            span = Profiler.start(name, "step").tier(tier.name()).lane(lane).batch(active.size()).tokens(rows);
+            String name = prefilling == 0 ? "decode" : prefilling == ns ? "prefill" : "prefill+decode";
+            span = Profiler.start(name, "step").tier(tier.name()).lane(lane).batch(ns).tokens(rows);
         }
+        BatchStep.Rows out;
         try {
             out = step.step(seqs, feed, choices, draws);
-        } catch (RuntimeException e) {
+        } finally {
             span.end();
-            for (Job j : active) {
-                releaseSlot(j);
-                scheduler.fail(j, e);
-            }
-            active.clear();
-            return;
         }
-        span.end();
         List<Job> leaving = new ArrayList<>();
-        for (int i = 0; i < active.size(); i++) {
+        for (int i = 0; i < ns; i++) {
             Job j = active.get(i);
-            int from = j.seq.position() - feed[i].length;
-            j.hopFlops += tier.flops(from, feed[i].length);
-            j.hopCost += tier.cost(from, feed[i].length);
-            if (j.prefilled < j.prefix.length) {
-                j.prefilled += feed[i].length;
-                if (j.prefilled < j.prefix.length) continue;   // more prompt chunks to go
-            }
-            Job.Outcome o;
-            if (j.maxTokens() == 0) o = zeroTokens(j);
-            else if (out.chosen()[i] != null) o = j.onChosen(out.chosen()[i], tier.model().tokenizer(), tier, j.seq.capacity());
-            else o = j.onLogits(out.logits()[i], tier.model().tokenizer(), tier, j.seq.capacity());
-            if (o != Job.Outcome.CONTINUE) leaving.add(j);
+            int from = j.sequence().position() - feed[i].length;
+            if (!j.fed(tier, from, feed[i].length)) continue;   // more prompt chunks to go
+            Answer.Step o;
+            if (j.atLimit()) o = Answer.Step.DONE;
+            else if (out.chosen()[i] != null) o = j.chosen(out.chosen()[i], j.sequence().capacity());
+            else o = j.choose(out.logits()[i], j.sequence().capacity());
+            if (o != Answer.Step.CONTINUE) leaving.add(j);
         }
         for (Job j : leaving) {
             active.remove(j);
             if (Profiler.active()) {
-                Profiler.commit(Profiler.record("hop", "hop", j.hopStartNanos, System.nanoTime()).tier(tier.name()).lane(lane).request(j.id)
-                        .tokens(j.generatedThisHop).detail(j.finishReason != null ? "finish: " + j.finishReason : "escalate: " + j.escalateReason));
+                Profiler.commit(Profiler.record("hop", "hop", j.hopStartNanos(), System.nanoTime()).tier(tier.name()).lane(lane).request(j.id)
+                        .tokens(j.hopTokens()).detail(j.hopReason()));
             }
-            j.endHop(tier.name(), j.escalateReason);
+            j.endHop(tier.name());
             releaseSlot(j);
             synchronized (scheduler.lock) {
-                generatedTokens += j.generatedThisHop;
+                generatedTokens += j.hopTokens();
             }
-            if (j.cancelled != null) scheduler.fail(j, j.cancelled);
-            else if (j.finishReason == null) scheduler.escalate(j, this);
+            if (j.cancelled() != null) scheduler.fail(j, j.cancelled());
+            else if (j.escalating()) scheduler.escalate(j, this);
             else scheduler.complete(j, tier.name());
         }
     }
@@ -273,22 +250,13 @@ final class TierExecutor {
         for (Job j : runningJobs) j.cancel(RequestCancelledException.Cause.SHUTDOWN, "request " + j.id + ": the scheduler shut down before it finished");
     }
 
-    private static Job.Outcome zeroTokens(Job j) {
-        j.finishReason = "length";
-        j.escalateReason = "max_tokens";
-        return Job.Outcome.DONE;
-    }
-
     /** Frees the job's sequence and KV reservation now, before its future completes. */
     void releaseSlot(Job j) {
         runningJobs.remove(j);
-        if (j.seq != null) {
-            j.seq.close();
-            j.seq = null;
-        }
+        j.releaseSequence();
         synchronized (scheduler.lock) {
-            release(j.kvBytes, System.nanoTime() - j.hopStartNanos);
-            if (j.tierIndex >= 0) completed++;
+            release(j.kvBytes(), System.nanoTime() - j.hopStartNanos());
+            if (j.tierIndex() >= 0) completed++;
             scheduler.lock.notifyAll();
         }
     }

@@ -1,5 +1,7 @@
 package dev.gearbox.server;
 
+import dev.gearbox.schedule.Result;
+
 /**
  * What a running completion reports, in order: {@link #routed} once, {@link #text} per piece of
  * answer, then exactly one of {@link #done} or {@link #failed}. Called from the engine's threads.
@@ -11,7 +13,7 @@ public interface CompletionListener {
     /** New answer text (never part of a stop string, never half a UTF-8 character). */
     void text(String delta);
 
-    void done(Outcome outcome);
+    void done(Result result);
 
     void failed(Throwable error);
 }

@@ -3,8 +3,9 @@ package dev.gearbox.server;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.gearbox.ladder.Hop;
+import dev.gearbox.api.RoutingJson;
 import dev.gearbox.router.Decision;
+import dev.gearbox.schedule.Result;
 import io.javalin.Javalin;
 import io.javalin.compression.CompressionStrategy;
 import io.javalin.http.Context;
@@ -168,11 +169,12 @@ public final class GearboxServer implements AutoCloseable {
             text.append(delta);
         }
 
-        void done(Outcome o) {
-            metrics.tokens(o.promptTokens(), o.completionTokens());
+        void done(Result o) {
+            int completion = o.usage().completionTokens();
+            metrics.tokens(o.usage().promptTokens(), completion);
             if (o.decision() != null && !"forced".equals(o.decision().source())) metrics.gatekeeperNanos(o.decision().nanos());
-            if (o.completionTokens() > 1 && firstText >= 0 && lastText > firstText)
-                metrics.perOutputTokenNanos((lastText - firstText) / (o.completionTokens() - 1));
+            if (completion > 1 && firstText >= 0 && lastText > firstText)
+                metrics.perOutputTokenNanos((lastText - firstText) / (completion - 1));
         }
 
         ObjectNode envelope(String object) {
@@ -199,9 +201,10 @@ public final class GearboxServer implements AutoCloseable {
                     case Session.Text e -> r.text(e.delta());
                     case Session.Failed e -> throw failure(e.error());
                     case Session.Done e -> {
-                        Outcome o = e.outcome();
+                        Result o = e.result();
                         r.done(o);
                         ObjectNode body = r.envelope(r.chat ? "chat.completion" : "text_completion");
+                        body.put("model", o.tier());   // a whole answer names the tier that produced it
                         ObjectNode choice = body.putArray("choices").addObject();
                         choice.put("index", 0);
                         if (r.chat) {
@@ -215,7 +218,7 @@ public final class GearboxServer implements AutoCloseable {
                         choice.put("finish_reason", o.finishReason());
                         body.set("usage", usage(o));
                         body.set("gearbox", gearbox(r.routing, o));
-                        ctx.header(TIER_HEADER, o.finalTier());
+                        ctx.header(TIER_HEADER, r.routing != null ? r.routing.tier() : o.decision().choice());
                         ctx.contentType("application/json").result(body.toString());
                         commit(ctx);
                         return;
@@ -260,7 +263,7 @@ public final class GearboxServer implements AutoCloseable {
                         return;
                     }
                     case Session.Done e -> {
-                        Outcome o = e.outcome();
+                        Result o = e.result();
                         r.done(o);
                         ObjectNode last = chunk(r, r.chat ? json.createObjectNode() : null, "", o.finishReason());
                         last.set("gearbox", gearbox(r.routing, o));
@@ -316,47 +319,23 @@ public final class GearboxServer implements AutoCloseable {
         out.flush();
     }
 
-    private ObjectNode usage(Outcome o) {
-        ObjectNode u = json.createObjectNode();
-        u.put("prompt_tokens", o.promptTokens());
-        u.put("completion_tokens", o.completionTokens());
-        u.put("total_tokens", o.promptTokens() + o.completionTokens());
-        return u;
+    private ObjectNode usage(Result o) {
+        return RoutingJson.usage(o.usage());
     }
 
-    /** The routing decision as the body shows it; {@code outcome} adds the final tier and the hops. */
-    private ObjectNode gearbox(Routing routing, Outcome outcome) {
-        ObjectNode g = json.createObjectNode();
-        if (routing == null) return g;
-        Decision d = outcome != null && outcome.decision() != null ? outcome.decision() : routing.decision();
-        g.put("tier", routing.tier());
-        if (d != null) {
-            g.put("source", d.source());
-            g.put("reason", d.reason());
-            ObjectNode p = g.putObject("probabilities");
-            for (int i = 0; i < d.probabilities().length && i < d.tierNames().size(); i++) p.put(d.tierNames().get(i), d.probabilities()[i]);
-            g.put("gatekeeper_ms", d.nanos() / 1e6);
-        }
-        if (outcome != null) {
-            g.put("final_tier", outcome.finalTier());
-            ArrayNode hops = g.putArray("hops");
-            for (Hop h : outcome.hops()) {
-                ObjectNode hop = hops.addObject();
-                hop.put("tier", h.tier());
-                hop.put("start_tokens", h.startTokens());
-                hop.put("tokens_generated", h.tokensGenerated());
-                hop.put("reason", h.reason());
-                hop.put("flops", h.flops());
-                hop.put("time_ms", h.nanos() / 1e6);
-            }
-        }
+    /** The {@code gearbox} object (docs/server.md): the routing decision; with {@code result}, the final tier and the hops too. */
+    private ObjectNode gearbox(Routing routing, Result result) {
+        if (routing == null) return json.createObjectNode();
+        Decision d = result != null && result.decision() != null ? result.decision() : routing.decision();
+        ObjectNode g = RoutingJson.gearbox(d, result);
+        if (d == null) g.put("tier", routing.tier());
         return g;
     }
 
     // ---- errors ----
 
     private static ApiError failure(Throwable t) {
-        if (t instanceof ApiError a) return a;
+        if (SchedulerEngine.apiError(t) instanceof ApiError a) return a;
         if (t instanceof IllegalArgumentException) return new ApiError(400, "invalid_request_error", null, null, t.getMessage());
         System.err.println("gearbox serve: generation failed: " + t);
         return new ApiError(500, "server_error", null, null, "Internal server error");

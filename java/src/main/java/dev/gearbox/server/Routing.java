@@ -3,7 +3,7 @@ package dev.gearbox.server;
 import dev.gearbox.router.Decision;
 
 /**
- * Where a request went, known before any text: the tier (or "ensemble") answering it, and the
- * router's decision when the engine has it this early (else null; the {@link Outcome} has it).
+ * Where a request went, known before any text: the tier (or "ensemble") it was routed or forced
+ * to, and the decision behind it (null only for engines that do not route, as in tests).
  */
 public record Routing(String tier, Decision decision) {}

@@ -1,6 +1,6 @@
 package dev.gearbox.server;
 
-import dev.gearbox.ladder.Ladder;
+import dev.gearbox.router.Decision;
 import dev.gearbox.sample.SamplingParams;
 import dev.gearbox.schedule.CapacityException;
 import dev.gearbox.schedule.QueueFullException;
@@ -9,10 +9,10 @@ import dev.gearbox.schedule.RequestCancelledException;
 import dev.gearbox.schedule.RequestHandle;
 import dev.gearbox.schedule.Result;
 import dev.gearbox.schedule.Scheduler;
+import dev.gearbox.schedule.StreamListener;
 
 import java.util.List;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.CountDownLatch;
 
 /**
  * The server's engine on Gearbox's scheduler: continuous batching per tier, KV accounting,
@@ -50,49 +50,41 @@ public final class SchedulerEngine implements CompletionEngine {
         if (!job.auto() && !tiers.contains(job.model())) throw ApiError.unknownModel(job.model());
         SamplingParams.Builder b = job.sampling() != null ? job.sampling().toBuilder() : SamplingParams.greedy().toBuilder();
         SamplingParams params = b.maxTokens(job.maxTokens()).stop(job.stop()).build();
-        // Text may come from a lane thread before submit returns; it waits until the routing is reported.
-        CountDownLatch routed = new CountDownLatch(1);
-        Request request = Request.of(job.model(), job.prompt(), params).withListener(piece -> {
-            try {
-                routed.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while streaming", e);
-            }
-            listener.text(piece);
+        // The routing decision reaches the listener before any text (the scheduler calls onRouted first).
+        Request request = Request.of(job.model(), job.prompt(), params).withListener(new StreamListener() {
+            @Override public void onRouted(Decision d) { listener.routed(new Routing(d.choice(), d)); }
+            @Override public void onText(String piece) { listener.text(piece); }
         });
         RequestHandle handle;
         try {
             handle = scheduler.submit(request);
-        } catch (QueueFullException e) {
-            throw ApiError.queueFull(e.retryAfterSeconds());
-        } catch (CapacityException e) {
-            throw ApiError.tooLong(e.getMessage());
-        } catch (IllegalStateException e) {
-            throw ApiError.unavailable("the server is shutting down");
-        } catch (IllegalArgumentException e) {
-            throw ApiError.invalid(null, e.getMessage());
+        } catch (RuntimeException e) {
+            throw apiError(e);
         }
-        listener.routed(new Routing(handle.tier(), null));
-        routed.countDown();
         handle.future().whenComplete((Result r, Throwable error) -> {
-            if (error == null) {
-                listener.done(new Outcome(r.finishReason(), r.usage().promptTokens(), r.usage().completionTokens(), r.tier(),
-                        r.decision(), r.hops()));
-                return;
-            }
-            Throwable e = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-            if (e instanceof RequestCancelledException c) {
-                switch (c.reason()) {
-                    case DEADLINE -> listener.failed(new ApiError(504, "server_error", null, "timeout", c.getMessage()));
-                    case SHUTDOWN -> listener.failed(ApiError.unavailable("the server shut down before the request finished"));
-                    default -> listener.failed(new ApiError(499, "invalid_request_error", null, "cancelled", "the request was cancelled"));
-                }
-            } else {
-                listener.failed(e);
-            }
+            if (error == null) listener.done(r);
+            else listener.failed(apiError(error instanceof CompletionException && error.getCause() != null ? error.getCause() : error));
         });
         return handle::cancel;
+    }
+
+    /** What the client is told for a scheduler's refusal or failure, whether it came at submit or after routing. */
+    static RuntimeException apiError(Throwable e) {
+        return switch (e) {
+            case ApiError a -> a;
+            case QueueFullException q -> ApiError.queueFull(q.retryAfterSeconds());
+            case CapacityException c -> ApiError.tooLong(c.getMessage());
+            case RequestCancelledException c -> switch (c.reason()) {
+                case DEADLINE -> new ApiError(504, "server_error", null, "timeout", c.getMessage());
+                case SHUTDOWN -> ApiError.unavailable("the server shut down before the request finished");
+                default -> new ApiError(499, "invalid_request_error", null, "cancelled", "the request was cancelled");
+            };
+            case IllegalArgumentException i -> ApiError.invalid(null, i.getMessage());
+            case IllegalStateException i when i.getMessage() != null && i.getMessage().contains("shutting down") ->
+                    ApiError.unavailable("the server is shutting down");
+            case RuntimeException r -> r;
+            default -> new IllegalStateException(e);
+        };
     }
 
     @Override

@@ -1,5 +1,7 @@
 package dev.gearbox.server;
 
+import dev.gearbox.schedule.Result;
+
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
@@ -11,14 +13,14 @@ final class Session implements CompletionListener {
     sealed interface Event permits Routed, Text, Done, Failed {}
     record Routed(Routing routing) implements Event {}
     record Text(String delta) implements Event {}
-    record Done(Outcome outcome) implements Event {}
+    record Done(Result result) implements Event {}
     record Failed(Throwable error) implements Event {}
 
     private final LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
 
     @Override public void routed(Routing routing) { events.add(new Routed(routing)); }
     @Override public void text(String delta) { events.add(new Text(delta)); }
-    @Override public void done(Outcome outcome) { events.add(new Done(outcome)); }
+    @Override public void done(Result result) { events.add(new Done(result)); }
     @Override public void failed(Throwable error) { events.add(new Failed(error)); }
 
     /** The next report, or null after {@code timeoutMillis}. */

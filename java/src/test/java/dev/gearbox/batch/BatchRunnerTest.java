@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gearbox.cli.CliRunner;
 import dev.gearbox.ladder.Ladder;
-import dev.gearbox.ladder.LadderEngine;
+import dev.gearbox.schedule.SequentialLadder;
 import dev.gearbox.ladder.TestLadders;
 import dev.gearbox.router.Router;
 import dev.gearbox.schedule.Scheduler;
@@ -79,7 +79,7 @@ class BatchRunnerTest {
         List<String> all = new ArrayList<>(good);
         all.addAll(3, BAD);
         Path in = dir.resolve("in.jsonl"), out = dir.resolve("out.jsonl");
-        try (Ladder ladder = Ladder.open(DEFAULT_LADDER); LadderEngine engine = new LadderEngine(ladder)) {
+        try (Ladder ladder = Ladder.open(DEFAULT_LADDER); SequentialLadder engine = new SequentialLadder(ladder)) {
             // first run over the first half of the input, then a crash mid-line
             Files.write(in, all.subList(0, 15));
             try (Scheduler s = Scheduler.open(ladder)) {
@@ -138,14 +138,15 @@ class BatchRunnerTest {
                 assertThat(body.get("object").asText()).isEqualTo(chat ? "chat.completion" : "text_completion");
                 String text = chat ? body.at("/choices/0/message/content").asText() : body.at("/choices/0/text").asText();
                 assertThat(body.at("/choices/0/message/role").asText()).isEqualTo(chat ? "assistant" : "");
-                var want = i % 5 == 4 ? engine.runTier("l", prompt) : engine.run(prompt, new LadderEngine.Options(null, 24, true));
-                assertThat(text.trim()).as(prompt).isEqualTo(want.text());
+                var want = i % 5 == 4 ? engine.runTier("l", prompt) : engine.run(prompt, new SequentialLadder.Options(null, 24, true));
+                assertThat(text.trim()).as(prompt).isEqualTo(want.text().trim());
                 assertThat(body.get("model").asText()).isEqualTo(want.finalTier());
                 assertThat(body.at("/usage/completion_tokens").asInt()).isEqualTo(want.tokens().length);
                 assertThat(body.at("/usage/total_tokens").asInt())
                         .isEqualTo(body.at("/usage/prompt_tokens").asInt() + body.at("/usage/completion_tokens").asInt());
                 assertThat(body.at("/choices/0/finish_reason").asText()).isIn("stop", "length");
-                assertThat(body.at("/gearbox/tier").asText()).isEqualTo(want.finalTier());
+                assertThat(body.at("/gearbox/tier").asText()).isEqualTo(want.decision().choice());
+                assertThat(body.at("/gearbox/final_tier").asText()).isEqualTo(want.finalTier());
                 assertThat(body.at("/gearbox/hops").size()).isEqualTo(want.hops().size());
             }
         }

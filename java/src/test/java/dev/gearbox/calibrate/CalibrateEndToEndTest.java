@@ -3,7 +3,7 @@ package dev.gearbox.calibrate;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gearbox.ladder.Ladder;
-import dev.gearbox.ladder.LadderEngine;
+import dev.gearbox.schedule.LadderEngine;
 import dev.gearbox.ladder.TestLadders;
 import dev.gearbox.router.Router;
 import dev.gearbox.router.RouterHead;
@@ -47,7 +47,7 @@ class CalibrateEndToEndTest {
         try (Ladder l = Ladder.open(ladder); LadderEngine e = new LadderEngine(l)) {
             for (int i = 0; i < ROWS; i++) {
                 String prompt = "q" + i + ": " + "abcdefgh".substring(0, 1 + i % 8) + " " + (i * 37 % 101);
-                String s = e.runTier("s", prompt).text(), m = e.runTier("m", prompt).text(), big = e.runTier("l", prompt).text();
+                String s = e.runTier("s", prompt).text().trim(), m = e.runTier("m", prompt).text().trim(), big = e.runTier("l", prompt).text().trim();
                 String ref = switch (i % 3) {
                     case 0 -> s.isBlank() ? null : s;
                     case 1 -> big.isBlank() ? null : big;

@@ -44,11 +44,11 @@ class RouteCommandTest {
                 "--tier", "s", "--json");
         assertThat(r.exitCode()).as(r.err()).isZero();
         JsonNode o = JSON.readTree(r.out());
-        assertThat(o.get("decision").get("choice").asText()).isEqualTo("s");
-        assertThat(o.get("decision").get("source").asText()).isEqualTo("forced");
+        JsonNode a = o.get("gearbox");   // the server's and batch output's gearbox object
+        assertThat(a.get("tier").asText()).isEqualTo("s");
+        assertThat(a.get("source").asText()).isEqualTo("forced");
         assertThat(o.get("tiers")).hasSize(3);
         assertThat(o.get("tiers").get(0).get("parameters").asLong()).isPositive();
-        JsonNode a = o.get("answer");
         assertThat(a.get("hops")).hasSize(2);   // s always escalates at min_mean_logprob 0
         assertThat(a.get("hops").get(0).get("tier").asText()).isEqualTo("s");
         assertThat(a.get("hops").get(0).get("reason").asText()).startsWith("escalate");
@@ -61,10 +61,12 @@ class RouteCommandTest {
         CliRun routed = CliRun.run("route", "--ladder", ladder("", ""), "-p", "hello", "--generate", "--json", "--no-escalate");
         assertThat(routed.exitCode()).as(routed.err()).isZero();
         JsonNode ro = JSON.readTree(routed.out());
-        assertThat(ro.get("decision").get("source").asText()).isEqualTo("zero-shot");
-        assertThat(ro.get("decision").get("signals").get("prompt_tokens").asInt()).isPositive();
-        assertThat(ro.get("decision").get("probabilities").size()).isEqualTo(3);
-        assertThat(ro.get("answer").get("flops").asDouble()).isGreaterThan(ro.get("decision").get("gatekeeper_flops").asDouble());
+        JsonNode g = ro.get("gearbox");
+        assertThat(g.get("source").asText()).isEqualTo("zero-shot");
+        assertThat(g.get("signals").get("prompt_tokens").asInt()).isPositive();
+        assertThat(g.get("probabilities").size()).isEqualTo(3);
+        assertThat(g.get("flops").asDouble()).isGreaterThan(g.get("gatekeeper_flops").asDouble());
+        assertThat(ro.get("answer").get("usage").get("completion_tokens").asInt()).isEqualTo(ro.get("answer").get("tokens").size());
     }
 
     @Test

@@ -30,11 +30,12 @@ class GeneratorTest {
 
         assertThat(seq.calls.get(0)).containsExactly(prompt);
         assertThat(seq.calls.subList(1, seq.calls.size())).allSatisfy(c -> assertThat(c).hasSize(1));
-        assertThat(r.tokens()).containsExactly(script);
+        // The answer's tokens: the EOS that ended it is not one of them.
+        assertThat(r.tokens()).containsExactly(java.util.Arrays.copyOf(script, 4));
         assertThat(r.text()).isEqualTo(", world!");
         assertThat(String.join("", pieces)).isEqualTo(", world!");
         assertThat(r.stopReason()).isEqualTo(StopReason.END_OF_GENERATION);
-        assertThat(r.logprobs()).hasSize(5);
+        assertThat(r.logprobs()).hasSize(4);
         for (float lp : r.logprobs()) assertThat(lp).isLessThanOrEqualTo(0f);
         // The EOS token is sampled, never fed back.
         assertThat(seq.position()).isEqualTo(2 + 4);

@@ -1,5 +1,8 @@
 package dev.gearbox.ladder;
 
+import dev.gearbox.tokenizer.Vocabularies;
+import dev.gearbox.schedule.LadderEngine;
+import dev.gearbox.schedule.Result;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gearbox.generate.GenerationResult;
@@ -60,7 +63,7 @@ class DefaultLadderTest {
                 // "each several times the size of the one below"
                 assertThat(l.tier(i).parameterCount()).isGreaterThan(2 * l.tier(i - 1).parameterCount());
             }
-            for (Tier t : l.tiers()) assertThat(Ladder.sameVocabulary(t.model().tokenizer(), l.gatekeeperModel().tokenizer())).isTrue();
+            for (Tier t : l.tiers()) assertThat(Vocabularies.same(t.model().tokenizer(), l.gatekeeperModel().tokenizer())).isTrue();
             assertThat(l.maxAnswerTokens()).isPositive();
         }
     }
@@ -77,9 +80,9 @@ class DefaultLadderTest {
                         seq.truncate(0);
                         GenerationResult g = new Generator(t.model().tokenizer()).generate(LogitSource.of(seq),
                                 t.model().tokenizer().encode(r.prompt(), true, false), greedy, Generator.TextListener.NONE);
-                        LadderResponse answer = e.runTier(t.name(), r.prompt());
-                        assertThat(answer.text()).as("tier %s on %s", t.name(), r.prompt()).isEqualTo(g.text().trim());
-                        if (t == l.largest() && answer.text().equals(r.reference())) largestRight++;
+                        Result answer = e.runTier(t.name(), r.prompt());
+                        assertThat(answer.text().trim()).as("tier %s on %s", t.name(), r.prompt()).isEqualTo(g.text().trim());
+                        if (t == l.largest() && answer.text().trim().equals(r.reference())) largestRight++;
                     }
                 }
             }
@@ -101,7 +104,7 @@ class DefaultLadderTest {
                 assertThat(d.choice()).isIn(concat(l.tierNames(), Decision.ENSEMBLE));
                 assertThat(d.probabilities()).hasSize(l.tiers().size());
             }
-            LadderResponse r = e.run(rows.getFirst().prompt());
+            Result r = e.run(rows.getFirst().prompt());
             assertThat(r.flops()).isGreaterThan(r.decision().gatekeeperFlops());
         }
     }
@@ -118,10 +121,10 @@ class DefaultLadderTest {
                 Decision d = zero.route(r.prompt());
                 difficulty[r.level()] += dev.gearbox.router.ZeroShotRule.difficulty(d.signals());
                 perLevel[r.level()]++;
-                LadderResponse routed = e.execute(r.prompt(), d, LadderEngine.Options.defaults(l).withEscalate(false));
-                LadderResponse largest = e.runTier(l.largest().name(), r.prompt());
-                routedRight += routed.text().equals(r.reference()) ? 1 : 0;
-                largestRight += largest.text().equals(r.reference()) ? 1 : 0;
+                Result routed = e.execute(r.prompt(), d, LadderEngine.Options.defaults(l).withEscalate(false));
+                Result largest = e.runTier(l.largest().name(), r.prompt());
+                routedRight += routed.text().trim().equals(r.reference()) ? 1 : 0;
+                largestRight += largest.text().trim().equals(r.reference()) ? 1 : 0;
                 routedFlops += routed.flops();
                 largestFlops += largest.flops();
             }

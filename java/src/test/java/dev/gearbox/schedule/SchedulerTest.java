@@ -1,8 +1,6 @@
 package dev.gearbox.schedule;
 
 import dev.gearbox.ladder.Ladder;
-import dev.gearbox.ladder.LadderEngine;
-import dev.gearbox.ladder.LadderResponse;
 import dev.gearbox.ladder.TestLadders;
 import dev.gearbox.router.Router;
 import dev.gearbox.sample.SamplingParams;
@@ -28,7 +26,7 @@ class SchedulerTest {
     @TempDir
     static Path dir;
     static Ladder ladder;
-    static LadderEngine engine;
+    static SequentialLadder engine;
 
     static final List<String> PROMPTS = List.of("12+34=", "hello", "a much longer prompt than the others, for chunks", "x", "9*9=", "sort: dcba");
 
@@ -37,7 +35,7 @@ class SchedulerTest {
         Path yaml = TestLadders.ladder(dir, ", streams: 1, max_sequences: 4",
                 "ensemble: {enabled: true, tiers: [m, l], weights: [0.5, 0.5]}");
         ladder = Ladder.open(yaml);
-        engine = new LadderEngine(ladder, Router.zeroShot(ladder));
+        engine = new SequentialLadder(ladder, Router.zeroShot(ladder));
     }
 
     @AfterAll
@@ -76,7 +74,7 @@ class SchedulerTest {
     void forcedTierAnswersAsOneSequenceAtATime() throws Exception {
         try (Scheduler s = sched(Scheduler.Options.defaults())) {
             for (String tier : List.of("s", "m", "l")) {
-                LadderResponse want = engine.runTier(tier, "12+34=");
+                SequentialLadder.Response want = engine.runTier(tier, "12+34=");
                 Result got = s.submit(Request.of(tier, "12+34=", greedy(12))).future().get(20, TimeUnit.SECONDS);
                 assertThat(got.tokens()).isEqualTo(want.tokens());
                 assertThat(got.tier()).isEqualTo(tier);
@@ -103,8 +101,8 @@ class SchedulerTest {
             for (int i = 0; i < hs.size(); i++) {
                 Result r = hs.get(i).future().get(20, TimeUnit.SECONDS);
                 int n = 6 + PROMPTS.get(i).length() % 7;
-                LadderResponse want = engine.execute(PROMPTS.get(i), dev.gearbox.router.Decision.forced(ladder.tierNames(), "s"),
-                        new LadderEngine.Options(null, n, false));
+                SequentialLadder.Response want = engine.execute(PROMPTS.get(i), dev.gearbox.router.Decision.forced(ladder.tierNames(), "s"),
+                        new SequentialLadder.Options(null, n, false));
                 assertThat(r.tokens()).as(PROMPTS.get(i)).isEqualTo(want.tokens());
             }
             var st = s.stats("s");
@@ -121,8 +119,8 @@ class SchedulerTest {
         int promptTokens = ladder.tier("m").model().tokenizer().encode(prompt, true, false).length;
         try (Scheduler chunked = sched(Scheduler.Options.defaults().withPrefillChunk(8))) {
             Result r = chunked.submit(Request.of("m", prompt, greedy(5))).future().get(20, TimeUnit.SECONDS);
-            LadderResponse want = engine.execute(prompt, dev.gearbox.router.Decision.forced(ladder.tierNames(), "m"),
-                    new LadderEngine.Options(null, 5, false));
+            SequentialLadder.Response want = engine.execute(prompt, dev.gearbox.router.Decision.forced(ladder.tierNames(), "m"),
+                    new SequentialLadder.Options(null, 5, false));
             assertThat(r.tokens()).isEqualTo(want.tokens());
             // ceil(prompt / 8) prefill steps, then one step per answer token after the first
             long expected = (promptTokens + 7) / 8 + r.tokens().length - 1;
@@ -246,10 +244,10 @@ class SchedulerTest {
         // every watched tier escalates (log-probabilities are below 0): s -> m -> l, keeping the partial answer
         Path yaml = TestLadders.ladder(d2, ", escalate: {window: 2, min_mean_logprob: 0.0}", "");
         try (Ladder lad = Ladder.open(yaml); Router router = Router.zeroShot(lad);
-             LadderEngine eng = new LadderEngine(lad, router);
+             SequentialLadder eng = new SequentialLadder(lad, router);
              Scheduler s = Scheduler.open(lad, Router.zeroShot(lad), Scheduler.Options.defaults())) {
             for (String prompt : List.of("1+1=", "hello world")) {
-                LadderResponse want = eng.run(prompt, new LadderEngine.Options(null, 8, true));
+                SequentialLadder.Response want = eng.run(prompt, new SequentialLadder.Options(null, 8, true));
                 StringBuilder streamed = new StringBuilder();
                 Result got = s.submit(Request.of("auto", prompt, greedy(8)).withListener(streamed::append)).future().get(20, TimeUnit.SECONDS);
                 assertThat(got.tokens()).isEqualTo(want.tokens());
@@ -264,8 +262,8 @@ class SchedulerTest {
     @Test
     void ensembleMatchesTheEngineAndHoldsSlotsInEachMember() throws Exception {
         try (Scheduler s = sched(Scheduler.Options.defaults())) {
-            LadderResponse want = engine.execute("12+34=", dev.gearbox.router.Decision.forced(ladder.tierNames(), "ensemble"),
-                    new LadderEngine.Options(null, 6, false));
+            SequentialLadder.Response want = engine.execute("12+34=", dev.gearbox.router.Decision.forced(ladder.tierNames(), "ensemble"),
+                    new SequentialLadder.Options(null, 6, false));
             Gate gate = new Gate();
             RequestHandle h = s.submit(Request.of("ensemble", "12+34=", greedy(6)).withListener(gate));
             assertThat(gate.entered.await(20, TimeUnit.SECONDS)).isTrue();
@@ -343,8 +341,8 @@ class SchedulerTest {
             for (int i = 0; i < 15; i++) hs.add(s.submit(Request.of("s", PROMPTS.get(i % PROMPTS.size()), greedy(4 + i % 5))));
             for (int i = 0; i < hs.size(); i++) {
                 String p = PROMPTS.get(i % PROMPTS.size());
-                LadderResponse want = engine.execute(p, dev.gearbox.router.Decision.forced(ladder.tierNames(), "s"),
-                        new LadderEngine.Options(null, 4 + i % 5, false));
+                SequentialLadder.Response want = engine.execute(p, dev.gearbox.router.Decision.forced(ladder.tierNames(), "s"),
+                        new SequentialLadder.Options(null, 4 + i % 5, false));
                 assertThat(hs.get(i).future().get(20, TimeUnit.SECONDS).tokens()).as(p).isEqualTo(want.tokens());
             }
             assertThat(s.stats("s").running()).isZero();

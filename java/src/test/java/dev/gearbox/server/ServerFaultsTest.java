@@ -1,5 +1,10 @@
 package dev.gearbox.server;
 
+import dev.gearbox.router.Decision;
+import dev.gearbox.schedule.Result;
+import dev.gearbox.schedule.Timings;
+import dev.gearbox.schedule.Usage;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -47,8 +52,9 @@ class ServerFaultsTest {
         if (server != null) server.close();
     }
 
-    private static Outcome outcome(int tokens) {
-        return new Outcome("stop", 3, tokens, "s", null, List.of());
+    private static Result outcome(int tokens) {
+        return new Result("", new int[tokens], new float[tokens], new Usage(3, tokens), "stop", "s",
+                Decision.forced(List.of("s"), "s"), List.of(), new Timings(0, 0, -1, 0));
     }
 
     @Test

@@ -1,4 +1,8 @@
-package dev.gearbox.ladder;
+package dev.gearbox.schedule;
+
+import dev.gearbox.ladder.Ladder;
+import dev.gearbox.ladder.TestLadders;
+import dev.gearbox.ladder.Tier;
 
 import dev.gearbox.model.Model;
 import dev.gearbox.model.ModelConfig;
@@ -51,12 +55,12 @@ class LadderEngineTest {
              LadderEngine e = new LadderEngine(l)) {
             Tier m = l.tier("m");
             int[] prompt = m.model().tokenizer().encode(PROMPT, true, false);
-            LadderResponse r = e.runTier("m", PROMPT);
+            Result r = e.runTier("m", PROMPT);
             int[] expected = greedy(m.model(), prompt, 12);
             assertThat(expected).isNotEmpty();
             assertThat(r.tokens()).containsExactly(expected);
-            assertThat(r.text()).isEqualTo(m.model().tokenizer().decode(expected, false).trim());
-            assertThat(r.finalTier()).isEqualTo("m");
+            assertThat(r.text().trim()).isEqualTo(m.model().tokenizer().decode(expected, false).trim());
+            assertThat(r.tier()).isEqualTo("m");
             assertThat(r.decision().source()).isEqualTo("forced");
             assertThat(r.hops()).hasSize(1);
             Hop h = r.hops().getFirst();
@@ -78,10 +82,10 @@ class LadderEngineTest {
     void routedRunAddsTheGatekeeperPass() throws Exception {
         try (Ladder l = Ladder.open(TestLadders.ladder(dir, "", ""));
              LadderEngine e = new LadderEngine(l)) {
-            LadderResponse r = e.run(PROMPT);
+            Result r = e.run(PROMPT);
             Decision d = r.decision();
             assertThat(d.source()).isEqualTo("zero-shot");
-            assertThat(r.finalTier()).isEqualTo(d.choice());
+            assertThat(r.tier()).isEqualTo(d.choice());
             int gkTokens = l.gatekeeperModel().tokenizer().encode(PROMPT, true, false).length;
             assertThat(d.gatekeeperFlops()).isCloseTo(flops(l.gatekeeperModel().config(), 0, gkTokens), within(1.0));
             assertThat(r.flops()).isCloseTo(d.gatekeeperFlops() + r.generationFlops(), within(1e-6 * r.flops()));
@@ -101,13 +105,13 @@ class LadderEngineTest {
                 ensemble: {tiers: [a, b], weights: [0.3, 0.7]}
                 """);
         try (Ladder l = Ladder.open(ladder); LadderEngine e = new LadderEngine(l)) {
-            LadderResponse single = e.runTier("a", PROMPT);
+            Result single = e.runTier("a", PROMPT);
             assertThat(single.tokens()).hasSizeGreaterThan(1);
-            LadderResponse ens = e.runEnsemble(PROMPT);
+            Result ens = e.runEnsemble(PROMPT);
             assertThat(ens.tokens()).containsExactly(single.tokens());
             assertThat(ens.text()).isEqualTo(single.text());
-            assertThat(ens.finalTier()).isEqualTo("ensemble");
-            assertThat(ens.ensembleMembers()).containsExactly("a", "b");
+            assertThat(ens.tier()).isEqualTo("ensemble");
+            assertThat(ens.tier()).isEqualTo("ensemble");
             for (int i = 0; i < ens.logprobs().length; i++) assertThat(ens.logprobs()[i]).isCloseTo(single.logprobs()[i], within(1e-4f));
             // Both members pay for every position.
             assertThat(ens.flops()).isCloseTo(2 * single.flops(), within(1e-9 * ens.flops()));
@@ -136,17 +140,17 @@ class LadderEngineTest {
             for (double c : combined) z += Math.exp(c - lse);
             double expectedLp = combined[best] - lse - Math.log(z);
 
-            float[] engine = LadderEngine.combineLogProbs(new float[][] {ls, ll}, new double[] {0.25, 0.75});
+            float[] engine = dev.gearbox.sample.LogitMath.combineLogProbs(new float[][] {ls, ll}, new double[] {0.25, 0.75});
             for (int i = 0; i < v; i++) assertThat((double) engine[i]).isCloseTo(combined[i], within(1e-4));
 
-            LadderResponse r = e.runEnsemble(PROMPT);
+            Result r = e.runEnsemble(PROMPT);
             assertThat(r.tokens()[0]).isEqualTo(best);
             assertThat((double) r.logprobs()[0]).isCloseTo(expectedLp, within(1e-4));
 
             // Weights that favour one member reproduce that member's first choice.
-            float[] onlyL = LadderEngine.combineLogProbs(new float[][] {ls, ll}, new double[] {0, 1});
+            float[] onlyL = dev.gearbox.sample.LogitMath.combineLogProbs(new float[][] {ls, ll}, new double[] {0, 1});
             assertThat(Sampler.argmax(onlyL)).isEqualTo(Sampler.argmax(ll));
-            float[] onlyS = LadderEngine.combineLogProbs(new float[][] {ls, ll}, new double[] {1, 0});
+            float[] onlyS = dev.gearbox.sample.LogitMath.combineLogProbs(new float[][] {ls, ll}, new double[] {1, 0});
             assertThat(Sampler.argmax(onlyS)).isEqualTo(Sampler.argmax(ls));
         }
     }
@@ -166,7 +170,7 @@ class LadderEngineTest {
         TestLadders.write(ladder, java.nio.file.Files.readString(ladder).replace("context: 128}\n  - {name: l",
                 "context: 128, escalate: {window: 2, min_mean_logprob: 0.0}}\n  - {name: l"));
         try (Ladder l = Ladder.open(ladder); LadderEngine e = new LadderEngine(l)) {
-            LadderResponse r = e.execute(PROMPT, Decision.forced(l.tierNames(), "s"), LadderEngine.Options.defaults(l));
+            Result r = e.execute(PROMPT, Decision.forced(l.tierNames(), "s"), LadderEngine.Options.defaults(l));
             assertThat(r.hops()).extracting(Hop::tier).containsExactly("s", "m", "l");
             Hop s = r.hops().get(0), m = r.hops().get(1), top = r.hops().get(2);
             assertThat(s.escalated()).isTrue();
@@ -176,7 +180,7 @@ class LadderEngineTest {
             assertThat(m.tokensGenerated()).isEqualTo(2);
             assertThat(top.startTokens()).isEqualTo(5);
             assertThat(top.escalated()).isFalse();                 // the largest tier never escalates
-            assertThat(r.finalTier()).isEqualTo("l");
+            assertThat(r.tier()).isEqualTo("l");
             assertThat(r.escalated()).isTrue();
             assertThat(r.tokens()).hasSize(5 + top.tokensGenerated());
             int[] sAnswer = e.runTier("s", PROMPT).tokens();
@@ -194,7 +198,7 @@ class LadderEngineTest {
             assertThat(m.flops()).isCloseTo(flops(l.tier("m").model().config(), 0, prompt.length + 3 + 1), within(1.0));
 
             // With escalation switched off the first tier answers alone.
-            LadderResponse off = e.execute(PROMPT, Decision.forced(l.tierNames(), "s"), LadderEngine.Options.defaults(l).withEscalate(false));
+            Result off = e.execute(PROMPT, Decision.forced(l.tierNames(), "s"), LadderEngine.Options.defaults(l).withEscalate(false));
             assertThat(off.hops()).extracting(Hop::tier).containsExactly("s");
             assertThat(off.tokens()).containsExactly(sAnswer);
         }
@@ -204,7 +208,7 @@ class LadderEngineTest {
     void escalationNeverTriggersBelowAnyReachableConfidence() throws Exception {
         try (Ladder l = Ladder.open(TestLadders.ladder(dir, ", escalate: {window: 2, min_mean_logprob: -1000}", ""));
              LadderEngine e = new LadderEngine(l)) {
-            LadderResponse r = e.execute(PROMPT, Decision.forced(l.tierNames(), "s"), LadderEngine.Options.defaults(l));
+            Result r = e.execute(PROMPT, Decision.forced(l.tierNames(), "s"), LadderEngine.Options.defaults(l));
             assertThat(r.hops()).extracting(Hop::tier).containsExactly("s");
             assertThat(r.escalated()).isFalse();
             assertThat(r.tokens()).containsExactly(e.runTier("s", PROMPT).tokens());
@@ -215,7 +219,7 @@ class LadderEngineTest {
     void escalationRestartsWhenToldNotToKeepThePartialAnswer() throws Exception {
         try (Ladder l = Ladder.open(TestLadders.ladder(dir, ", escalate: {window: 2, min_mean_logprob: 0, keep_partial: false}", ""));
              LadderEngine e = new LadderEngine(l)) {
-            LadderResponse r = e.execute(PROMPT, Decision.forced(l.tierNames(), "s"), LadderEngine.Options.defaults(l));
+            Result r = e.execute(PROMPT, Decision.forced(l.tierNames(), "s"), LadderEngine.Options.defaults(l));
             assertThat(r.hops()).extracting(Hop::tier).containsExactly("s", "m");
             assertThat(r.hops().get(1).startTokens()).isZero();
             assertThat(r.tokens()).containsExactly(e.runTier("m", PROMPT).tokens());

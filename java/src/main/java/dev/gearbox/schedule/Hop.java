@@ -1,4 +1,4 @@
-package dev.gearbox.ladder;
+package dev.gearbox.schedule;
 
 /**
  * One tier's turn at answering a request.

@@ -1,4 +1,9 @@
-package dev.gearbox.ladder;
+package dev.gearbox.schedule;
+
+import dev.gearbox.ladder.Ladder;
+import dev.gearbox.ladder.LadderConfig;
+import dev.gearbox.ladder.Tier;
+import dev.gearbox.sample.LogitMath;
 
 import dev.gearbox.model.Sequence;
 import dev.gearbox.router.Decision;
@@ -14,29 +19,21 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Runs requests on a ladder: routes a prompt (or takes the caller's tier), generates the answer
- * on the chosen tier, on the ensemble's tiers side by side, or hop by hop up the ladder when a
- * watched tier loses confidence, and counts the compute of every model pass.
- *
- * <p>Thread-safe: each request takes its own sequences from the tiers' pools; the gatekeeper
- * serialises its passes.
+ * A test oracle: the ladder's decode/hop policy written again as a plain sequential loop over one
+ * sequence per tier (no scheduler, no batching, no shared policy class), so the scheduler's
+ * answers, hops and FLOPs can be checked against something computed another way. Kept from the
+ * engine that answered calibrate and demo before everything went through the scheduler.
  */
-public final class LadderEngine implements AutoCloseable {
+public final class SequentialLadder implements AutoCloseable {
+    /** What one request produced (the old engine's response). */
+    public record Response(String text, int[] tokens, float[] logprobs, String finalTier, Decision decision, List<Hop> hops,
+                    double flops, double cost) {
+        public boolean escalated() { return hops.stream().anyMatch(Hop::escalated); }
+    }
 
-    /**
-     * How to generate. {@code sampling} null = greedy (argmax); {@code maxTokens} = most answer
-     * tokens across all hops; {@code escalate} = watch tiers that have {@code escalate:} settings.
-     */
+    /** How to generate: as {@link LadderEngine.Options}. */
     public record Options(SamplingParams sampling, int maxTokens, boolean escalate) {
-        public Options {
-            if (maxTokens < 0) throw new IllegalArgumentException("maxTokens must be >= 0, got " + maxTokens);
-        }
-
-        /** Greedy, the ladder's max_answer_tokens, escalation on. */
-        public static Options defaults(Ladder ladder) {
-            return new Options(null, ladder.maxAnswerTokens(), true);
-        }
-
+        public static Options defaults(Ladder ladder) { return new Options(null, ladder.maxAnswerTokens(), true); }
         public Options withEscalate(boolean on) { return new Options(sampling, maxTokens, on); }
     }
 
@@ -46,32 +43,27 @@ public final class LadderEngine implements AutoCloseable {
     /** keep[i]: when tier i escalates, tier i+1 continues its partial answer (same vocabulary, not switched off). */
     private final boolean[] keepPartial;
 
-    /** An engine with the ladder's own router (router.json beside it, else the zero-shot rule). */
-    public LadderEngine(Ladder ladder) throws IOException {
+    /** With the ladder's own router (router.json beside it, else the zero-shot rule), closed with this. */
+    public SequentialLadder(Ladder ladder) throws IOException {
         this(ladder, Router.forLadder(ladder), true);
     }
 
-    /** An engine with a router the caller made (and closes). */
-    public LadderEngine(Ladder ladder, Router router) {
+    /** With a router the caller made (and closes). */
+    public SequentialLadder(Ladder ladder, Router router) {
         this(ladder, router, false);
     }
 
-    private LadderEngine(Ladder ladder, Router router, boolean ownsRouter) {
+    private SequentialLadder(Ladder ladder, Router router, boolean ownsRouter) {
         this.ladder = ladder;
         this.router = router;
         this.ownsRouter = ownsRouter;
-        List<Tier> tiers = ladder.tiers();
-        keepPartial = new boolean[tiers.size()];
-        for (int i = 0; i + 1 < tiers.size(); i++) {
-            var esc = tiers.get(i).escalate();
-            boolean off = esc != null && Boolean.FALSE.equals(esc.keepPartial());
-            keepPartial[i] = !off && Ladder.sameVocabulary(tiers.get(i).model().tokenizer(), tiers.get(i + 1).model().tokenizer());
-        }
+        keepPartial = new boolean[ladder.tiers().size()];
+        for (int i = 0; i < keepPartial.length; i++) keepPartial[i] = ladder.keepsPartialAnswer(i);
     }
 
-    public Ladder ladder() { return ladder; }
+    Ladder ladder() { return ladder; }
 
-    public Router router() { return router; }
+    Router router() { return router; }
 
     /** The router's decision for a prompt, without generating. */
     public Decision route(String prompt) {
@@ -79,26 +71,26 @@ public final class LadderEngine implements AutoCloseable {
     }
 
     /** Route, then answer with the ladder's defaults. */
-    public LadderResponse run(String prompt) {
+    public Response run(String prompt) {
         return run(prompt, Options.defaults(ladder));
     }
 
-    public LadderResponse run(String prompt, Options options) {
+    public Response run(String prompt, Options options) {
         return execute(prompt, route(prompt), options);
     }
 
     /** Answer on one tier the caller picks: greedy, max_answer_tokens, no escalation, no gatekeeper. */
-    public LadderResponse runTier(String tier, String prompt) {
+    public Response runTier(String tier, String prompt) {
         return execute(prompt, Decision.forced(ladder.tierNames(), tier), Options.defaults(ladder).withEscalate(false));
     }
 
     /** Answer with the ladder's ensemble (which must be enabled). */
-    public LadderResponse runEnsemble(String prompt) {
+    public Response runEnsemble(String prompt) {
         return execute(prompt, Decision.forced(ladder.tierNames(), Decision.ENSEMBLE), Options.defaults(ladder));
     }
 
     /** Carries out a decision. */
-    public LadderResponse execute(String prompt, Decision decision, Options options) {
+    public Response execute(String prompt, Decision decision, Options options) {
         long t0 = System.nanoTime();
         List<Hop> hops = new ArrayList<>();
         Turn last;
@@ -142,8 +134,7 @@ public final class LadderEngine implements AutoCloseable {
             cost += h.cost();
         }
         String text = finalTok.decode(last.tokens, false).trim();
-        return new LadderResponse(text, last.tokens, last.logprobs, finalTier, decision, hops, members, flops, cost,
-                decision.nanos() + (System.nanoTime() - t0));
+        return new Response(text, last.tokens, last.logprobs, finalTier, decision, hops, flops, cost);
     }
 
     /** What one turn produced: the whole answer so far (kept tokens included) and its hop record. */
@@ -167,7 +158,7 @@ public final class LadderEngine implements AutoCloseable {
         Sampler sampler = o.sampling() != null ? new Sampler(o.sampling()) : null;
         if (sampler != null) sampler.acceptAll(prefix);
         var esc = tier.escalate();
-        Sequence seq = tier.acquire();
+        Sequence seq = tier.model().newSequence(tier.context());
         double flops, cost;
         String reason;
         int generated = 0;
@@ -213,13 +204,13 @@ public final class LadderEngine implements AutoCloseable {
                 cost += tier.cost(pos, 1);
             }
         } finally {
-            tier.release(seq);
+            seq.close();
         }
         return new Turn(answer.tokens(), answer.logprobs(),
                 new Hop(tier.name(), kept.length, generated, reason, flops, cost, System.nanoTime() - t0));
     }
 
-    private Turn ensemble(String prompt, dev.gearbox.ladder.LadderConfig.EnsembleConfig ens, Options o) {
+    private Turn ensemble(String prompt, LadderConfig.EnsembleConfig ens, Options o) {
         long t0 = System.nanoTime();
         int k = ens.tiers().size();
         Tier[] tiers = new Tier[k];
@@ -244,7 +235,7 @@ public final class LadderEngine implements AutoCloseable {
         try {
             float[][] logits = new float[k][];
             for (int j = 0; j < k; j++) {
-                seqs[j] = tiers[j].acquire();
+                seqs[j] = tiers[j].model().newSequence(tiers[j].context());
                 logits[j] = seqs[j].forward(promptIds);
                 flops += tiers[j].flops(0, promptIds.length);
                 cost += tiers[j].cost(0, promptIds.length);
@@ -253,7 +244,7 @@ public final class LadderEngine implements AutoCloseable {
                 reason = "max_tokens";
             } else {
                 while (true) {
-                    float[] combined = combineLogProbs(logits, weights);
+                    float[] combined = LogitMath.combineLogProbs(logits, weights);
                     int token;
                     float lp;
                     if (sampler != null) {
@@ -278,33 +269,10 @@ public final class LadderEngine implements AutoCloseable {
                 }
             }
         } finally {
-            for (int j = 0; j < k; j++) if (seqs[j] != null) tiers[j].release(seqs[j]);
+            for (int j = 0; j < k; j++) if (seqs[j] != null) seqs[j].close();
         }
         return new Turn(answer.tokens(), answer.logprobs(),
                 new Hop(Decision.ENSEMBLE, 0, answer.size(), reason, flops, cost, System.nanoTime() - t0));
-    }
-
-    /**
-     * The ensemble's next-token scores: the weighted average of each member's log-probabilities
-     * (log-softmax of its logits). Read as logits, their softmax is the members' normalised
-     * weighted geometric mean.
-     */
-    public static float[] combineLogProbs(float[][] logits, double[] weights) {
-        int v = logits[0].length;
-        double[] acc = new double[v];
-        for (int j = 0; j < logits.length; j++) {
-            float[] l = logits[j];
-            if (l.length != v) throw new IllegalArgumentException("ensemble members disagree on the vocabulary size: " + v + " vs " + l.length);
-            double max = Double.NEGATIVE_INFINITY;
-            for (float x : l) max = Math.max(max, x);
-            double z = 0;
-            for (float x : l) z += Math.exp(x - max);
-            double lse = max + Math.log(z);
-            for (int i = 0; i < v; i++) acc[i] += weights[j] * (l[i] - lse);
-        }
-        float[] out = new float[v];
-        for (int i = 0; i < v; i++) out[i] = (float) acc[i];
-        return out;
     }
 
     private static void checkRoom(String tier, int tokens, int context) {
