@@ -18,7 +18,7 @@ public final class SharedData {
     /** A file under ../shared, or a skipped test when it is missing. */
     public static Path require(String relative) {
         Path p = ROOT.resolve(relative);
-        Assumptions.assumeTrue(Files.isRegularFile(p), "needs ../shared/" + relative + " (absent on this machine)");
+        Require.capability("shared", Files.isRegularFile(p), "needs ../shared/" + relative + " (absent on this machine)");
         return p;
     }
 

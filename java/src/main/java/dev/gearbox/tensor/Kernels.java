@@ -53,6 +53,16 @@ public final class Kernels {
         return useNative && NativeCpu.handlesDecode(type);
     }
 
+    /** Whether the native CPU library is built and usable on this machine. */
+    public static boolean nativeAvailable() {
+        return NativeCpu.available();
+    }
+
+    /** Whether the native library has decode kernels for {@code type} at all (built here or not). */
+    public static boolean hasNativeDecodeKernel(GGMLType type) {
+        return NativeCpu.hasDecodeKernel(type);
+    }
+
     /** Which native kernels are available (Q8_0, Q4_0, K-quants), for logs and bench output. */
     public static String nativeStatus() {
         return NativeCpu.status();

@@ -111,7 +111,12 @@ final class NativeCpu {
 
     /** Types whose decode products (one token) run here. */
     static boolean handlesDecode(GGMLType t) {
-        return available() && switch (t) {
+        return available() && hasDecodeKernel(t);
+    }
+
+    /** Types the native library has decode kernels for, whether or not it is built and usable on this machine. */
+    public static boolean hasDecodeKernel(GGMLType t) {
+        return switch (t) {
             case Q8_0, Q4_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K -> true;
             default -> false;
         };

@@ -1,5 +1,7 @@
 package dev.gearbox.cli;
 
+import dev.gearbox.Require;
+
 import dev.gearbox.gguf.GGUFFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,7 +30,7 @@ class CommandsTest {
     @Test
     void inspectPrintsTextAndJson() {
         Path stories = Path.of("../shared/models/stories260K.gguf");
-        assumeTrue(Files.isRegularFile(stories), "shared test data not present");
+        Require.capability("shared", Files.isRegularFile(stories), "shared test data not present");
         assertThat(run(new InspectCommand(), stories.toString())).isZero();
         assertThat(out.toString()).contains("GGUF v3", "tensors (48):", "token_embd.weight");
         assertThat(err.toString()).isEmpty();

@@ -1,5 +1,7 @@
 package dev.gearbox.server;
 
+import dev.gearbox.Require;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gearbox.ladder.Ladder;
 import dev.gearbox.schedule.Scheduler;
@@ -52,7 +54,7 @@ class OpenAiNpmClientTest {
 
     @Test
     void officialOpenAiClientStreamsAndCompletes() throws Exception {
-        Assumptions.assumeTrue(runs("node", "--version") && runs("npm", "--version"), "node and npm are not installed");
+        Require.capability("node", runs("node", "--version") && runs("npm", "--version"), "node and npm are not installed");
         if (!Files.isDirectory(CLIENT.resolve("node_modules/openai"))) {
             run(CLIENT, 300, "npm", "ci", "--no-audit", "--no-fund");
         }

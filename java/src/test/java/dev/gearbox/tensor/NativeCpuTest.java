@@ -1,5 +1,7 @@
 package dev.gearbox.tensor;
 
+import dev.gearbox.Require;
+
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -22,7 +24,7 @@ class NativeCpuTest {
             "Q4_K, 1, 256, 1", "Q4_K, 37, 768, 2", "Q4_K, 64, 2048, 2", "Q2_K, 1, 256, 1", "Q2_K, 37, 768, 2", "Q2_K, 64, 2048, 2", "Q3_K, 1, 256, 1", "Q3_K, 37, 768, 2", "Q3_K, 64, 2048, 2",
             "Q5_K, 1, 256, 1", "Q5_K, 37, 768, 2", "Q5_K, 64, 2048, 2", "Q6_K, 1, 256, 1", "Q6_K, 37, 768, 2", "Q6_K, 64, 2048, 2"})
     void matchesReferenceWithinTheActivationQuantizationBound(GGMLType type, int rows, int cols, int threads) {
-        Assumptions.assumeTrue(NativeCpu.available(), "native CPU kernels: " + NativeCpu.status());
+        Require.nativeCpu();
         int before = Parallel.threads();
         Parallel.setThreads(threads);
         try {
@@ -52,7 +54,7 @@ class NativeCpuTest {
         "Q4_K, 1, 256, 2, 1", "Q4_K, 17, 512, 5, 2", "Q4_K, 37, 768, 7, 2", "Q4_K, 100, 2048, 13, 1",
         "Q5_K, 1, 256, 3, 1", "Q5_K, 17, 512, 5, 2", "Q5_K, 37, 768, 7, 2", "Q5_K, 100, 2048, 13, 1"})
     void prefillMatchesReferenceAndTheDecodeKernel(GGMLType type, int rows, int cols, int n, int threads) {
-        Assumptions.assumeTrue(NativeCpu.available(), "native CPU kernels: " + NativeCpu.status());
+        Require.nativeCpu();
         int before = Parallel.threads();
         Parallel.setThreads(threads);
         try {

@@ -1,5 +1,7 @@
 package dev.gearbox.tokenizer;
 
+import dev.gearbox.Require;
+
 import dev.gearbox.gguf.GGUFFile;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -25,7 +27,7 @@ class BpeSpecialTokenTest {
     static void load() throws Exception {
         Path l = TokenizerVectorTest.ASSETS.resolve("llama3-vocab.gguf");
         Path q = TokenizerVectorTest.ASSETS.resolve("qwen3-vocab.gguf");
-        assumeTrue(Files.exists(l) && Files.exists(q), "target/test-assets/*.gguf are absent: run scripts/fetch-test-assets.sh");
+        Require.capability("assets", Files.exists(l) && Files.exists(q), "target/test-assets/*.gguf are absent: run scripts/fetch-test-assets.sh");
         llamaFile = GGUFFile.open(l);
         qwenFile = GGUFFile.open(q);
         llama3 = Tokenizers.fromGGUF(llamaFile);

@@ -1,5 +1,7 @@
 package dev.gearbox.tokenizer;
 
+import dev.gearbox.Require;
+
 import dev.gearbox.gguf.GGUFFile;
 import org.junit.jupiter.api.Test;
 
@@ -118,7 +120,7 @@ class ChatTemplateTest {
     void detectsTemplatesStoredInConvertedVocabs() throws Exception {
         Path l = TokenizerVectorTest.ASSETS.resolve("llama3-vocab.gguf");
         Path q = TokenizerVectorTest.ASSETS.resolve("qwen3-vocab.gguf");
-        assumeTrue(Files.exists(l) && Files.exists(q), "target/test-assets/*.gguf are absent: run scripts/fetch-test-assets.sh");
+        Require.capability("assets", Files.exists(l) && Files.exists(q), "target/test-assets/*.gguf are absent: run scripts/fetch-test-assets.sh");
         try (GGUFFile lf = GGUFFile.open(l); GGUFFile qf = GGUFFile.open(q)) {
             assertThat(ChatTemplate.detect(lf.getString(Tokenizers.CHAT_TEMPLATE, null))).isEqualTo(ChatTemplate.LLAMA3);
             assertThat(ChatTemplate.detect(qf.getString(Tokenizers.CHAT_TEMPLATE, null))).isEqualTo(ChatTemplate.CHATML);

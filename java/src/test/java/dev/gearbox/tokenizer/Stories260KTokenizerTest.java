@@ -1,5 +1,7 @@
 package dev.gearbox.tokenizer;
 
+import dev.gearbox.Require;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gearbox.gguf.GGUFFile;
@@ -28,7 +30,7 @@ class Stories260KTokenizerTest {
 
     @BeforeAll
     static void load() throws Exception {
-        assumeTrue(Files.exists(MODEL), MODEL + " is absent (../shared not available)");
+        Require.capability("shared", Files.exists(MODEL), MODEL + " is absent (../shared not available)");
         file = GGUFFile.open(MODEL);
         tok = Tokenizers.fromGGUF(file);
     }
@@ -39,7 +41,7 @@ class Stories260KTokenizerTest {
     }
 
     static List<JsonNode> references() throws Exception {
-        assumeTrue(Files.isDirectory(REF), REF + " is absent");
+        Require.capability("shared", Files.isDirectory(REF), REF + " is absent");
         ObjectMapper json = new ObjectMapper();
         List<JsonNode> out = new ArrayList<>();
         try (Stream<Path> files = Files.list(REF)) {

@@ -1,5 +1,7 @@
 package dev.gearbox.tokenizer;
 
+import dev.gearbox.Require;
+
 import dev.gearbox.gguf.GGUFFile;
 import org.junit.jupiter.api.Test;
 
@@ -23,13 +25,13 @@ class TokenizerVectorTest {
 
     static Path sharedFile(String name) {
         Path p = VECTORS.resolve(name);
-        assumeTrue(Files.exists(p), p + " is absent (../shared reference data not available)");
+        Require.capability("shared", Files.exists(p), p + " is absent (../shared reference data not available)");
         return p;
     }
 
     static Path asset(String name) {
         Path p = ASSETS.resolve(name);
-        assumeTrue(Files.exists(p), p + " is absent: run scripts/fetch-test-assets.sh to download and convert it");
+        Require.capability("assets", Files.exists(p), p + " is absent: run scripts/fetch-test-assets.sh to download and convert it");
         return p;
     }
 
