@@ -5,7 +5,10 @@ import dev.gearbox.sample.SamplingParams;
 import dev.gearbox.sample.TokenChoice;
 import dev.gearbox.tokenizer.Tokenizer;
 
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -32,6 +35,12 @@ public final class Answer {
         /** Each chosen token id, as chosen (before stop-string handling); the end-of-generation token too. */
         default void onToken(int token) {}
 
+        /**
+         * Log-probabilities of answer tokens (when asked for), handed over just before the text they
+         * belong with, so a stream never reports tokens an escalation could still take back.
+         */
+        default void onLogprobs(List<TokenLogprob> tokens) {}
+
         Sink NONE = piece -> {};
     }
 
@@ -48,6 +57,9 @@ public final class Answer {
     private final SamplingParams params;
     private final Sink sink;
     private final int maxTokens;
+    private final int topLogprobs;             // -1: no log-probabilities asked for
+    private final List<TokenLogprob> logprobEntries = new ArrayList<>();
+    private int logprobsReleased;              // entries handed to the sink so far
 
     private Sampler sampler;
     private TokenChoice deviceChoice;
@@ -76,6 +88,16 @@ public final class Answer {
      * @param sink   receives the final text
      */
     public Answer(SamplingParams params, Sink sink) {
+        this(params, sink, -1);
+    }
+
+    /**
+     * {@code topLogprobs}: -1 = no per-token log-probabilities; 0 = each token's own; n > 0 = also
+     * the n most likely tokens at each step (the choice is then made on the host, where the logits are).
+     */
+    public Answer(SamplingParams params, Sink sink, int topLogprobs) {
+        if (topLogprobs > 20) throw new IllegalArgumentException("top_logprobs must be at most 20, got " + topLogprobs);
+        this.topLogprobs = topLogprobs;
         this.params = params;
         this.sink = sink;
         this.maxTokens = params.maxTokens() < 0 ? Integer.MAX_VALUE : params.maxTokens();
@@ -109,6 +131,8 @@ public final class Answer {
         utf8 = new Utf8Stream();
         stops = new StopMatcher(params.stop());
         held.setLength(0);
+        logprobEntries.clear();
+        logprobsReleased = 0;
         sampler = new Sampler(params);
         deviceChoice = null;
         deviceChoiceChecked = false;
@@ -126,7 +150,38 @@ public final class Answer {
         if (logits.length != tok.vocabSize()) {
             throw new IllegalStateException("the model returned " + logits.length + " logits but the vocabulary has " + tok.vocabSize() + " tokens");
         }
+        if (topLogprobs > 0) alternatives = topAlternatives(logits, topLogprobs);
         return sampler.sample(logits);
+    }
+
+    private List<TokenLogprob.Alternative> alternatives = List.of();
+
+    /** The n largest logits' tokens with their log-softmax values, most likely first. */
+    private List<TokenLogprob.Alternative> topAlternatives(float[] logits, int n) {
+        int[] best = new int[n];
+        int found = 0;
+        for (int i = 0; i < logits.length; i++) {
+            if (found < n) {
+                best[found++] = i;
+            } else if (logits[i] > logits[best[n - 1]]) {
+                best[n - 1] = i;
+            } else {
+                continue;
+            }
+            for (int j = found - 1; j > 0 && logits[best[j]] > logits[best[j - 1]]; j--) {
+                int t = best[j];
+                best[j] = best[j - 1];
+                best[j - 1] = t;
+            }
+        }
+        // The same log-softmax as the chosen token's own (Sampler.logSoftmaxAt), so the two agree exactly.
+        double lse = Sampler.logSumExp(logits);
+        List<TokenLogprob.Alternative> out = new ArrayList<>(found);
+        for (int j = 0; j < found; j++) {
+            byte[] b = tok.tokenBytes(best[j]);
+            out.add(new TokenLogprob.Alternative(best[j], new String(b, StandardCharsets.UTF_8), b, (float) (logits[best[j]] - lse)));
+        }
+        return out;
     }
 
     /**
@@ -135,7 +190,8 @@ public final class Answer {
      */
     public TokenChoice deviceChoice() {
         if (!deviceChoiceChecked) {
-            deviceChoice = TokenChoice.of(params, sampler.seed());
+            // Alternatives need the whole distribution: with top_logprobs the host chooses.
+            deviceChoice = topLogprobs > 0 ? null : TokenChoice.of(params, sampler.seed());
             deviceChoiceChecked = true;
         }
         return deviceChoice;
@@ -169,6 +225,11 @@ public final class Answer {
         tokens[count] = token;
         logprobs[count++] = c.logprob();
         sampler.accept(token);
+        if (topLogprobs >= 0) {
+            byte[] b = tok.tokenBytes(token);
+            logprobEntries.add(new TokenLogprob(token, new String(b, StandardCharsets.UTF_8), b, c.logprob(), alternatives));
+            alternatives = List.of();
+        }
         if (!tok.isControl(token)) {
             emit(stops.add(utf8.accept(tok.tokenBytes(token))));
             if (stops.stopped()) return end(StopReason.STOP_STRING);
@@ -199,9 +260,19 @@ public final class Answer {
     }
 
     private void emit(String piece) {
-        if (piece.isEmpty()) return;
-        if (holdText) held.append(piece);
-        else sink.onText(piece);
+        if (piece.isEmpty() || holdText) {
+            if (!piece.isEmpty()) held.append(piece);
+            return;
+        }
+        releaseLogprobs();
+        sink.onText(piece);
+    }
+
+    private void releaseLogprobs() {
+        if (logprobsReleased == logprobEntries.size()) return;
+        List<TokenLogprob> out = List.copyOf(logprobEntries.subList(logprobsReleased, logprobEntries.size()));
+        logprobsReleased = logprobEntries.size();
+        sink.onLogprobs(out);
     }
 
     /** Ends the text: releases held-back text, a partial UTF-8 character and a possible stop-string prefix. */
@@ -218,6 +289,12 @@ public final class Answer {
             else stopReason = StopReason.STOP_STRING;
             emit(tail);
         }
+        if (!holdText) releaseLogprobs();
+    }
+
+    /** Per answer token, its log-probability and alternatives; null when none were asked for. */
+    public List<TokenLogprob> tokenLogprobs() {
+        return topLogprobs < 0 ? null : List.copyOf(logprobEntries);
     }
 
     /** The current hop's vocabulary size. */

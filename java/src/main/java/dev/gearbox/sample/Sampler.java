@@ -62,8 +62,13 @@ public final class Sampler {
 
     /** log softmax(logits)[token], computed in double for accuracy over large vocabularies. */
     public static float logSoftmaxAt(float[] logits, int token) {
+        return (float) (logits[token] - logSumExp(logits));
+    }
+
+    /** log sum exp(logits): {@code logits[i] - logSumExp(logits)} is {@link #logSoftmaxAt}, computed the same way. */
+    public static double logSumExp(float[] logits) {
         float max = LogitMath.max(logits);
-        return (float) (logits[token] - max - Math.log(LogitMath.sumExp(logits, max)));
+        return max + Math.log(LogitMath.sumExp(logits, max));
     }
 
     /** Index of the largest value, the first one on ties. */

@@ -1,6 +1,7 @@
 package dev.gearbox.schedule;
 
 import dev.gearbox.generate.Answer;
+import dev.gearbox.generate.TokenLogprob;
 import dev.gearbox.ladder.Tier;
 import dev.gearbox.model.Sequence;
 import dev.gearbox.router.Decision;
@@ -58,7 +59,8 @@ final class Job implements RequestHandle {
                 if (firstTokenNanos < 0) firstTokenNanos = System.nanoTime() - submitNanos;
                 deliver(() -> request.listener().onToken(token));
             }
-        });
+            @Override public void onLogprobs(List<TokenLogprob> tokens) { deliver(() -> request.listener().onLogprobs(tokens)); }
+        }, request.topLogprobs());
         future.whenComplete((r, e) -> {
             if (future.isCancelled() && cancelled == null) {
                 cancelled = new RequestCancelledException(RequestCancelledException.Cause.CANCELLED, "request " + id + " was cancelled");
@@ -282,7 +284,8 @@ final class Job implements RequestHandle {
     Result finish(String finalTier, long now) {
         answer.finish();
         return new Result(answer.text(), answer.tokens(), answer.logprobs(), new Usage(promptTokens, answer.count()),
-                answer.finishReason(), finalTier, decision, hops, new Timings(routeNanos, queueNanos, firstTokenNanos, now - submitNanos));
+                answer.finishReason(), finalTier, decision, hops, new Timings(routeNanos, queueNanos, firstTokenNanos, now - submitNanos),
+                answer.tokenLogprobs());
     }
 
     static int[] concat(int[] a, int[] b) {

@@ -19,9 +19,10 @@ import java.time.Instant;
  *                     when not streaming
  * @param escalate     whether watched tiers may hand the request up the ladder; null = the default, on for {@code auto}
  *                     and off for a named tier (calibration starts a named tier with escalation on to see what routing does)
+ * @param topLogprobs  -1 = no per-token log-probabilities; 0 = each answer token's; n = also the n most likely tokens per step
  */
 public record Request(String prompt, int[] promptTokens, String model, SamplingParams sampling, Instant deadline,
-                      StreamListener listener, Boolean escalate) {
+                      StreamListener listener, Boolean escalate, int topLogprobs) {
     public static final String AUTO = "auto";
 
     public Request {
@@ -30,11 +31,12 @@ public record Request(String prompt, int[] promptTokens, String model, SamplingP
         if (model == null || model.isBlank()) throw new IllegalArgumentException("a request needs a model: 'auto' or a tier name");
         if (sampling == null) sampling = SamplingParams.greedy();
         if (listener == null) listener = StreamListener.NONE;
+        if (topLogprobs < -1 || topLogprobs > 20) throw new IllegalArgumentException("top_logprobs must be between 0 and 20, got " + topLogprobs);
         promptTokens = promptTokens == null ? null : promptTokens.clone();
     }
 
     public Request(String prompt, int[] promptTokens, String model, SamplingParams sampling, Instant deadline, StreamListener listener) {
-        this(prompt, promptTokens, model, sampling, deadline, listener, null);
+        this(prompt, promptTokens, model, sampling, deadline, listener, null, -1);
     }
 
     /** A text request without deadline or streaming. */
@@ -46,13 +48,16 @@ public record Request(String prompt, int[] promptTokens, String model, SamplingP
         return new Request(null, tokens, model, sampling, null, StreamListener.NONE);
     }
 
-    public Request withDeadline(Instant d) { return new Request(prompt, promptTokens, model, sampling, d, listener, escalate); }
+    public Request withDeadline(Instant d) { return new Request(prompt, promptTokens, model, sampling, d, listener, escalate, topLogprobs); }
 
-    public Request withListener(StreamListener l) { return new Request(prompt, promptTokens, model, sampling, deadline, l, escalate); }
+    public Request withListener(StreamListener l) { return new Request(prompt, promptTokens, model, sampling, deadline, l, escalate, topLogprobs); }
 
-    public Request withSampling(SamplingParams p) { return new Request(prompt, promptTokens, model, p, deadline, listener, escalate); }
+    public Request withSampling(SamplingParams p) { return new Request(prompt, promptTokens, model, p, deadline, listener, escalate, topLogprobs); }
 
-    public Request withEscalation(boolean on) { return new Request(prompt, promptTokens, model, sampling, deadline, listener, on); }
+    public Request withEscalation(boolean on) { return new Request(prompt, promptTokens, model, sampling, deadline, listener, on, topLogprobs); }
+
+    /** Asks for each answer token's log-probability and the {@code top} most likely tokens per step (0..20). */
+    public Request withLogprobs(int top) { return new Request(prompt, promptTokens, model, sampling, deadline, listener, escalate, top); }
 
     public boolean auto() { return AUTO.equals(model); }
 

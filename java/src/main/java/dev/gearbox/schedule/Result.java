@@ -1,6 +1,7 @@
 package dev.gearbox.schedule;
 
 import dev.gearbox.schedule.Hop;
+import dev.gearbox.generate.TokenLogprob;
 import dev.gearbox.router.Decision;
 
 import java.util.List;
@@ -18,11 +19,14 @@ import java.util.List;
  * @param decision     the routing decision (source {@code forced} for a named tier)
  * @param hops         each tier's turn; more than one when escalation moved the request up the ladder
  * @param timings      queue wait, time to first token, total
+ * @param tokenLogprobs per answer token its log-probability and the most likely alternatives, when the request asked
+ *                     ({@link Request#withLogprobs}); else null
  */
 public record Result(String text, int[] tokens, float[] logprobs, Usage usage, String finishReason, String tier, Decision decision,
-                     List<Hop> hops, Timings timings) {
+                     List<Hop> hops, Timings timings, List<TokenLogprob> tokenLogprobs) {
     public Result {
         hops = List.copyOf(hops);
+        tokenLogprobs = tokenLogprobs == null ? null : List.copyOf(tokenLogprobs);
     }
 
     /** True when some tier handed the request up. */

@@ -24,5 +24,8 @@ public interface StreamListener {
     /** Each generated token id, as sampled (before stop-string handling). */
     default void onToken(int token) {}
 
+    /** With {@link Request#withLogprobs}: the answer tokens' log-probabilities, just before the text they belong with. */
+    default void onLogprobs(java.util.List<dev.gearbox.generate.TokenLogprob> tokens) {}
+
     StreamListener NONE = piece -> {};
 }

@@ -12,12 +12,17 @@ import java.util.List;
  * @param maxTokens most answer tokens (at least 1)
  * @param sampling  null = greedy; else temperature/top-p/seed as the client asked
  * @param stop      strings that end the answer (not included in it)
+ * @param topLogprobs -1 = no log-probabilities; 0 = each token's; n = also the n most likely tokens per step
  */
-public record CompletionJob(String prompt, String model, int maxTokens, SamplingParams sampling, List<String> stop) {
+public record CompletionJob(String prompt, String model, int maxTokens, SamplingParams sampling, List<String> stop, int topLogprobs) {
     public static final String AUTO = "auto";
 
     public CompletionJob {
         stop = stop == null ? List.of() : List.copyOf(stop);
+    }
+
+    public CompletionJob(String prompt, String model, int maxTokens, SamplingParams sampling, List<String> stop) {
+        this(prompt, model, maxTokens, sampling, stop, -1);
     }
 
     public boolean auto() { return AUTO.equals(model); }

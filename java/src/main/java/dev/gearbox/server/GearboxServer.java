@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gearbox.api.RoutingJson;
+import dev.gearbox.generate.TokenLogprob;
 import dev.gearbox.router.Decision;
 import dev.gearbox.schedule.Result;
 import io.javalin.Javalin;
@@ -147,6 +148,8 @@ public final class GearboxServer implements AutoCloseable {
         final StringBuilder text = new StringBuilder();
         long firstText = -1, lastText = -1;
         int pieces;
+        final List<TokenLogprob> pendingLogprobs = new java.util.ArrayList<>();
+        int logprobOffset;
 
         Reply(OpenAiRequest req, boolean chat, long accepted) {
             this.req = req;
@@ -199,6 +202,7 @@ public final class GearboxServer implements AutoCloseable {
                 switch (next(s)) {
                     case Session.Routed e -> r.routed(e.routing());
                     case Session.Text e -> r.text(e.delta());
+                    case Session.Logprobs e -> { }   // a whole answer takes them from the result
                     case Session.Failed e -> throw failure(e.error());
                     case Session.Done e -> {
                         Result o = e.result();
@@ -214,7 +218,8 @@ public final class GearboxServer implements AutoCloseable {
                         } else {
                             choice.put("text", r.text.toString());
                         }
-                        choice.putNull("logprobs");
+                        if (o.tokenLogprobs() == null) choice.putNull("logprobs");
+                        else choice.set("logprobs", logprobs(r, o.tokenLogprobs()));
                         choice.put("finish_reason", o.finishReason());
                         body.set("usage", usage(o));
                         body.set("gearbox", gearbox(r.routing, o));
@@ -253,9 +258,12 @@ public final class GearboxServer implements AutoCloseable {
                 }
                 switch (ev) {
                     case Session.Routed e -> r.routed(e.routing());
+                    case Session.Logprobs e -> r.pendingLogprobs.addAll(e.tokens());
                     case Session.Text e -> {
                         r.text(e.delta());
-                        send(out, chunk(r, r.chat ? json.createObjectNode().put("content", e.delta()) : null, e.delta(), null).toString());
+                        ObjectNode c = chunk(r, r.chat ? json.createObjectNode().put("content", e.delta()) : null, e.delta(), null);
+                        attachLogprobs(r, c);
+                        send(out, c.toString());
                     }
                     case Session.Failed e -> {
                         ApiError err = failure(e.error());
@@ -266,6 +274,7 @@ public final class GearboxServer implements AutoCloseable {
                         Result o = e.result();
                         r.done(o);
                         ObjectNode last = chunk(r, r.chat ? json.createObjectNode() : null, "", o.finishReason());
+                        attachLogprobs(r, last);   // tokens whose text never showed (a held-back stop-string prefix)
                         last.set("gearbox", gearbox(r.routing, o));
                         send(out, last.toString());
                         if (r.req.includeUsage()) {
@@ -312,6 +321,21 @@ public final class GearboxServer implements AutoCloseable {
         if (finish == null) c.putNull("finish_reason");
         else c.put("finish_reason", finish);
         return o;
+    }
+
+    /** Per-token log-probabilities in the endpoint's shape; {@code r.logprobOffset} counts streamed text for text_offset. */
+    private ObjectNode logprobs(Reply r, List<TokenLogprob> tokens) {
+        if (r.chat) return LogprobsJson.chat(tokens);
+        ObjectNode o = LogprobsJson.completion(tokens, r.logprobOffset, r.req.topLogprobs() > 0);
+        for (TokenLogprob t : tokens) r.logprobOffset += t.token().length();
+        return o;
+    }
+
+    /** Puts the log-probabilities reported since the last chunk into this one (streams). */
+    private void attachLogprobs(Reply r, ObjectNode chunk) {
+        if (r.req.topLogprobs() < 0 || r.pendingLogprobs.isEmpty()) return;
+        ((ObjectNode) chunk.get("choices").get(0)).set("logprobs", logprobs(r, r.pendingLogprobs));
+        r.pendingLogprobs.clear();
     }
 
     private static void send(OutputStream out, String data) throws IOException {

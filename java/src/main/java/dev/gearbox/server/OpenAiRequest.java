@@ -14,7 +14,7 @@ import java.util.List;
  * fields are ignored as OpenAI's own clients send extras.
  */
 public record OpenAiRequest(boolean chat, String model, String prompt, Integer maxTokens, Double temperature, Double topP,
-                            Long seed, List<String> stop, boolean stream, boolean includeUsage) {
+                            Long seed, List<String> stop, boolean stream, boolean includeUsage, int topLogprobs) {
 
     private static final int MAX_STOPS = 4;
 
@@ -47,7 +47,8 @@ public record OpenAiRequest(boolean chat, String model, String prompt, Integer m
         JsonNode n = root.get("n");
         if (n != null && !n.isNull() && !(n.isIntegralNumber() && n.asLong() == 1))
             throw ApiError.invalid("n", "only n = 1 is supported");
-        return new OpenAiRequest(chat, model, prompt, maxTokens, temperature, topP, seed, stop, stream, includeUsage);
+        return new OpenAiRequest(chat, model, prompt, maxTokens, temperature, topP, seed, stop, stream, includeUsage,
+                RequestLogprobs.parse(root, chat));
     }
 
     /**
@@ -62,7 +63,7 @@ public record OpenAiRequest(boolean chat, String model, String prompt, Integer m
                     .seed(seed != null ? seed : -1);
             sampling = b.build();
         }
-        return new CompletionJob(prompt, model, maxTokens != null ? maxTokens : defaultMaxTokens, sampling, stop);
+        return new CompletionJob(prompt, model, maxTokens != null ? maxTokens : defaultMaxTokens, sampling, stop, topLogprobs);
     }
 
     // Chat messages become one prompt: the contents joined by newlines (the default tiers are plain

@@ -1,5 +1,6 @@
 package dev.gearbox.server;
 
+import dev.gearbox.generate.TokenLogprob;
 import dev.gearbox.router.Decision;
 import dev.gearbox.sample.SamplingParams;
 import dev.gearbox.schedule.CapacityException;
@@ -54,7 +55,9 @@ public final class SchedulerEngine implements CompletionEngine {
         Request request = Request.of(job.model(), job.prompt(), params).withListener(new StreamListener() {
             @Override public void onRouted(Decision d) { listener.routed(new Routing(d.choice(), d)); }
             @Override public void onText(String piece) { listener.text(piece); }
+            @Override public void onLogprobs(List<TokenLogprob> tokens) { listener.logprobs(tokens); }
         });
+        if (job.topLogprobs() >= 0) request = request.withLogprobs(job.topLogprobs());
         RequestHandle handle;
         try {
             handle = scheduler.submit(request);

@@ -1,6 +1,9 @@
 package dev.gearbox.server;
 
+import dev.gearbox.generate.TokenLogprob;
 import dev.gearbox.schedule.Result;
+
+import java.util.List;
 
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -10,9 +13,10 @@ import java.util.concurrent.TimeUnit;
  * to the client happens on one thread (the request's own).
  */
 final class Session implements CompletionListener {
-    sealed interface Event permits Routed, Text, Done, Failed {}
+    sealed interface Event permits Routed, Text, Logprobs, Done, Failed {}
     record Routed(Routing routing) implements Event {}
     record Text(String delta) implements Event {}
+    record Logprobs(List<TokenLogprob> tokens) implements Event {}
     record Done(Result result) implements Event {}
     record Failed(Throwable error) implements Event {}
 
@@ -20,6 +24,7 @@ final class Session implements CompletionListener {
 
     @Override public void routed(Routing routing) { events.add(new Routed(routing)); }
     @Override public void text(String delta) { events.add(new Text(delta)); }
+    @Override public void logprobs(List<TokenLogprob> tokens) { events.add(new Logprobs(tokens)); }
     @Override public void done(Result result) { events.add(new Done(result)); }
     @Override public void failed(Throwable error) { events.add(new Failed(error)); }
 

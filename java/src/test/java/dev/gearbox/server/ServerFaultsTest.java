@@ -54,7 +54,7 @@ class ServerFaultsTest {
 
     private static Result outcome(int tokens) {
         return new Result("", new int[tokens], new float[tokens], new Usage(3, tokens), "stop", "s",
-                Decision.forced(List.of("s"), "s"), List.of(), new Timings(0, 0, -1, 0));
+                Decision.forced(List.of("s"), "s"), List.of(), new Timings(0, 0, -1, 0), null);
     }
 
     @Test
