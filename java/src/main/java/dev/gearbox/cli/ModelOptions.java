@@ -1,7 +1,7 @@
 package dev.gearbox.cli;
 
 import dev.gearbox.backend.Backend;
-import dev.gearbox.backend.Backends;
+import dev.gearbox.device.Backends;
 import dev.gearbox.backend.cuda.NoCudaDeviceException;
 import dev.gearbox.gguf.GGUFFormatException;
 import dev.gearbox.model.Model;

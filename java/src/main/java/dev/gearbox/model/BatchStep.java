@@ -106,7 +106,7 @@ public final class BatchStep {
         be.rmsNorm(last, last, w.outputNorm(), ns, c.dim(), c.rmsEps());
         if (pass.profiling) pass.meter.other();
         be.matmul(w.output(), last, ns, logits);
-        if (pass.profiling) pass.meter.matmul(w.output(), ns);
+        if (pass.profiling) pass.meter.matmul(w.output().info(), ns);
         float[][] out = new float[ns][];
         TokenChoice.Choice[] chosen = new TokenChoice.Choice[ns];
         int asked = 0;

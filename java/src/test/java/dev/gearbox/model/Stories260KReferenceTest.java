@@ -1,5 +1,6 @@
 package dev.gearbox.model;
 
+import dev.gearbox.backend.cpu.CpuBackend;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gearbox.SharedData;
 import org.junit.jupiter.api.AfterAll;
@@ -22,7 +23,7 @@ class Stories260KReferenceTest {
 
     @BeforeAll
     static void load() throws IOException {
-        model = Model.load(SharedData.stories260K());
+        model = Model.load(SharedData.stories260K(), new CpuBackend());
     }
 
     @AfterAll

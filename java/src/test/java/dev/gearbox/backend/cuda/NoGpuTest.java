@@ -1,6 +1,6 @@
 package dev.gearbox.backend.cuda;
 
-import dev.gearbox.backend.Backends;
+import dev.gearbox.device.Backends;
 import dev.gearbox.cli.CliRunner;
 import dev.gearbox.gguf.synth.SyntheticModel;
 import dev.gearbox.tensor.GGMLType;
