@@ -82,6 +82,14 @@ public final class BatchStep {
             }
             rows += t.length;
         }
+        try (Backend.StepScope scope = be.openStep(rows)) {
+            return run(seqs, newTokens, choices, draws, rows);
+        }
+    }
+
+    /** The step itself, inside its scope: a single-token decode step when {@code rows} is 1. */
+    private Rows run(List<Sequence> seqs, int[][] newTokens, TokenChoice[] choices, int[] draws, int rows) {
+        int ns = seqs.size();
         ensureBuffers(ns);
 
         int[] all = new int[rows];

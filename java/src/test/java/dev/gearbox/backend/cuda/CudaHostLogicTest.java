@@ -25,7 +25,7 @@ class CudaHostLogicTest {
 
     @Test
     void argumentBoundariesAreKeptApart() {
-        DecodeStep a = new DecodeStep(1), b = new DecodeStep(1);
+        DecodeStep a = new DecodeStep(), b = new DecodeStep();
         a.add(dp -> { }, 1, 2);
         a.add(dp -> { }, 3);
         b.add(dp -> { }, 1);
@@ -35,18 +35,18 @@ class CudaHostLogicTest {
 
     @Test
     void mixedPositionsRunWithoutAGraph() {
-        DecodeStep s = new DecodeStep(1);
+        DecodeStep s = new DecodeStep();
         s.position(5);
         s.add(dp -> { }, 1);
         s.position(6);
         assertThat(s.graphable()).isFalse();
-        assertThat(new DecodeStep(1).graphable()).as("an empty step").isFalse();
+        assertThat(new DecodeStep().graphable()).as("an empty step").isFalse();
     }
 
     @Test
     void recordedOperationsRunInOrderWithTheDevicePositionFlag() {
         StringBuilder log = new StringBuilder();
-        DecodeStep s = new DecodeStep(1);
+        DecodeStep s = new DecodeStep();
         s.add(dp -> log.append("a").append(dp), 1);
         s.add(dp -> log.append("b").append(dp), 2);
         for (DecodeStep.Op op : s.ops()) op.run(true);
@@ -54,7 +54,8 @@ class CudaHostLogicTest {
     }
 
     private static DecodeStep step(int token, int pos, long buffer) {
-        DecodeStep s = new DecodeStep(token);
+        DecodeStep s = new DecodeStep();
+        s.token(token);
         s.add(dp -> { }, 1, 30, 0x1000, 512, 64, buffer);
         s.position(pos);
         s.add(dp -> { }, 5, buffer, 4, 16);
@@ -65,10 +66,10 @@ class CudaHostLogicTest {
     @Test
     void aModelThatDoesNotFitIsRefusedWithBothNumbers() {
         long gib = 1L << 30;
-        assertThat(CudaBackend.fitRefusal("m.gguf", "cuda:0 NVIDIA H100", 10 * gib, 80 * gib)).isNull();
-        String msg = CudaBackend.fitRefusal("big.gguf", "cuda:0 NVIDIA H100", 90 * gib, 79 * gib);
+        assertThat(DeviceMemory.fitRefusal("m.gguf", "cuda:0 NVIDIA H100", 10 * gib, 80 * gib)).isNull();
+        String msg = DeviceMemory.fitRefusal("big.gguf", "cuda:0 NVIDIA H100", 90 * gib, 79 * gib);
         assertThat(msg).startsWith("big.gguf does not fit on cuda:0 NVIDIA H100: needs ")
-                .contains(Long.toString(90 * gib + CudaBackend.WORKING_RESERVE) + " bytes")
+                .contains(Long.toString(90 * gib + DeviceMemory.WORKING_RESERVE) + " bytes")
                 .contains("90.00 GiB of weights").contains(79 * gib + " bytes (79.00 GiB) are free");
     }
 
@@ -79,7 +80,7 @@ class CudaHostLogicTest {
         try (GGUFFile f = GGUFFile.open(file)) {
             long expected = 0;
             for (TensorInfo t : f.tensors().values()) expected += t.shape().length == 1 ? 4 * t.elementCount() : t.byteSize();
-            assertThat(CudaBackend.weightBytesOnDevice(f)).isEqualTo(expected);
+            assertThat(DeviceMemory.weightBytesOnDevice(f)).isEqualTo(expected);
             TensorInfo q = f.tensor("blk.0.attn_q.weight");
             assertThat(q.byteSize()).isEqualTo(q.elementCount() / 32 * 34); // Q8_0 stays quantized on the device
         }
