@@ -8,7 +8,6 @@ import dev.gearbox.gguf.TensorInfo;
 import dev.gearbox.profile.Profiler;
 import dev.gearbox.sample.TokenChoice;
 import dev.gearbox.tensor.GGMLType;
-import dev.gearbox.tensor.Quantizer;
 import org.bytedeco.cuda.cudart.CUstream_st;
 import org.bytedeco.cuda.global.cudart;
 
@@ -16,10 +15,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.ref.Cleaner;
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The CUDA backend: every weight uploaded once (matrices exactly as stored in the GGUF file, 1-D
@@ -47,19 +43,8 @@ public final class CudaBackend implements Backend {
     private final StepRecorder rec;
     private final DecodeGraphs graphs;
     private final DeviceSampling sampling;
-    private final Map<float[], Long> ropeFreqs = new IdentityHashMap<>();
-    // Held from openStep to its close: a step scope has its lane to itself, so two threads
-    // stepping sequences of the same lane take turns by step instead of mixing calls into one.
-    private final ReentrantLock stepLock = new ReentrantLock();
-    private final StepScope scope = this::closeStep; // one per lane: opening a step allocates nothing
-    private KernelTimer timer;
-    private long tokens, tokenCount;
+    private final KernelTimer timer; // creates CUDA events only once the profiler times a kernel
     private boolean closed;
-
-    record CudaBuffer(long ptr, long size) implements Buffer {}
-
-    /** A weight on the device: a matrix as stored (rows x cols of its type) or an F32 vector. */
-    record CudaWeight(TensorInfo info, long ptr, int rows, int cols) implements Weight {}
 
     /**
      * Opens device {@code ordinal}. Throws {@link NoCudaDeviceException} without a usable device and
@@ -78,12 +63,7 @@ public final class CudaBackend implements Backend {
 
     /** Lane {@code index} of {@code base} (null: a new backend): the same device, weights and pool; its own stream and state. */
     private CudaBackend(int ordinal, boolean graphs, CudaBackend base, int index) {
-        if (base == null) {
-            int count = CudaRuntime.deviceCount();
-            if (ordinal < 0 || ordinal >= count) {
-                throw new NoCudaDeviceException("device " + ordinal + " requested but " + count + " device" + (count == 1 ? " is" : "s are") + " present");
-            }
-        }
+        if (base == null) CudaRuntime.checkOrdinal(ordinal);
         this.ordinal = ordinal;
         this.laneIndex = index;
         this.graphsOn = graphs;
@@ -108,9 +88,10 @@ public final class CudaBackend implements Backend {
             cudart.cudaStreamDestroy(stream);
             throw e;
         }
-        this.rec = new StepRecorder(graphs, this::timing);
+        this.timer = new KernelTimer(k, s, name() + " stream", device.peakBandwidth());
+        this.rec = new StepRecorder(graphs, this::timing, this::launchStep, mem::free, this);
         this.graphs = new DecodeGraphs(mem, stream);
-        this.sampling = new DeviceSampling(k, mem, this.graphs, rec, s);
+        this.sampling = new DeviceSampling(k, mem, this.graphs, rec, timer, s);
         if (base == null) NvtxRanges.install(k);
     }
 
@@ -151,51 +132,24 @@ public final class CudaBackend implements Backend {
      */
     @Override
     public StepScope openStep(int rows) {
-        stepLock.lock();
-        try {
-            synchronized (this) {
-                enter();
-                rec.open(rows, Profiler.active());
-            }
-        } catch (RuntimeException e) {
-            stepLock.unlock();
-            throw e;
+        synchronized (this) {
+            enter();
         }
-        return scope;
+        return rec.open(rows, Profiler.active());
     }
 
-    private void closeStep() {
-        try {
-            synchronized (this) {
-                DecodeStep st = rec.close();
-                if (st != null && !closed) {
-                    CudaRuntime.use(ordinal);
-                    graphs.launch(st);
-                }
-            }
-        } finally {
-            stepLock.unlock();
-        }
-    }
-
-    /** Launches what the open scope recorded so far (a result is needed now); the rest of the scope launches at once. */
-    private void launchRecorded() {
-        DecodeStep st = rec.take();
-        if (st != null) graphs.launch(st);
+    /** StepRecorder's launcher, under the lock: a closed lane has nothing left to run a step on. */
+    private void launchStep(DecodeStep st) {
+        if (closed) return;
+        CudaRuntime.use(ordinal);
+        graphs.launch(st);
     }
 
     // ---- profiling: see KernelTimer ----
 
     /** The kernel timer while the profiler is on, else null. */
     private KernelTimer timing() {
-        if (!Profiler.active()) return null;
-        if (timer == null) timer = new KernelTimer(k, s, name() + " stream", device.peakBandwidth());
-        return timer;
-    }
-
-    /** After a synchronisation: timed kernels become profiler spans. */
-    private void flushTimes() {
-        if (timer != null) timer.flush();
+        return Profiler.active() ? timer : null;
     }
 
     /** Every call starts here: a closed backend is an error, and the device becomes current for this thread. */
@@ -204,16 +158,8 @@ public final class CudaBackend implements Backend {
         CudaRuntime.use(ordinal);
     }
 
-    /** Frees now, or after the recorded step that may still name the memory has run. */
-    private void freeWhenUnused(long ptr) {
-        if (rec.recording()) graphs.freeAfterStep(ptr);
-        else mem.free(ptr);
-    }
-
-    private static long p(Buffer b) { return ((CudaBuffer) b).ptr; }
+    private static long p(Buffer b) { return ((CudaBuffer) b).ptr(); }
     private static CudaWeight w(Weight w) { return (CudaWeight) w; }
-    private static int type(CudaWeight w) { return w.info.type().id(); }
-    private static long f(long ptr, long floats) { return ptr + floats * Float.BYTES; }
     private static long bits(float v) { return Float.floatToIntBits(v); }
 
     // ---- Backend ----
@@ -221,20 +167,10 @@ public final class CudaBackend implements Backend {
     @Override
     public synchronized Weight load(GGUFFile file, TensorInfo t) {
         enter();
-        launchRecorded();
+        rec.flush();
         mem.checkFits(file, name() + " " + device.name());
-        if (t.shape().length == 1) {
-            int n = Math.toIntExact(t.elementCount());
-            float[] v = new float[n];
-            Quantizer.dequantize(t.type(), file.data(t), v, 0, n);
-            return new CudaWeight(t, mem.uploadFloats(v), 1, n);
-        }
         int cols = Math.toIntExact(t.dim(0));
-        int rows = Math.toIntExact(t.elementCount() / cols);
-        MemorySegment data = file.data(t);
-        long d = mem.malloc(data.byteSize(), "tensor " + t.name());
-        mem.upload(d, data.address(), data.byteSize());
-        return new CudaWeight(t, d, rows, cols);
+        return new CudaWeight(t, mem.uploadTensor(file, t), Math.toIntExact(t.elementCount() / cols), cols);
     }
 
     /**
@@ -257,7 +193,7 @@ public final class CudaBackend implements Backend {
     private synchronized void release(long ptr) {
         if (closed || !mem.holds(ptr)) return;
         CudaRuntime.use(ordinal);
-        freeWhenUnused(ptr); // a recorded step may still name it (it would launch later)
+        rec.retire(ptr); // a recorded step may still name it
     }
 
     @Override
@@ -271,23 +207,10 @@ public final class CudaBackend implements Backend {
             rec.step().token(ids[0]); // goes to the device with the position when the step runs
             tok = graphs.slots() + DecodeGraphs.SLOT_TOKEN;
         } else {
-            tok = uploadTokens(ids);
+            tok = mem.uploadTokens(ids);
         }
-        rec.launch("embed", 4L * n * t.cols * 2, -1, dp -> k.embed(type(t), t.ptr, t.rows, t.cols, tok, n, o, s),
-                1, type(t), t.ptr, t.rows, t.cols, tok, n, o);
-    }
-
-    private long uploadTokens(int[] ids) {
-        if (ids.length > tokenCount) {
-            if (tokens != 0) mem.free(tokens);
-            tokens = mem.malloc((long) ids.length * Integer.BYTES, "token ids");
-            tokenCount = ids.length;
-        }
-        long bytes = (long) ids.length * Integer.BYTES;
-        long h = mem.pinned(bytes);
-        MemorySegment.copy(ids, 0, MemorySegment.ofAddress(h).reinterpret(bytes), ValueLayout.JAVA_INT, 0, ids.length);
-        mem.upload(tokens, h, bytes);
-        return tokens;
+        rec.launch("embed", 4L * n * t.cols() * 2, -1, dp -> k.embed(t.type(), t.ptr(), t.rows(), t.cols(), tok, n, o, s),
+                1, t.type(), t.ptr(), t.rows(), t.cols(), tok, n, o);
     }
 
     @Override
@@ -298,22 +221,22 @@ public final class CudaBackend implements Backend {
         // the GEMM path allocates scratch and calls cuBLAS, neither of which a graph capture may hold
         if (rec.recording() && !matvec) throw new IllegalStateException("a single-token step scope got a product of " + n + " rows");
         long xp = p(x), yp = p(out);
-        GGMLType type = m.info.type();
-        rec.launch(matvec ? "matvec" : "matmul", m.info.byteSize() + 4L * n * (m.rows + m.cols), 2L * n * m.rows * m.cols,
-                dp -> products.matmul(type, m.ptr, m.rows, m.cols, xp, n, yp), 2, type(m), m.ptr, m.rows, m.cols, xp, n, yp);
+        GGMLType type = m.info().type();
+        rec.launch(matvec ? "matvec" : "matmul", m.info().byteSize() + 4L * n * (m.rows() + m.cols()), 2L * n * m.rows() * m.cols(),
+                dp -> products.matmul(type, m.ptr(), m.rows(), m.cols(), xp, n, yp), 2, m.type(), m.ptr(), m.rows(), m.cols(), xp, n, yp);
     }
 
     @Override
     public synchronized void addBias(Buffer x, Weight b, int n, int dim) {
         enter();
-        long xp = p(x), bp = w(b).ptr;
+        long xp = p(x), bp = w(b).ptr();
         rec.launch("add_bias", 4L * (2L * n * dim + dim), (long) n * dim, dp -> k.addBias(xp, bp, n, dim, s), 3, xp, bp, n, dim);
     }
 
     @Override
     public synchronized void rmsNorm(Buffer in, Buffer out, Weight gain, int rows, int dim, float eps) {
         enter();
-        long ip = p(in), op = p(out), gp = w(gain).ptr;
+        long ip = p(in), op = p(out), gp = w(gain).ptr();
         rec.launch("rms_norm", 4L * (2L * rows * dim + dim), 4L * rows * dim, dp -> k.rmsNorm(ip, op, gp, rows, dim, eps, s),
                 4, ip, op, gp, rows, dim, bits(eps));
     }
@@ -321,12 +244,7 @@ public final class CudaBackend implements Backend {
     @Override
     public synchronized void rope(Buffer x, int n, int heads, int headDim, int pos0, Rope rope) {
         enter();
-        Long freqs = ropeFreqs.get(rope.freqs());
-        if (freqs == null) {
-            freqs = mem.uploadFloats(rope.freqs()); // synchronous, so safe while a step is recorded
-            ropeFreqs.put(rope.freqs(), freqs);
-        }
-        long xp = p(x), fp = freqs;
+        long xp = p(x), fp = mem.constant(rope.freqs()); // uploaded synchronously, so safe while a step is recorded
         boolean neox = rope.neox();
         int dims = rope.dims();
         rec.position(pos0);
@@ -356,12 +274,7 @@ public final class CudaBackend implements Backend {
             // flash-decoding over the whole capacity, so one graph serves every position
             maxLen = kv.capacity;
             wsBytes = k.attentionWorkspaceBytes(1, heads, headDim, maxLen);
-            if (wsBytes > kv.workspaceBytes) {
-                if (kv.workspace != 0) freeWhenUnused(kv.workspace);
-                kv.workspace = mem.malloc(wsBytes, "attention workspace");
-                kv.workspaceBytes = wsBytes;
-            }
-            ws = kv.workspace;
+            ws = kv.workspace(wsBytes);
         }
         long kc = kv.keys(layer), vc = kv.values(layer), qp = p(q), op = p(out), wsp = ws, wsb = wsBytes;
         int ml = maxLen, cap = kv.capacity, kvDim = kv.kvDim;
@@ -389,7 +302,7 @@ public final class CudaBackend implements Backend {
     @Override
     public synchronized void copy(Buffer src, long srcOff, Buffer dst, long dstOff, long count) {
         enter();
-        long from = f(p(src), srcOff), to = f(p(dst), dstOff), bytes = count * Float.BYTES;
+        long from = CudaBuffer.at(src, srcOff), to = CudaBuffer.at(dst, dstOff), bytes = count * Float.BYTES;
         rec.launch("copy", 8L * count, -1, dp -> CudaRuntime.check("cudaMemcpyAsync D2D",
                 cudart.cudaMemcpyAsync(new DevicePointer(to), new DevicePointer(from), bytes, cudart.cudaMemcpyDeviceToDevice, stream)),
                 11, from, to, count);
@@ -398,9 +311,9 @@ public final class CudaBackend implements Backend {
     @Override
     public synchronized void read(Buffer b, long offset, float[] dst, int dstOff, int count) {
         enter();
-        launchRecorded(); // a recorded decode step runs (as a graph) before its result is read
-        MemorySegment seg = mem.download(f(p(b), offset), (long) count * Float.BYTES); // also where earlier kernels' errors surface
-        flushTimes();
+        rec.flush(); // a recorded decode step runs (as a graph) before its result is read
+        MemorySegment seg = mem.download(CudaBuffer.at(b, offset), (long) count * Float.BYTES); // also where earlier kernels' errors surface
+        timer.flush(); // after a synchronisation: timed kernels become profiler spans
         MemorySegment.copy(seg, ValueLayout.JAVA_FLOAT, 0, dst, dstOff, count);
     }
 
@@ -411,40 +324,21 @@ public final class CudaBackend implements Backend {
     @Override
     public synchronized TokenChoice.Choice choose(Buffer logits, long offset, int n, TokenChoice c, int draw) {
         enter();
-        TokenChoice.Choice got = sampling.choose(f(p(logits), offset), n, c, draw);
-        flushTimes();
-        return got;
+        return sampling.choose(CudaBuffer.at(logits, offset), n, c, draw);
     }
 
-    /** One round trip for a batched step's rows; a single-token step's one row joins its graph as {@link #choose} does. */
     @Override
     public synchronized TokenChoice.Choice[] chooseRows(Buffer logits, int n, int[] rows, TokenChoice[] choices, int[] draws) {
         enter();
-        if (rec.recording() && rows.length == 1) {
-            return new TokenChoice.Choice[] {choose(logits, (long) rows[0] * n, n, choices[0], draws[0])};
-        }
-        launchRecorded();
-        TokenChoice.Choice[] got = sampling.chooseRows(p(logits), n, rows, choices, draws, timing());
-        flushTimes();
-        return got;
+        return sampling.chooseRows(p(logits), n, rows, choices, draws);
     }
 
     @Override
     public synchronized KVCache allocateKV(int layers, int capacity, int kvDim) {
         enter();
-        launchRecorded();
+        rec.flush();
         DeviceMemory.checkCacheFits(capacity, 2L * layers * capacity * kvDim * Float.BYTES, name());
-        return new CudaKV(this, mem, layers, capacity, kvDim);
-    }
-
-    /** {@link CudaKV#close}: a recorded step may write the cache, so it runs before the memory goes. */
-    synchronized void closeCache(CudaKV kv) {
-        if (kv.closed || closed) return;
-        kv.closed = true;
-        CudaRuntime.use(ordinal);
-        launchRecorded();
-        mem.free(kv.base);
-        if (kv.workspace != 0) mem.free(kv.workspace);
+        return new CudaKV(this, ordinal, mem, rec, layers, capacity, kvDim);
     }
 
     /** Closes this backend and every lane made from it, and frees all their device memory. */
@@ -471,18 +365,14 @@ public final class CudaBackend implements Backend {
     private synchronized void closeStream() {
         if (closed) return;
         CudaRuntime.use(ordinal);
-        rec.take(); // a step still recorded is dropped: nothing will read its result
+        rec.drop(); // a step still recorded is dropped: nothing will read its result
         cudart.cudaStreamSynchronize(stream);
-        if (timer != null) timer.close();
+        timer.close();
         boolean lane = laneIndex != 0; // lane 0's memory goes with the pool right after
         graphs.close(lane);
         sampling.close(lane);
         products.close(lane);
-        if (lane) {
-            if (tokens != 0) mem.free(tokens);
-            for (long ptr : ropeFreqs.values()) mem.free(ptr);
-        }
-        mem.closeLane();
+        mem.closeLane(lane);
         cudart.cudaStreamDestroy(stream);
         closed = true;
     }

@@ -7,9 +7,7 @@ import org.bytedeco.cuda.global.cudart;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -28,7 +26,6 @@ final class DecodeGraphs {
     private final DeviceMemory mem;
     private final CUstream_st stream;
     private final Map<DecodeStep.Signature, CUgraphExec_st> cache = new LinkedHashMap<>(16, 0.75f, true);
-    private final List<Long> deferredFrees = new ArrayList<>();
     private long slots;
     private long captures, launches;
 
@@ -58,22 +55,9 @@ final class DecodeGraphs {
         mem.upload(slots(), h, SLOT_BYTES);
     }
 
-    /** Frees {@code ptr} once the recorded step that may still name it has run. */
-    void freeAfterStep(long ptr) {
-        deferredFrees.add(ptr);
-    }
-
-    /** Launches a recorded step (nothing for an empty one), then frees what waited for it. */
+    /** Launches a recorded step (nothing for an empty one). */
     void launch(DecodeStep st) {
-        try {
-            if (!st.ops().isEmpty()) run(st);
-        } finally {
-            for (long ptr : deferredFrees) mem.free(ptr);
-            deferredFrees.clear();
-        }
-    }
-
-    private void run(DecodeStep st) {
+        if (st.ops().isEmpty()) return;
         uploadSlots(st.token(), st.position(), st.drawNumber(), st.seed());
         if (!st.graphable()) {
             for (DecodeStep.Op op : st.ops()) op.run(false);
@@ -118,7 +102,6 @@ final class DecodeGraphs {
     void close(boolean freeSlots) {
         for (CUgraphExec_st e : cache.values()) cudart.cudaGraphExecDestroy(e);
         cache.clear();
-        deferredFrees.clear();
         if (freeSlots && slots != 0) mem.free(slots);
         slots = 0;
     }

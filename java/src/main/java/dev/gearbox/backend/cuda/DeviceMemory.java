@@ -2,6 +2,7 @@ package dev.gearbox.backend.cuda;
 
 import dev.gearbox.gguf.GGUFFile;
 import dev.gearbox.gguf.TensorInfo;
+import dev.gearbox.tensor.Quantizer;
 import org.bytedeco.cuda.cudart.CUstream_st;
 import org.bytedeco.cuda.global.cudart;
 import org.bytedeco.javacpp.Pointer;
@@ -19,7 +20,8 @@ import java.util.Set;
  * Device memory as one lane of a {@link CudaBackend} sees it: cudaMalloc/cudaFree over the set of
  * allocations that the backend and all its lanes share (one pool per device, freed whole on
  * close), this lane's pinned staging buffer for copies to and from the host, synchronous uploads
- * on this lane's stream, and the check that a model fits before its first weight goes up.
+ * on this lane's stream (weights, constants, token ids), and the check that a model fits before
+ * its first weight goes up.
  *
  * <p>Used under the lane's lock (every CudaBackend call holds it), which is also the monitor an
  * out-of-memory malloc waits on so that the Cleaner's thread can free unreachable buffers.
@@ -33,7 +35,8 @@ final class DeviceMemory {
     private final CUstream_st stream;
     private final Object lock;
     private final String lane;
-    private long pinned, pinnedBytes;
+    private final Map<float[], Long> constants = new IdentityHashMap<>(); // this lane's: see constant()
+    private long pinned, pinnedBytes, tokens, tokenBytes;
     private boolean closed;
 
     /** The pool of a new backend, seen from lane 0 ({@code lock}: the lane's monitor). */
@@ -130,8 +133,55 @@ final class DeviceMemory {
         return d;
     }
 
-    /** Releases this lane's staging; the pool itself stays (see {@link #freeAll}). */
-    void closeLane() {
+    /**
+     * A tensor of a mapped GGUF file placed on the device: a matrix exactly as stored, a vector
+     * (gain, bias) dequantized to F32 once.
+     */
+    long uploadTensor(GGUFFile file, TensorInfo t) {
+        if (t.shape().length == 1) {
+            int n = Math.toIntExact(t.elementCount());
+            float[] v = new float[n];
+            Quantizer.dequantize(t.type(), file.data(t), v, 0, n);
+            return uploadFloats(v);
+        }
+        MemorySegment data = file.data(t);
+        long d = malloc(data.byteSize(), "tensor " + t.name());
+        upload(d, data.address(), data.byteSize());
+        return d;
+    }
+
+    /** The device copy of a host vector that lives as long as the model (rope frequencies), uploaded on first use. */
+    long constant(float[] v) {
+        Long d = constants.get(v);
+        if (d == null) {
+            d = uploadFloats(v);
+            constants.put(v, d);
+        }
+        return d;
+    }
+
+    /** Token ids into this lane's id buffer (grown as needed, reused): its device address. */
+    long uploadTokens(int[] ids) {
+        long bytes = (long) ids.length * Integer.BYTES;
+        if (bytes > tokenBytes) {
+            if (tokens != 0) free(tokens);
+            tokens = malloc(bytes, "token ids");
+            tokenBytes = bytes;
+        }
+        long h = pinned(bytes);
+        MemorySegment.copy(ids, 0, MemorySegment.ofAddress(h).reinterpret(bytes), ValueLayout.JAVA_INT, 0, ids.length);
+        upload(tokens, h, bytes);
+        return tokens;
+    }
+
+    /** Releases this lane's staging ({@code freeScratch}: and its device scratch, for a lane; the pool itself stays, see {@link #freeAll}). */
+    void closeLane(boolean freeScratch) {
+        if (freeScratch) {
+            if (tokens != 0) free(tokens);
+            for (long ptr : constants.values()) free(ptr);
+        }
+        tokens = tokenBytes = 0;
+        constants.clear();
         if (pinned != 0) cudart.cudaFreeHost(new DevicePointer(pinned));
         pinned = 0;
         pinnedBytes = 0;

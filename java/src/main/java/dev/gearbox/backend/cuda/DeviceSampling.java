@@ -1,5 +1,6 @@
 package dev.gearbox.backend.cuda;
 
+import dev.gearbox.profile.Profiler;
 import dev.gearbox.sample.TokenChoice;
 
 import java.lang.foreign.MemorySegment;
@@ -23,14 +24,16 @@ final class DeviceSampling {
     private final DeviceMemory mem;
     private final DecodeGraphs graphs;
     private final StepRecorder rec;
+    private final KernelTimer timer;
     private final long s;
     private long rowSlots, rowSlotBytes;
 
-    DeviceSampling(NativeKernels k, DeviceMemory mem, DecodeGraphs graphs, StepRecorder rec, long stream) {
+    DeviceSampling(NativeKernels k, DeviceMemory mem, DecodeGraphs graphs, StepRecorder rec, KernelTimer timer, long stream) {
         this.k = k;
         this.mem = mem;
         this.graphs = graphs;
         this.rec = rec;
+        this.timer = timer;
         this.s = stream;
     }
 
@@ -44,18 +47,24 @@ final class DeviceSampling {
         rec.launch("sample", 4L * n, -1,
                 dp -> k.sample(lp, n, t, topK, topP, minP, slots + SLOT_SEED, slots + SLOT_COUNTER, slots + SLOT_CHOSEN, slots + SLOT_LOGPROB, s),
                 10, lp, n, Float.floatToIntBits(t), topK, Float.floatToIntBits(topP), Float.floatToIntBits(minP));
-        if (rec.recording()) graphs.launch(rec.take());
+        rec.flush(); // a recorded step runs now, its choice the last node of its graph
         MemorySegment seg = mem.download(slots + SLOT_CHOSEN, 8); // also where errors of the step's kernels surface
+        timer.flush(); // after a synchronisation: timed kernels become profiler spans
         return new TokenChoice.Choice(seg.get(ValueLayout.JAVA_INT, 0), seg.get(ValueLayout.JAVA_FLOAT, 4));
     }
 
     /**
      * One round trip for a batched step's rows (row {@code rows[i]} of {@code n} logits from
      * {@code logits}): every row's seed and draw number go up in one copy, one gbx_sample per row
-     * runs, and the rows' tokens and log-probabilities come back in one. The caller launches a
-     * recorded step first; a single-row decode step takes {@link #choose} instead.
+     * runs, and the rows' tokens and log-probabilities come back in one. A single-token step's
+     * one row joins its graph through {@link #choose} instead.
      */
-    TokenChoice.Choice[] chooseRows(long logits, int n, int[] rows, TokenChoice[] choices, int[] draws, KernelTimer tm) {
+    TokenChoice.Choice[] chooseRows(long logits, int n, int[] rows, TokenChoice[] choices, int[] draws) {
+        if (rec.recording() && rows.length == 1) {
+            return new TokenChoice.Choice[] {choose(logits + (long) rows[0] * n * Float.BYTES, n, choices[0], draws[0])};
+        }
+        rec.flush();
+        KernelTimer tm = Profiler.active() ? timer : null;
         int count = rows.length;
         if (count == 0) return new TokenChoice.Choice[0];
         long bytes = (long) count * SLOT_BYTES;
@@ -81,6 +90,7 @@ final class DeviceSampling {
         }
         if (tm != null) tm.end();
         MemorySegment back = mem.download(rowSlots, bytes);
+        timer.flush();
         TokenChoice.Choice[] out = new TokenChoice.Choice[count];
         for (int i = 0; i < count; i++) {
             out[i] = new TokenChoice.Choice(back.get(ValueLayout.JAVA_INT, (long) i * SLOT_BYTES + SLOT_CHOSEN),
