@@ -1,8 +1,8 @@
 package dev.gearbox.generate;
 
-import dev.gearbox.backend.cpu.CpuBackend;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gearbox.SharedData;
+import dev.gearbox.backend.cpu.CpuBackend;
 import dev.gearbox.model.Model;
 import dev.gearbox.model.Sequence;
 import dev.gearbox.sample.Sampler;

@@ -1,7 +1,7 @@
 package dev.gearbox.model;
 
-import dev.gearbox.backend.cpu.CpuBackend;
 import dev.gearbox.SharedData;
+import dev.gearbox.backend.cpu.CpuBackend;
 import dev.gearbox.gguf.GGUFFile;
 import dev.gearbox.gguf.GGUFFormatException;
 import dev.gearbox.gguf.GGUFValue;

@@ -1,8 +1,8 @@
 package dev.gearbox.model;
 
-import dev.gearbox.backend.cpu.CpuBackend;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gearbox.SharedData;
+import dev.gearbox.backend.cpu.CpuBackend;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

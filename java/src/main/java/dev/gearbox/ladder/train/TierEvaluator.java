@@ -1,9 +1,9 @@
 package dev.gearbox.ladder.train;
 
-import dev.gearbox.backend.cpu.CpuBackend;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gearbox.backend.cpu.CpuBackend;
 import dev.gearbox.generate.GenerationResult;
 import dev.gearbox.generate.Generator;
 import dev.gearbox.generate.LogitSource;

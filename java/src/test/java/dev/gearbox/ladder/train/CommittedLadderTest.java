@@ -1,9 +1,9 @@
 package dev.gearbox.ladder.train;
 
-import dev.gearbox.backend.cpu.CpuBackend;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.gearbox.backend.cpu.CpuBackend;
 import dev.gearbox.model.Model;
 import dev.gearbox.model.Sequence;
 import org.junit.jupiter.api.Test;

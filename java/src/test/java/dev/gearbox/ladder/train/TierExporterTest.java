@@ -1,9 +1,9 @@
 package dev.gearbox.ladder.train;
 
-import dev.gearbox.backend.cpu.CpuBackend;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gearbox.backend.cpu.CpuBackend;
 import dev.gearbox.gguf.GGUFFile;
 import dev.gearbox.model.Model;
 import dev.gearbox.model.Sequence;
