@@ -70,13 +70,7 @@ public final class CudaBackend implements Backend {
         this.k = base == null ? NativeKernels.load() : base.k;
         this.lanes = base == null ? new ArrayList<>() : base.lanes;
         CudaRuntime.use(ordinal);
-        if (base == null) {
-            // Facts from our own library (built against CUDA 13.0's headers), not JavaCPP's 13.1 struct layout.
-            NativeKernels.DeviceInfo info = k.deviceInfo(ordinal);
-            this.device = new CudaDevice(ordinal, info.name(), info.free(), info.total(), info.ccMajor(), info.ccMinor());
-        } else {
-            this.device = base.device;
-        }
+        this.device = base == null ? CudaDevice.of(k, ordinal) : base.device;
         // Non-blocking: nothing on the legacy default stream can join a graph capture by accident,
         // and lanes' streams do not wait for each other.
         CudaRuntime.check("cudaStreamCreateWithFlags", cudart.cudaStreamCreateWithFlags(stream, cudart.cudaStreamNonBlocking));
@@ -96,11 +90,8 @@ public final class CudaBackend implements Backend {
     }
 
     /**
-     * Lane {@code index} for a scheduler lane: the same weights (uploaded once, shared), its own
-     * CUDA stream, cuBLAS handle, scratch buffers and decode graphs, so the lanes of a tier run
-     * on the GPU concurrently instead of taking turns on one stream. Buffers and KV caches made
-     * through a lane must be used through that lane. Lane 0 is this backend; closing it closes
-     * every lane.
+     * See {@link Backend#lane}: the same weights and memory pool; its own stream, cuBLAS handle,
+     * scratch, step scope and decode graphs, so the lanes of a tier run on the GPU concurrently.
      */
     @Override
     public Backend lane(int index) {
@@ -182,8 +173,7 @@ public final class CudaBackend implements Backend {
     @Override
     public synchronized Buffer allocate(long floats) {
         enter();
-        long d = mem.malloc(floats * Float.BYTES, "a buffer of " + floats + " floats");
-        CudaRuntime.check("cudaMemsetAsync", cudart.cudaMemsetAsync(new DevicePointer(d), 0, floats * Float.BYTES, stream));
+        long d = mem.zeroed(floats * Float.BYTES, "a buffer of " + floats + " floats");
         CudaBuffer b = new CudaBuffer(d, floats);
         CLEANER.register(b, () -> release(d));
         return b;

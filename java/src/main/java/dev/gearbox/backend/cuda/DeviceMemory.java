@@ -82,6 +82,13 @@ final class DeviceMemory {
         return p.address();
     }
 
+    /** A new allocation, zeroed on this lane's stream (asynchronously: work queued after it sees zeros). */
+    long zeroed(long bytes, String what) {
+        long d = malloc(bytes, what);
+        CudaRuntime.check("cudaMemsetAsync", cudart.cudaMemsetAsync(new DevicePointer(d), 0, bytes, stream));
+        return d;
+    }
+
     /** Frees an allocation of the pool; one already freed (by close, or twice) is ignored. */
     void free(long ptr) {
         if (allocations.remove(ptr)) cudart.cudaFree(new DevicePointer(ptr));
