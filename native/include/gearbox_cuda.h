@@ -22,8 +22,8 @@
  *    once at load, as CpuBackend does).
  *  - Position-dependent ops (rope, store_kv, attention) take `pos0` and an optional device pointer
  *    `d_pos0` (int32). When d_pos0 is non-NULL the position is read from device memory at run time
- *    and `pos0` is ignored: that lets one captured CUDA graph serve every decode step (advance the
- *    position on the device with gbx_add_int, or with a cudaMemcpyAsync before the replay).
+ *    and `pos0` is ignored: that lets one captured CUDA graph serve every decode step (the Java side
+ *    copies each step's position into that int32 before it replays the graph).
  */
 #ifndef GEARBOX_CUDA_H
 #define GEARBOX_CUDA_H
@@ -57,8 +57,8 @@ extern "C" {
 
 /* The API version; bump when a signature changes (2: gbx_sample gained top_p and min_p; 3: gbx_sample
  * reads its seed from device memory and can write the chosen token's log-probability; profiling
- * events and NVTX ranges added). */
-#define GBX_API_VERSION 3
+ * events and NVTX ranges added; 4: gbx_copy and gbx_add_int removed, unused). */
+#define GBX_API_VERSION 4
 
 /* ---- library, devices, errors ------------------------------------------------------------- */
 
@@ -145,17 +145,12 @@ GBX_API int gbx_swiglu(float* d_gate, const float* d_up, int64_t count, void* st
 /* x[i] += y[i] for i < count (residual add). */
 GBX_API int gbx_add(float* d_x, const float* d_y, int64_t count, void* stream);
 
-/* dst[i] = src[i] for i < count (F32 elements; regions must not overlap). */
-GBX_API int gbx_copy(const float* d_src, float* d_dst, int64_t count, void* stream);
-
-/* *d_value += delta (one int32 on the device; advances a decode position inside a graph). */
-GBX_API int gbx_add_int(int32_t* d_value, int delta, void* stream);
-
 /* ---- KV cache and attention --------------------------------------------------------------- */
 
 /* The KV cache of one layer is two F32 arrays d_kcache, d_vcache of [capacity x kv_dim], row p =
  * the keys (values) of position p, kv_dim = kv_heads * head_dim, head g at columns g*head_dim.
- * (Identical to CpuBackend's layout; the Java side allocates one pair per layer.) */
+ * (The Java side, backend/cuda/CudaKV.java, makes one allocation per sequence holding every
+ * layer's keys then values back to back; the CPU backend blocks its keys differently.) */
 
 /* Writes n rows of d_k, d_v (n x kv_dim each) into positions pos0..pos0+n-1 (or *d_pos0..).
  * With a host pos0, pos0 + n > capacity returns cudaErrorInvalidValue; with d_pos0 rows that fall

@@ -1,4 +1,4 @@
-// Elementwise kernels and norms: conversion, bias, RMSNorm, RoPE, SwiGLU, residual add, copy.
+// Elementwise kernels and norms: conversion, bias, RMSNorm, RoPE, SwiGLU, residual add.
 #include "common.cuh"
 
 namespace gbx {
@@ -66,8 +66,6 @@ __global__ void add_kernel(float* __restrict__ x, const float* __restrict__ y, i
         x[i] += y[i];
 }
 
-__global__ void add_int_kernel(int32_t* v, int delta) { *v += delta; }
-
 }  // namespace gbx
 
 using namespace gbx;
@@ -134,15 +132,3 @@ extern "C" int gbx_add(float* d_x, const float* d_y, int64_t count, void* stream
     GBX_RETURN_LAUNCH();
 }
 
-extern "C" int gbx_copy(const float* d_src, float* d_dst, int64_t count, void* stream) {
-    GBX_CHECK_ARG(d_src != nullptr && d_dst != nullptr && count >= 0);
-    if (count == 0) return 0;
-    return (int) cudaMemcpyAsync(d_dst, d_src, (size_t) count * sizeof(float), cudaMemcpyDeviceToDevice,
-                                 GBX_STREAM(stream));
-}
-
-extern "C" int gbx_add_int(int32_t* d_value, int delta, void* stream) {
-    GBX_CHECK_ARG(d_value != nullptr);
-    add_int_kernel<<<1, 1, 0, GBX_STREAM(stream)>>>(d_value, delta);
-    GBX_RETURN_LAUNCH();
-}

@@ -6,13 +6,40 @@ import dev.gearbox.sample.TokenChoice;
 
 /**
  * The one seam between model code and devices, in the spirit of ggml's backends: the forward pass
- * is written once against these operations, and each backend (CPU now, CUDA later) implements them
- * on memory it owns. Buffers hold F32 activations laid out row-major, one row per token.
+ * is written once against these operations, and each backend (the CPU's in {@code backend.cpu},
+ * CUDA's in {@code backend.cuda}; {@code device.Backends} names them) implements them on memory it
+ * owns. Buffers hold F32 activations laid out row-major, one row per token. The forward pass marks
+ * each step explicitly ({@link #openStep}), so no backend infers one from the shapes of calls.
  */
 public interface Backend extends AutoCloseable {
 
     /** Short name, e.g. "cpu" or "cuda:0". */
     String name();
+
+    /**
+     * The scope of one forward step, from {@link #openStep} to {@link #close}: every call between
+     * belongs to that step. Used with try-with-resources.
+     */
+    interface StepScope extends AutoCloseable {
+        /** The scope of a backend with nothing to do per step: one shared instance, so opening it allocates nothing. */
+        StepScope NONE = () -> { };
+
+        /** Ends the step; work the backend held back for it is launched (nothing is read back). */
+        @Override
+        void close();
+    }
+
+    /**
+     * Opens the scope of one whole forward step over {@code rows} token rows, from the embedding
+     * through the output norm and the vocabulary projection to the token choice or the read of the
+     * logits. {@code rows == 1} is a single-sequence, single-token decode step (each sequence of a
+     * step brings at least one row), which a device may record and replay as one graph (CUDA
+     * does); calls outside any scope run at once. One scope at a time per backend (lane), opened
+     * and closed by the thread that makes its calls. The CPU has nothing to do: {@link StepScope#NONE}.
+     */
+    default StepScope openStep(int rows) {
+        return StepScope.NONE;
+    }
 
     /** An opaque handle to activations or cache memory owned by this backend. */
     interface Buffer {

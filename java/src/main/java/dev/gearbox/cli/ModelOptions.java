@@ -1,8 +1,8 @@
 package dev.gearbox.cli;
 
 import dev.gearbox.backend.Backend;
-import dev.gearbox.backend.Backends;
 import dev.gearbox.backend.cuda.NoCudaDeviceException;
+import dev.gearbox.device.Backends;
 import dev.gearbox.gguf.GGUFFormatException;
 import dev.gearbox.model.Model;
 import dev.gearbox.tensor.Parallel;

@@ -1,8 +1,8 @@
 package dev.gearbox.ladder;
 
 import dev.gearbox.backend.Backend;
-import dev.gearbox.backend.Backends;
 import dev.gearbox.backend.cuda.NoCudaDeviceException;
+import dev.gearbox.device.Backends;
 import dev.gearbox.gguf.GGUFFormatException;
 import dev.gearbox.ladder.LadderConfig.TierConfig;
 import dev.gearbox.model.Model;

@@ -82,6 +82,14 @@ public final class BatchStep {
             }
             rows += t.length;
         }
+        try (Backend.StepScope scope = be.openStep(rows)) {
+            return run(seqs, newTokens, choices, draws, rows);
+        }
+    }
+
+    /** The step itself, inside its scope: a single-token decode step when {@code rows} is 1. */
+    private Rows run(List<Sequence> seqs, int[][] newTokens, TokenChoice[] choices, int[] draws, int rows) {
+        int ns = seqs.size();
         ensureBuffers(ns);
 
         int[] all = new int[rows];
@@ -106,7 +114,7 @@ public final class BatchStep {
         be.rmsNorm(last, last, w.outputNorm(), ns, c.dim(), c.rmsEps());
         if (pass.profiling) pass.meter.other();
         be.matmul(w.output(), last, ns, logits);
-        if (pass.profiling) pass.meter.matmul(w.output(), ns);
+        if (pass.profiling) pass.meter.matmul(w.output().info(), ns);
         float[][] out = new float[ns][];
         TokenChoice.Choice[] chosen = new TokenChoice.Choice[ns];
         int asked = 0;

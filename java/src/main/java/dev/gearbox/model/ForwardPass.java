@@ -60,11 +60,11 @@ final class ForwardPass {
             be.rmsNorm(x, xb, L.attnNorm(), rows, c.dim(), c.rmsEps());
             if (p) meter.other();
             be.matmul(L.wq(), xb, rows, q);
-            if (p) meter.matmul(L.wq(), rows);
+            if (p) meter.matmul(L.wq().info(), rows);
             be.matmul(L.wk(), xb, rows, k);
-            if (p) meter.matmul(L.wk(), rows);
+            if (p) meter.matmul(L.wk().info(), rows);
             be.matmul(L.wv(), xb, rows, v);
-            if (p) meter.matmul(L.wv(), rows);
+            if (p) meter.matmul(L.wv().info(), rows);
             if (L.bq() != null) {
                 be.addBias(q, L.bq(), rows, qd);
                 be.addBias(k, L.bk(), rows, kvd);
@@ -88,19 +88,19 @@ final class ForwardPass {
             }
             if (p) meter.other();
             be.matmul(L.wo(), att, rows, tmp);
-            if (p) meter.matmul(L.wo(), rows);
+            if (p) meter.matmul(L.wo().info(), rows);
             be.add(x, tmp, (long) rows * c.dim());
             // feed-forward (SwiGLU)
             be.rmsNorm(x, xb, L.ffnNorm(), rows, c.dim(), c.rmsEps());
             if (p) meter.other();
             be.matmul(L.wGate(), xb, rows, hb);
-            if (p) meter.matmul(L.wGate(), rows);
+            if (p) meter.matmul(L.wGate().info(), rows);
             be.matmul(L.wUp(), xb, rows, hb2);
-            if (p) meter.matmul(L.wUp(), rows);
+            if (p) meter.matmul(L.wUp().info(), rows);
             be.swiglu(hb, hb2, (long) rows * c.ffDim());
             if (p) meter.other();
             be.matmul(L.wDown(), hb, rows, tmp);
-            if (p) meter.matmul(L.wDown(), rows);
+            if (p) meter.matmul(L.wDown().info(), rows);
             be.add(x, tmp, (long) rows * c.dim());
         }
     }

@@ -2,7 +2,6 @@ package dev.gearbox.model;
 
 import dev.gearbox.backend.Backend;
 import dev.gearbox.backend.Rope;
-import dev.gearbox.backend.cpu.CpuBackend;
 import dev.gearbox.gguf.GGUFFile;
 import dev.gearbox.gguf.GGUFFormatException;
 import dev.gearbox.tokenizer.Tokenizer;
@@ -32,11 +31,10 @@ public final class Model implements AutoCloseable {
         this.rope = rope;
     }
 
-    /** Loads a model onto the CPU backend. */
-    public static Model load(Path path) throws IOException {
-        return load(path, new CpuBackend());
-    }
-
+    /**
+     * Loads a model onto {@code backend}; once loaded, the model owns it (closing the model closes it). There
+     * is no default device: the caller names one ({@code device.Backends} maps a name to a backend).
+     */
     public static Model load(Path path, Backend backend) throws IOException {
         GGUFFile f = GGUFFile.open(path);
         try {

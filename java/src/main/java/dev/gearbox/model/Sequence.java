@@ -23,6 +23,10 @@ public final class Sequence implements AutoCloseable {
     private int position;
 
     private final ForwardPass pass;
+    // ForwardPass's per-segment arguments for this one sequence, kept so a decode step allocates none
+    private static final int[] ZERO = {0};
+    private final KVCache[] caches;
+    private final int[] pos0 = new int[1], count = new int[1];
     private Buffer logits;
     private int logitRows;
 
@@ -31,6 +35,7 @@ public final class Sequence implements AutoCloseable {
         this.c = model.config();
         this.be = be;
         this.cache = be.allocateKV(c.layers(), capacity, c.kvDim());
+        this.caches = new KVCache[] {cache};
         this.pass = new ForwardPass(model, be);
     }
 
@@ -62,7 +67,7 @@ public final class Sequence implements AutoCloseable {
     /** Runs {@code tokens} through the model and returns the logits after the last one. */
     public float[] forward(int[] tokens) {
         Span span = Profiler.start(tokens.length == 1 ? "forward_decode" : "forward_prefill", "forward").tokens(tokens.length).batch(1);
-        try {
+        try (Backend.StepScope scope = be.openStep(tokens.length)) {
             float[][] all = run(tokens, false, null, true);
             return all[0];
         } finally {
@@ -77,7 +82,7 @@ public final class Sequence implements AutoCloseable {
      */
     public TokenChoice.Choice forwardChoose(int[] tokens, TokenChoice choice, int step) {
         Span span = Profiler.start(tokens.length == 1 ? "forward_decode" : "forward_prefill", "forward").tokens(tokens.length).batch(1);
-        try {
+        try (Backend.StepScope scope = be.openStep(tokens.length)) {
             run(tokens, false, null, false);
             return be.choose(logits, 0, c.vocabSize(), choice, step);
         } finally {
@@ -87,7 +92,9 @@ public final class Sequence implements AutoCloseable {
 
     /** Runs {@code tokens} through the model and returns the logits at every position. */
     public float[][] forwardAll(int[] tokens) {
-        return run(tokens, true, null, true);
+        try (Backend.StepScope scope = be.openStep(tokens.length)) {
+            return run(tokens, true, null, true);
+        }
     }
 
     /** Logits and final (output-normed) hidden states at every position of one prefill pass. */
@@ -99,11 +106,16 @@ public final class Sequence implements AutoCloseable {
      */
     public Outputs forwardWithHidden(int[] tokens) {
         float[][] hidden = new float[tokens.length][];
-        float[][] logits = run(tokens, true, hidden, true);
-        return new Outputs(logits, hidden);
+        try (Backend.StepScope scope = be.openStep(tokens.length)) {
+            float[][] logits = run(tokens, true, hidden, true);
+            return new Outputs(logits, hidden);
+        }
     }
 
-    /** With {@code read} false the last position's logits stay in {@link #logits} (row 0) and nothing is returned. */
+    /**
+     * With {@code read} false the last position's logits stay in {@link #logits} (row 0) and nothing
+     * is returned. Runs inside the caller's step scope ({@link Backend#openStep}).
+     */
     private float[][] run(int[] tokens, boolean allLogits, float[][] hiddenOut, boolean read) {
         if (tokens.length == 0) throw new IllegalArgumentException("no tokens to run");
         if (position + tokens.length > capacity()) {
@@ -116,7 +128,7 @@ public final class Sequence implements AutoCloseable {
         float[][] out = new float[allLogits ? tokens.length : 1][];
         for (int start = 0; start < tokens.length; start += MAX_BATCH) {
             int n = Math.min(MAX_BATCH, tokens.length - start);
-            int[] chunk = java.util.Arrays.copyOfRange(tokens, start, start + n);
+            int[] chunk = n == tokens.length ? tokens : java.util.Arrays.copyOfRange(tokens, start, start + n);
             boolean last = start + n == tokens.length;
             forwardChunk(chunk);
             if (hiddenOut != null) {
@@ -141,7 +153,9 @@ public final class Sequence implements AutoCloseable {
     private void forwardChunk(int[] tokens) {
         int n = tokens.length;
         bufferRowsUsed = n;
-        pass.run(tokens, new KVCache[]{cache}, new int[]{position}, new int[]{0}, new int[]{n});
+        pos0[0] = position;
+        count[0] = n;
+        pass.run(tokens, caches, pos0, ZERO, count);
         be.rmsNorm(pass.x, pass.x, model.weights().outputNorm(), n, c.dim(), c.rmsEps());
         if (pass.profiling) {
             pass.meter.other();

@@ -1,6 +1,6 @@
 package dev.gearbox.profile;
 
-import dev.gearbox.backend.Backend.Weight;
+import dev.gearbox.gguf.TensorInfo;
 
 /**
  * Coarse per-op accounting inside one forward pass: the time between successive laps goes to
@@ -33,13 +33,16 @@ public final class OpMeter {
         otherCalls++;
     }
 
-    /** The time since the last lap was {@code w} times {@code rows} activation rows. */
-    public void matmul(Weight w, int rows) {
+    /**
+     * The time since the last lap was the weight {@code w} (as the GGUF file describes it, so the
+     * profiler needs no backend) times {@code rows} activation rows.
+     */
+    public void matmul(TensorInfo w, int rows) {
         mmNanos += lap();
         mmCalls++;
-        long[] shape = w.info().shape();
+        long[] shape = w.shape();
         long in = shape[0], out = shape.length > 1 ? shape[1] : 1;
-        mmBytes += w.info().byteSize() + 4L * rows * (in + out);
+        mmBytes += w.byteSize() + 4L * rows * (in + out);
         mmFlops += 2L * rows * in * out;
     }
 

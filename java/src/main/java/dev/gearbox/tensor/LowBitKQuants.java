@@ -1,7 +1,6 @@
 package dev.gearbox.tensor;
 
 import static dev.gearbox.tensor.Quantizer.I16;
-import static dev.gearbox.tensor.Quantizer.I32;
 import static dev.gearbox.tensor.Quantizer.I8;
 import static dev.gearbox.tensor.Quantizer.f16;
 
@@ -37,24 +36,6 @@ final class LowBitKQuants {
         int lo = (s.get(I8, sc + (j & 7)) & 0xFF) >>> (j < 8 ? 0 : 4) & 0xF;
         int hi = (s.get(I8, sc + 8 + (j & 3)) & 0xFF) >>> (2 * (j >>> 2)) & 3;
         return lo | hi << 4;
-    }
-
-    /**
-     * All sixteen Q3_K scales of the block at {@code bo} times d, into {@code out[o .. o+16)}, with
-     * three 32-bit reads instead of sixteen {@link #q3Scale} calls (byte k of each int is scale
-     * k, 4+k, 8+k or 12+k's share).
-     */
-    static void unpackQ3Scales(MemorySegment s, long bo, float[] out, int o) {
-        float d = f16(s, bo + 108);
-        int a0 = s.get(I32, bo + 96), a1 = s.get(I32, bo + 100), a2 = s.get(I32, bo + 104);
-        for (int k = 0; k < 4; k++) {
-            int sh = 8 * k;
-            int b0 = a0 >>> sh & 0xFF, b1 = a1 >>> sh & 0xFF, hi = a2 >>> sh & 0xFF;
-            out[o + k] = d * (((b0 & 0xF) | (hi & 3) << 4) - 32);
-            out[o + 4 + k] = d * (((b1 & 0xF) | (hi >>> 2 & 3) << 4) - 32);
-            out[o + 8 + k] = d * (((b0 >>> 4) | (hi >>> 4 & 3) << 4) - 32);
-            out[o + 12 + k] = d * (((b1 >>> 4) | (hi >>> 6) << 4) - 32);
-        }
     }
 
     static void dequantQ2_K(MemorySegment s, long at, float[] dst, int o) {

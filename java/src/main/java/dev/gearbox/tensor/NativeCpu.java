@@ -13,8 +13,8 @@ import java.nio.file.Path;
 /**
  * Optional native kernels ({@code native/cpu}): decode matrix-vector products for Q8_0
  * ({@code gearbox_cpu.c}), Q4_0 ({@code gearbox_q4_0.c}, on a repacked copy) and the K-quants
- * Q2_K..Q6_K ({@code kquants.c}), and prefill products of several tokens for Q8_0 and Q4_0
- * ({@code gearbox_gemm.c}), called through Panama. They quantize the
+ * Q2_K..Q6_K ({@code kquants.c}), and prefill products of several tokens for Q8_0, Q4_0, Q4_K and
+ * Q5_K ({@code gearbox_gemm.c}), called through Panama. They quantize the
  * activations to 8 bits and use AVX-512 VNNI byte dot products, which the Vector API cannot
  * express; that instruction is why llama.cpp runs these types faster than any pure-Java kernel. Used only when the library was built
  * ({@code scripts/build-native-cpu.sh}, run by the launcher and the tests), the CPU has VNNI and

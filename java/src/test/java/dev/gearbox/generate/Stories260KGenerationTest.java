@@ -2,6 +2,7 @@ package dev.gearbox.generate;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gearbox.SharedData;
+import dev.gearbox.backend.cpu.CpuBackend;
 import dev.gearbox.model.Model;
 import dev.gearbox.model.Sequence;
 import dev.gearbox.sample.Sampler;
@@ -24,7 +25,7 @@ class Stories260KGenerationTest {
         JsonNode ref = SharedData.referenceJson("once-upon-a-time.gen64.json");
         int[] prompt = SharedData.ints(ref.get("tokens"));
         int[] expected = SharedData.ints(ref.get("generated_tokens"));
-        try (Model m = Model.load(SharedData.stories260K()); Sequence seq = m.newSequence(128)) {
+        try (Model m = Model.load(SharedData.stories260K(), new CpuBackend()); Sequence seq = m.newSequence(128)) {
             Sampler sampler = new Sampler(SamplingParams.greedy());
             float[] logits = seq.forward(prompt);
             int[] got = new int[expected.length];
@@ -40,7 +41,7 @@ class Stories260KGenerationTest {
     void generatorOnceUponATimeMatchesLlamaCppGreedy64() throws IOException {
         Path model = SharedData.stories260K();
         JsonNode ref = SharedData.referenceJson("once-upon-a-time.gen64.json");
-        try (Model m = Model.load(model); Sequence seq = m.newSequence(256)) {
+        try (Model m = Model.load(model, new CpuBackend()); Sequence seq = m.newSequence(256)) {
             Tokenizer tok = m.tokenizer();
             int[] prompt = tok.encode("Once upon a time", true, true);
             assertThat(prompt).containsExactly(SharedData.ints(ref.get("tokens")));

@@ -1,7 +1,7 @@
 package dev.gearbox.model;
 
 import dev.gearbox.Require;
-
+import dev.gearbox.backend.cpu.CpuBackend;
 import dev.gearbox.gguf.GGUFFile;
 import dev.gearbox.gguf.synth.SyntheticModel;
 import dev.gearbox.tensor.GGMLType;
@@ -64,7 +64,7 @@ class ArchitectureEndToEndTest {
         int[] prompt = {1, 17, 200, 45, 300, 9, 88};
         int[] decode = {5, 260, 42};
         boolean floatType = !type.quantized();
-        try (Model model = Model.load(file); Sequence seq = model.newSequence(32); GGUFFile f = GGUFFile.open(file)) {
+        try (Model model = Model.load(file, new CpuBackend()); Sequence seq = model.newSequence(32); GGUFFile f = GGUFFile.open(file)) {
             NaiveForward naive = new NaiveForward(f);
             float[][] got = seq.forwardAll(prompt);
             for (int i = 0; i < prompt.length; i++) compare(got[i], naive.step(prompt[i]), floatType ? 1e-3 : quantizedTol, "prompt position " + i);

@@ -1,5 +1,6 @@
 package dev.gearbox.model;
 
+import dev.gearbox.backend.cpu.CpuBackend;
 import dev.gearbox.gguf.synth.SyntheticModel;
 import dev.gearbox.tensor.GGMLType;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,7 +39,7 @@ class BatchStepTest {
             SyntheticModel.builder().arch(arch).embeddingLength(64).layers(2).heads(4).kvHeads(2).feedForward(96)
                     .vocab(300).contextLength(256).weightType(type).seed(7).build().write(p);
         }
-        return Model.load(p);
+        return Model.load(p, new CpuBackend());
     }
 
     private static int[] tokens(SplittableRandom r, int n) {

@@ -1,6 +1,7 @@
 package dev.gearbox.model;
 
 import dev.gearbox.SharedData;
+import dev.gearbox.backend.cpu.CpuBackend;
 import dev.gearbox.gguf.GGUFFile;
 import dev.gearbox.gguf.GGUFFormatException;
 import dev.gearbox.gguf.GGUFValue;
@@ -43,7 +44,7 @@ class ModelLoadFuzzTest {
             long salt = r.nextLong();
             Path out = dir.resolve("fuzz-" + seed + ".gguf");
             GGUFRewriter.rewrite(src, out, (k, v) -> k.equals(k1) || k.equals(k2) ? randomValue(new SplittableRandom(salt ^ k.hashCode()), v) : v, t -> t);
-            try (Model m = Model.load(out); Sequence s = m.newSequence(8)) {
+            try (Model m = Model.load(out, new CpuBackend()); Sequence s = m.newSequence(8)) {
                 s.forward(m.tokenizer().encode("Once upon", true, true));
                 loaded++;
             } catch (GGUFFormatException e) {

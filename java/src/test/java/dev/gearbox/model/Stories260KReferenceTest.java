@@ -2,6 +2,7 @@ package dev.gearbox.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gearbox.SharedData;
+import dev.gearbox.backend.cpu.CpuBackend;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -22,7 +23,7 @@ class Stories260KReferenceTest {
 
     @BeforeAll
     static void load() throws IOException {
-        model = Model.load(SharedData.stories260K());
+        model = Model.load(SharedData.stories260K(), new CpuBackend());
     }
 
     @AfterAll

@@ -113,22 +113,19 @@ public final class CpuBackend implements Backend {
         float[] x = f(xb);
         int half = rope.dims() / 2;
         float[] freqs = rope.freqs();
-        float[] cos = new float[half], sin = new float[half];
+        // pair by pair across the heads: each angle's sine and cosine once per token, and no
+        // scratch arrays allocated on the decode path
         for (int t = 0; t < n; t++) {
             int pos = pos0 + t;
             for (int i = 0; i < half; i++) {
                 double theta = pos * (double) freqs[i];
-                cos[i] = (float) Math.cos(theta);
-                sin[i] = (float) Math.sin(theta);
-            }
-            for (int h = 0; h < heads; h++) {
-                int o = (t * heads + h) * headDim;
-                for (int i = 0; i < half; i++) {
-                    int a = rope.neox() ? o + i : o + 2 * i;
-                    int b = rope.neox() ? o + i + half : o + 2 * i + 1;
-                    float x0 = x[a], x1 = x[b];
-                    x[a] = x0 * cos[i] - x1 * sin[i];
-                    x[b] = x0 * sin[i] + x1 * cos[i];
+                float cos = (float) Math.cos(theta), sin = (float) Math.sin(theta);
+                int a0 = rope.neox() ? i : 2 * i, b0 = rope.neox() ? i + half : 2 * i + 1;
+                for (int h = 0; h < heads; h++) {
+                    int o = (t * heads + h) * headDim;
+                    float x0 = x[o + a0], x1 = x[o + b0];
+                    x[o + a0] = x0 * cos - x1 * sin;
+                    x[o + b0] = x0 * sin + x1 * cos;
                 }
             }
         }

@@ -8,6 +8,12 @@ import java.util.Locale;
  */
 public record CudaDevice(int ordinal, String name, long freeBytes, long totalBytes, int ccMajor, int ccMinor) {
 
+    /** Device {@code ordinal} as our own kernel library reports it (built against CUDA 13.0's headers, not JavaCPP's 13.1 struct layout). */
+    static CudaDevice of(NativeKernels k, int ordinal) {
+        NativeKernels.DeviceInfo info = k.deviceInfo(ordinal);
+        return new CudaDevice(ordinal, info.name(), info.free(), info.total(), info.ccMajor(), info.ccMinor());
+    }
+
     /** Peak HBM bandwidth in bytes per second from the datasheet, or -1 when the card is not one we know. */
     public double peakBandwidth() {
         String n = name.toUpperCase(Locale.ROOT);

@@ -50,6 +50,14 @@ public final class CudaRuntime {
         return ((Loaded) s).deviceCount;
     }
 
+    /** Throws {@link NoCudaDeviceException} unless device {@code ordinal} exists. */
+    static void checkOrdinal(int ordinal) {
+        int n = deviceCount();
+        if (ordinal < 0 || ordinal >= n) {
+            throw new NoCudaDeviceException("device " + ordinal + " requested but " + n + " device" + (n == 1 ? " is" : "s are") + " present");
+        }
+    }
+
     /** Every device, with its current free memory. */
     public static List<CudaDevice> devices() {
         int n = deviceCount();
@@ -60,10 +68,7 @@ public final class CudaRuntime {
 
     /** Device {@code ordinal}: name, compute capability and free/total memory now. */
     public static CudaDevice device(int ordinal) {
-        int n = deviceCount();
-        if (ordinal < 0 || ordinal >= n) {
-            throw new NoCudaDeviceException("device " + ordinal + " requested but " + n + " device" + (n == 1 ? " is" : "s are") + " present");
-        }
+        checkOrdinal(ordinal);
         use(ordinal);
         int[] major = new int[1], minor = new int[1];
         check("cudaDeviceGetAttribute", cudart.cudaDeviceGetAttribute(major, cudart.cudaDevAttrComputeCapabilityMajor, ordinal));

@@ -5,10 +5,11 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * One single-token decode step as the Backend calls arrive, recorded instead of launched: each
- * operation's launch (a closure) and its arguments (the signature, positions left out). At the
- * step's read, the backend replays a CUDA graph captured earlier for the same signature, or
- * captures one now. Because a signature holds every launch argument except the position (which the
+ * One single-token decode step as the Backend calls of a step scope arrive (see
+ * {@link StepRecorder}), recorded instead of launched: each operation's launch (a closure) and its
+ * arguments (the signature, positions left out). When the step's result is needed (a read, a token
+ * choice, the scope's end), {@link DecodeGraphs} replays a CUDA graph captured earlier for the same
+ * signature, or captures one now. Because a signature holds every launch argument except the position (which the
  * kernels then read from device memory) and the token (ditto), a replay does exactly what launching
  * the recorded operations would.
  */
@@ -18,16 +19,19 @@ final class DecodeStep {
         void run(boolean devicePos);
     }
 
-    final int token;
+    private int token;
     private final List<Op> ops = new ArrayList<>();
     private long[] sig = new long[256];
     private int sigLen;
     private int pos = -1;
     private boolean uniformPosition = true;
 
-    DecodeStep(int token) {
-        this.token = token;
+    /** Notes the step's token, which goes to the device with the position when the step runs. */
+    void token(int id) {
+        token = id;
     }
+
+    int token() { return token; }
 
     /** Records an operation with its arguments (an op code first, so different ops never collide). */
     void add(Op op, long... args) {

@@ -23,7 +23,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  */
 public final class NativeKernels {
     /** The header version this binding was written against. */
-    public static final int API_VERSION = 3;
+    public static final int API_VERSION = 4;
 
     // GBX_TYPE_* (GGUF ids)
     public static final int F32 = 0, F16 = 1, BF16 = 30;
@@ -32,8 +32,8 @@ public final class NativeKernels {
 
     private final Path path;
     private final MethodHandle apiVersion, errorString, deviceCount, versions, deviceInfo, rowBytes,
-            embed, matvec, dequantize, convertF32, addBias, rmsNorm, rope, swiglu, add, copy, addInt,
-            storeKv, attentionWorkspaceBytes, attention, argmax, sample,
+            embed, matvec, dequantize, convertF32, addBias, rmsNorm, rope, swiglu, add,
+            storeKv, attentionWorkspaceBytes, attention, sample,
             eventCreate, eventDestroy, eventRecord, eventElapsedMs, nvtxPush, nvtxPop;
 
     private NativeKernels(Path path) {
@@ -70,13 +70,10 @@ public final class NativeKernels {
         rope = b.h("gbx_rope", ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS);
         swiglu = b.h("gbx_swiglu", ADDRESS, ADDRESS, JAVA_LONG, ADDRESS);
         add = b.h("gbx_add", ADDRESS, ADDRESS, JAVA_LONG, ADDRESS);
-        copy = b.h("gbx_copy", ADDRESS, ADDRESS, JAVA_LONG, ADDRESS);
-        addInt = b.h("gbx_add_int", ADDRESS, JAVA_INT, ADDRESS);
         storeKv = b.h("gbx_store_kv", ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS);
         attentionWorkspaceBytes = b.h("gbx_attention_workspace_bytes", JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS);
         attention = b.h("gbx_attention", ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS,
                 JAVA_INT, JAVA_INT, JAVA_INT, JAVA_FLOAT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, ADDRESS);
-        argmax = b.h("gbx_argmax", ADDRESS, JAVA_INT, ADDRESS, ADDRESS);
         sample = b.h("gbx_sample", ADDRESS, JAVA_INT, JAVA_FLOAT, JAVA_INT, JAVA_FLOAT, JAVA_FLOAT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS);
         eventCreate = b.h("gbx_event_create", ADDRESS);
         eventDestroy = b.h("gbx_event_destroy", ADDRESS);
@@ -246,18 +243,6 @@ public final class NativeKernels {
         } catch (Throwable t) { throw rethrow(t); }
     }
 
-    public void copy(long src, long dst, long count, long stream) {
-        try {
-            check("gbx_copy", (int) copy.invokeExact(p(src), p(dst), count, p(stream)));
-        } catch (Throwable t) { throw rethrow(t); }
-    }
-
-    public void addInt(long value, int delta, long stream) {
-        try {
-            check("gbx_add_int", (int) addInt.invokeExact(p(value), delta, p(stream)));
-        } catch (Throwable t) { throw rethrow(t); }
-    }
-
     // ---- KV cache and attention ----
 
     public void storeKv(long kCache, long vCache, int capacity, int kvDim, long k, long v, int n, int pos0, long dPos0, long stream) {
@@ -284,12 +269,6 @@ public final class NativeKernels {
     }
 
     // ---- sampling ----
-
-    public void argmax(long logits, int n, long token, long stream) {
-        try {
-            check("gbx_argmax", (int) argmax.invokeExact(p(logits), n, p(token), p(stream)));
-        } catch (Throwable t) { throw rethrow(t); }
-    }
 
     /** {@code seed} (uint64), {@code counter} (int32), {@code token} (int32) and {@code logprob} (float, or 0 for none) are device addresses. */
     public void sample(long logits, int n, float temperature, int topK, float topP, float minP, long seed, long counter, long token,

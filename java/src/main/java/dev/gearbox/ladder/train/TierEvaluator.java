@@ -3,6 +3,7 @@ package dev.gearbox.ladder.train;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gearbox.backend.cpu.CpuBackend;
 import dev.gearbox.generate.GenerationResult;
 import dev.gearbox.generate.Generator;
 import dev.gearbox.generate.LogitSource;
@@ -77,7 +78,7 @@ public final class TierEvaluator {
                 String tier = file.getFileName().toString().replaceFirst("\\.gguf$", "");
                 Map<Integer, int[]> perLevel = new TreeMap<>();
                 long t0 = System.nanoTime();
-                try (Model model = Model.load(file); Sequence seq = model.newSequence(model.config().contextLength())) {
+                try (Model model = Model.load(file, new CpuBackend()); Sequence seq = model.newSequence(model.config().contextLength())) {
                     for (Row row : rows) {
                         String ans = answer(model, seq, row.prompt(), 24);
                         boolean ok = ans.equals(row.reference());

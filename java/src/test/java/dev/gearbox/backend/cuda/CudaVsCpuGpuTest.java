@@ -56,7 +56,7 @@ class CudaVsCpuGpuTest {
         try (Model cpu = Model.load(file, new CpuBackend()); Model gpu = Model.load(file, new CudaBackend(0))) {
             assertThat(gpu.backend().name()).isEqualTo("cuda:0");
             int[] prompt = cpu.tokenizer().encode("Once upon a time, there was a little girl named Lily who", true, true);
-            assertThat(prompt.length).isGreaterThan(CudaBackend.MATVEC_MAX_ROWS); // prefill takes the GEMM path
+            assertThat(prompt.length).isGreaterThan(Products.MATVEC_MAX_ROWS); // prefill takes the GEMM path
             assertThat(greedy(gpu, prompt, 60)).containsExactly(greedy(cpu, prompt, 60));
         }
     }

@@ -1,7 +1,7 @@
 package dev.gearbox.backend.cuda;
 
-import dev.gearbox.backend.Backends;
 import dev.gearbox.cli.CliRunner;
+import dev.gearbox.device.Backends;
 import dev.gearbox.gguf.synth.SyntheticModel;
 import dev.gearbox.tensor.GGMLType;
 import org.junit.jupiter.api.Test;

@@ -3,6 +3,7 @@ package dev.gearbox.ladder.train;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.gearbox.backend.cpu.CpuBackend;
 import dev.gearbox.model.Model;
 import dev.gearbox.model.Sequence;
 import org.junit.jupiter.api.Test;
@@ -35,7 +36,7 @@ class CommittedLadderTest {
         for (String t : TIERS) {
             JsonNode ref = JSON.readTree(MODELS.resolve("reference/tier-" + t + ".probes.json").toFile());
             assertThat(ref.get("probes").size()).isGreaterThanOrEqualTo(2);
-            try (Model model = Model.load(MODELS.resolve("tier-" + t + ".gguf"))) {
+            try (Model model = Model.load(MODELS.resolve("tier-" + t + ".gguf"), new CpuBackend())) {
                 for (JsonNode p : ref.get("probes")) {
                     int[] ids = new int[p.get("tokens").size()];
                     for (int i = 0; i < ids.length; i++) ids[i] = p.get("tokens").get(i).asInt();
@@ -114,7 +115,7 @@ class CommittedLadderTest {
         for (String t : TIERS) {
             int ok = 0;
             int[] okPerLevel = new int[7], perLevel = new int[7];
-            try (Model model = Model.load(MODELS.resolve("tier-" + t + ".gguf")); Sequence seq = model.newSequence(256)) {
+            try (Model model = Model.load(MODELS.resolve("tier-" + t + ".gguf"), new CpuBackend()); Sequence seq = model.newSequence(256)) {
                 for (TierEvaluator.Row r : held) {
                     boolean right = TierEvaluator.answer(model, seq, r.prompt(), 24).equals(r.reference());
                     ok += right ? 1 : 0;
@@ -143,7 +144,7 @@ class CommittedLadderTest {
         long previous = 0;
         for (JsonNode tier : y.get("tiers")) {
             Path file = MODELS.resolve(tier.get("model").asText());
-            try (Model m = Model.load(file)) {
+            try (Model m = Model.load(file, new CpuBackend())) {
                 assertThat(m.config().parameterCount()).as(file.toString()).isGreaterThan(3 * previous);
                 previous = m.config().parameterCount();
                 assertThat(m.config().contextLength()).isGreaterThanOrEqualTo(tier.get("context").asInt());

@@ -3,6 +3,7 @@ package dev.gearbox.ladder.train;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gearbox.backend.cpu.CpuBackend;
 import dev.gearbox.gguf.GGUFFile;
 import dev.gearbox.model.Model;
 import dev.gearbox.model.Sequence;
@@ -40,7 +41,7 @@ class TierExporterTest {
         Path gguf = dir.resolve("fixture.gguf");
         TierExporter.export(manifest, gguf);
         assertThat(manifest.probes()).hasSizeGreaterThanOrEqualTo(2);
-        try (Model model = Model.load(gguf)) {
+        try (Model model = Model.load(gguf, new CpuBackend())) {
             assertThat(model.config().parameterCount()).isEqualTo(15696);
             for (TierManifest.Probe p : manifest.probes()) {
                 // Gearbox's tokenizer splits the text as the trainer did, BOS first.
@@ -83,7 +84,7 @@ class TierExporterTest {
             assertThat(f.tensor("blk.0.ffn_gate.weight").shape()).containsExactly(16, 40);
             assertThat(f.tensor("output.weight").shape()).containsExactly(16, manifest.tokens().size());
         }
-        try (Model model = Model.load(gguf)) {
+        try (Model model = Model.load(gguf, new CpuBackend())) {
             // Characters outside the vocabulary fall back to byte tokens; a space is U+2581.
             int[] ids = model.tokenizer().encode("A b", false, false);
             assertThat(ids).containsExactly(3 + 'A', manifest.tokens().indexOf("\u2581"), manifest.tokens().indexOf("b"));

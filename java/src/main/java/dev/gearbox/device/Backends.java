@@ -1,13 +1,15 @@
-package dev.gearbox.backend;
+package dev.gearbox.device;
 
+import dev.gearbox.backend.Backend;
 import dev.gearbox.backend.cpu.CpuBackend;
 import dev.gearbox.backend.cuda.CudaBackend;
 
 import java.util.Locale;
 
 /**
- * The one place that names backends: turns "cpu" or "cuda" (from the CLI or a ladder file) into a
- * {@link Backend}. Model code never forks on the device; it is handed one of these.
+ * The one place that names devices: turns "cpu" or "cuda" (from the CLI or a ladder file) into a
+ * {@link Backend}. It sits above the backends it names (the Backend seam itself knows none of
+ * them), and model code never forks on the device; it is handed one of these.
  */
 public final class Backends {
     public static final String CPU = "cpu";
