@@ -12,7 +12,13 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
+import dev.gearbox.router.RoutingBatcher;
+
 import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.SplittableRandom;
@@ -21,7 +27,8 @@ import java.util.concurrent.Callable;
 /** {@code gearbox bench-router}: how long the router takes to decide, per prompt. */
 @Command(name = "bench-router", mixinStandardHelpOptions = true,
         description = {"Times the router's decision per prompt (gatekeeper prefill on the CPU plus the head) on random",
-                "arithmetic-like prompts of a fixed token count; prints p50/p99 (goal: p50 under 5 ms for 256 tokens on 2 cores)."})
+                "arithmetic-like prompts of a fixed token count, through the batched gatekeeper the server uses;",
+                "prints p50/p99 latency and prompts/s at --concurrency clients."})
 final class BenchRouterCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -41,6 +48,10 @@ final class BenchRouterCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1234", description = "Seed of the random prompts (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = {"-c", "--concurrency"}, paramLabel = "N", defaultValue = "1",
+            description = "Clients routing at once through the batched gatekeeper (default: ${DEFAULT-VALUE}); prompts/s is reported.")
+    int concurrency;
+
     @Option(names = "--json", description = "Print one JSON object.")
     boolean json;
 
@@ -49,6 +60,7 @@ final class BenchRouterCommand implements Callable<Integer> {
         if (promptTokens < 2) throw new IllegalArgumentException("--prompt-tokens must be at least 2, got " + promptTokens);
         if (n < 1) throw new IllegalArgumentException("-n must be at least 1, got " + n);
         if (warmup < 0) throw new IllegalArgumentException("--warmup must not be negative, got " + warmup);
+        if (concurrency < 1) throw new IllegalArgumentException("--concurrency must be at least 1, got " + concurrency);
         PrintWriter out = spec.commandLine().getOut();
         try (Ladder ladder = ladderOptions.open(); Router router = Router.forLadder(ladder)) {
             int ctx = router.gatekeeper().context();
@@ -62,15 +74,31 @@ final class BenchRouterCommand implements Callable<Integer> {
             for (int i = 0; i < prompts.length; i++) prompts[i] = prompt(tok, promptTokens, random);
             long[] nanos = new long[n];
             int[] choices = new int[ladder.tiers().size() + 1];
-            for (int i = 0; i < prompts.length; i++) {
-                long t0 = System.nanoTime();
-                Decision d = router.route(prompts[i]);
-                long dt = System.nanoTime() - t0;
-                if (i >= warmup) {
-                    nanos[i - warmup] = dt;
-                    choices[d.tierIndex() < 0 ? choices.length - 1 : d.tierIndex()]++;
+            double wall, meanBatch;
+            // The path the server takes: clients hand prompts to the batcher, whose thread reads all that wait in one pass.
+            try (RoutingBatcher batcher = new RoutingBatcher(router, Math.max(16, 2 * concurrency), ladder.config().gatekeeper().batchTokens(),
+                    "bench-router-gatekeeper")) {
+                for (int i = 0; i < warmup; i++) route(batcher, prompts[i]);
+                AtomicInteger next = new AtomicInteger();
+                long w0 = System.nanoTime();
+                List<Thread> clients = new ArrayList<>();
+                for (int c = 0; c < concurrency; c++) {
+                    clients.add(Thread.ofPlatform().name("bench-router-client-" + c).start(() -> {
+                        for (int i; (i = next.getAndIncrement()) < n; ) {
+                            long t0 = System.nanoTime();
+                            Decision d = route(batcher, prompts[warmup + i]);
+                            nanos[i] = System.nanoTime() - t0;
+                            synchronized (choices) {
+                                choices[d.tierIndex() < 0 ? choices.length - 1 : d.tierIndex()]++;
+                            }
+                        }
+                    }));
                 }
+                for (Thread t : clients) t.join();
+                wall = (System.nanoTime() - w0) / 1e9;
+                meanBatch = batcher.meanBatch();
             }
+            double perSecond = n / wall;
             long[] sorted = nanos.clone();
             Arrays.sort(sorted);
             double p50 = percentile(sorted, 0.50) / 1e6, p99 = percentile(sorted, 0.99) / 1e6;
@@ -86,6 +114,11 @@ final class BenchRouterCommand implements Callable<Integer> {
                 o.put("prompt_tokens", promptTokens);
                 o.put("n", n);
                 o.put("threads", Parallel.threads());
+                o.put("concurrency", concurrency);
+                o.put("prompts_per_second", perSecond);
+                o.put("mean_batch", meanBatch);
+                o.put("layers", router.gatekeeper().layers());
+                o.put("max_prompt_tokens", ladder.config().gatekeeper().promptLimit());
                 o.put("p50_ms", p50);
                 o.put("p99_ms", p99);
                 o.put("mean_ms", mean);
@@ -96,8 +129,10 @@ final class BenchRouterCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "gatekeeper %s (%s params, dim %d, %d layers), router %s, %d threads%n",
                         ladder.config().gatekeeper().model(), RouteCommand.eng(gk.parameterCount()), gk.dim(), gk.layers(),
                         router.source(), Parallel.threads());
-                out.printf(Locale.ROOT, "%d prompts of %d tokens (after %d warm-up): p50 %.3f ms, p99 %.3f ms, mean %.3f ms, min %.3f ms, max %.3f ms%n",
-                        n, promptTokens, warmup, p50, p99, mean, min, max);
+                out.printf(Locale.ROOT, "%d prompts of %d tokens (after %d warm-up), %d at once: p50 %.3f ms, p99 %.3f ms, mean %.3f ms, min %.3f ms,"
+                                + " max %.3f ms; %.1f prompts/s (mean batch %.1f; gatekeeper reads %d layers, at most %d tokens)%n",
+                        n, promptTokens, warmup, concurrency, p50, p99, mean, min, max, perSecond, meanBatch, router.gatekeeper().layers(),
+                        ladder.config().gatekeeper().promptLimit());
                 StringBuilder sb = new StringBuilder("decisions:");
                 for (int t = 0; t < ladder.tiers().size(); t++) sb.append(' ').append(ladder.tier(t).name()).append('=').append(choices[t]);
                 if (choices[choices.length - 1] > 0) sb.append(" ensemble=").append(choices[choices.length - 1]);
@@ -106,6 +141,15 @@ final class BenchRouterCommand implements Callable<Integer> {
             out.flush();
         }
         return Main.EXIT_OK;
+    }
+
+    /** One prompt through the batcher, waiting for its decision. */
+    private static Decision route(RoutingBatcher batcher, String prompt) {
+        CompletableFuture<RoutingBatcher.Routed> f = new CompletableFuture<>();
+        while (!batcher.offer(prompt, 0, f::complete)) Thread.onSpinWait();
+        RoutingBatcher.Routed r = f.join();
+        if (r.error() != null) throw r.error();
+        return r.decision();
     }
 
     /** Nearest-rank percentile of sorted values. */

@@ -113,6 +113,10 @@ public final class Ladder implements AutoCloseable {
                 }
             }
             Model gk = load(config, "gatekeeper", config.gatekeeper().model(), Backends.CPU, 0, loaded);
+            if (config.gatekeeper().layers() > gk.config().layers()) {
+                throw new LadderException(file, "gatekeeper.layers", "the gatekeeper's model has " + gk.config().layers() + " layers, fewer than "
+                        + config.gatekeeper().layers());
+            }
             checkVocabularies(config, tiers);
             return new Ladder(config, tiers, gk, new ArrayList<>(loaded.values()));
         } catch (IOException | RuntimeException e) {

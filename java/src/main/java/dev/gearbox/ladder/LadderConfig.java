@@ -35,9 +35,25 @@ public record LadderConfig(
     public static final int DEFAULT_MAX_ANSWER_TOKENS = 24;
     public static final String DEFAULT_ROUTER = "router.json";
 
-    /** The gatekeeper: a GGUF run on the CPU, always. {@code context}: its KV-cache size (prompts longer are cut to their last tokens). */
-    public record GatekeeperConfig(String model, int context) {
+    /**
+     * The gatekeeper: a GGUF run on the CPU, always. {@code context}: its KV-cache size (prompts
+     * longer are cut to their last tokens). {@code maxPromptTokens}: read only the last N tokens of
+     * a prompt (0 = up to the context). {@code layers}: run only the first K blocks and take
+     * hidden-state features from there, without logits (0 = every block, with the logit features).
+     * {@code batchTokens}: most prompt tokens read in one batched pass.
+     */
+    public record GatekeeperConfig(String model, int context, int maxPromptTokens, int layers, int batchTokens) {
         public static final int DEFAULT_CONTEXT = 512;
+        public static final int DEFAULT_BATCH_TOKENS = 2048;
+
+        public GatekeeperConfig(String model, int context) {
+            this(model, context, 0, 0, DEFAULT_BATCH_TOKENS);
+        }
+
+        /** Tokens of a prompt the gatekeeper reads at most. */
+        public int promptLimit() {
+            return maxPromptTokens > 0 ? Math.min(maxPromptTokens, context) : context;
+        }
     }
 
     /**
@@ -136,10 +152,13 @@ public record LadderConfig(
             gk = new GatekeeperConfig(gkNode.asText(), GatekeeperConfig.DEFAULT_CONTEXT);
         } else {
             Fields g = new Fields(file, "gatekeeper.", gkNode);
-            g.allow("model", "context", "backend");
+            g.allow("model", "context", "backend", "max_prompt_tokens", "layers", "batch_tokens");
             String backend = g.string("backend", "cpu");
             if (!backend.equals("cpu")) throw new LadderException(file, "gatekeeper.backend", "the gatekeeper always runs on the CPU (backend: cpu), got '" + backend + "'");
-            gk = new GatekeeperConfig(g.requireString("model"), g.integer("context", GatekeeperConfig.DEFAULT_CONTEXT, 8, 1 << 20));
+            String model = gkNode.has("model") ? g.requireString("model") : tiers.getFirst().model();
+            int context = g.integer("context", GatekeeperConfig.DEFAULT_CONTEXT, 8, 1 << 20);
+            gk = new GatekeeperConfig(model, context, g.integer("max_prompt_tokens", 0, 2, 1 << 20), g.integer("layers", 0, 1, 4096),
+                    g.integer("batch_tokens", GatekeeperConfig.DEFAULT_BATCH_TOKENS, 16, 1 << 20));
         }
 
         EnsembleConfig ens = null;

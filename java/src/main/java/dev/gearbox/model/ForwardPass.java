@@ -43,6 +43,15 @@ final class ForwardPass {
      * fed to the sequence whose cache is {@code caches[i]} at positions pos0[i], pos0[i] + 1, ...
      */
     void run(int[] tokens, KVCache[] caches, int[] pos0, int[] start, int[] count) {
+        run(tokens, caches, pos0, start, count, c.layers());
+    }
+
+    /**
+     * {@link #run} through the first {@code layers} blocks only (a gatekeeper that reads early
+     * layers' hidden states); the caches then hold keys and values of those layers alone.
+     */
+    void run(int[] tokens, KVCache[] caches, int[] pos0, int[] start, int[] count, int layers) {
+        if (layers < 1 || layers > c.layers()) throw new IllegalArgumentException("layers must be in 1.." + c.layers() + ", got " + layers);
         int rows = tokens.length, ns = caches.length;
         int widest = 0;
         for (int n : count) widest = Math.max(widest, n);
@@ -54,7 +63,7 @@ final class ForwardPass {
         if (p) meter.begin();
 
         be.embed(w.tokenEmbedding(), tokens, x);
-        for (int l = 0; l < c.layers(); l++) {
+        for (int l = 0; l < layers; l++) {
             Weights.Layer L = w.layers()[l];
             // attention
             be.rmsNorm(x, xb, L.attnNorm(), rows, c.dim(), c.rmsEps());

@@ -25,7 +25,7 @@ public final class Router implements AutoCloseable {
     private Router(Ladder ladder, RouterHead head) {
         this.tierNames = ladder.tierNames();
         this.ensembleEnabled = ladder.ensemble() != null;
-        this.gatekeeper = new Gatekeeper(ladder.gatekeeperModel(), ladder.config().gatekeeper().context());
+        this.gatekeeper = new Gatekeeper(ladder.gatekeeperModel(), ladder.config().gatekeeper());
         this.head = head;
         this.thresholds = head != null ? head.thresholds() : zeroShotThresholds(tierNames);
     }
@@ -82,6 +82,13 @@ public final class Router implements AutoCloseable {
     /** Gatekeeper pass and decision with this router's thresholds. */
     public Decision route(String prompt) {
         return decide(features(prompt), thresholds);
+    }
+
+    /** Decisions for many prompts from one batched gatekeeper pass. */
+    public List<Decision> routeAll(List<String> prompts) {
+        List<Decision> out = new java.util.ArrayList<>(prompts.size());
+        for (Gatekeeper.Reading r : gatekeeper.read(prompts, null)) out.add(decide(r.features(), thresholds));
+        return out;
     }
 
     /** A decision from already computed features (calibration computes them once and tries many thresholds). */

@@ -45,8 +45,9 @@ public final class ZeroShotRule {
         return Math.min(1, Math.log(Math.max(1, s.promptTokens())) / Math.log(LONG_PROMPT));
     }
 
-    /** The difficulty d in [0, 1]. */
+    /** The difficulty d in [0, 1]; a gatekeeper that reads early layers only (no entropy) judges by length alone. */
     public static double difficulty(Signals s) {
+        if (Double.isNaN(s.entropy())) return length(s);
         return (uncertainty(s) + length(s)) / 2;
     }
 

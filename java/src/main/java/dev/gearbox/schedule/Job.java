@@ -47,6 +47,8 @@ final class Job implements RequestHandle {
     private int promptTokens;
     private long firstTokenNanos = -1;
     private final List<Hop> hops = new ArrayList<>();
+    private Sequence handoff;               // the gatekeeper's prefill of the prompt, for the first hop (see RoutingStage)
+    private float[] handoffLogits;          // its logits after the prompt: the first token is chosen from them
 
     Job(Scheduler owner, String id, Request request, long submitNanos) {
         this.owner = owner;
@@ -188,6 +190,46 @@ final class Job implements RequestHandle {
     Sequence sequence() { return seq; }
 
     long hopStartNanos() { return hopStartNanos; }
+
+    /** Takes the gatekeeper's KV cache of the prompt, for the tier that runs the gatekeeper's model. */
+    void handOff(Sequence s, float[] logits) {
+        dropHandoff();
+        this.handoff = s;
+        this.handoffLogits = logits;
+    }
+
+    void dropHandoff() {
+        if (handoff != null) {
+            handoff.close();
+            handoff = null;
+        }
+        handoffLogits = null;
+    }
+
+    /**
+     * The handed-over sequence when it suits this hop ({@code capacity} positions or more, holding a
+     * proper prefix of the prompt), with the prompt counted as prefilled that far; else null.
+     */
+    Sequence takeHandoff(int capacity) {
+        Sequence s = handoff;
+        handoff = null;
+        if (s == null) return null;
+        boolean whole = s.position() == prefix.length && handoffLogits != null;
+        if (s.capacity() < capacity || !whole || answer.count() > 0) {
+            s.close();
+            handoffLogits = null;
+            return null;
+        }
+        prefilled = s.position();
+        return s;
+    }
+
+    /** The logits a handed-over prefill left, once (the lane chooses the first token from them without a pass); else null. */
+    float[] takeHandoffLogits() {
+        float[] l = handoffLogits;
+        handoffLogits = null;
+        return l;
+    }
 
     /** Gives back the hop's sequence (the caller frees the KV reservation). */
     void releaseSequence() {

@@ -1,90 +1,102 @@
 package dev.gearbox.schedule;
 
-import dev.gearbox.router.Decision;
+import dev.gearbox.ladder.Tier;
+import dev.gearbox.model.Sequence;
 import dev.gearbox.router.Gatekeeper;
+import dev.gearbox.router.RoutingBatcher;
 
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Where {@code auto} requests wait for the gatekeeper: a bounded queue and a routing thread that
- * reads each prompt (the gatekeeper's prefill on the CPU), decides, tells the request's listener
- * and places the request on its tier's queue. Submitting never runs the gatekeeper, so an HTTP
- * thread is never held by another request's routing; the {@link Gatekeeper} itself is safe for
- * several threads (each pass takes a sequence of its own), so callers that route on their own
- * thread ({@link Scheduler#route}, as batch jobs do) run beside this one.
+ * Where {@code auto} requests wait for the gatekeeper: they join a {@link RoutingBatcher}, whose
+ * thread reads every prompt waiting in one batched gatekeeper pass; each routed request tells its
+ * listener and joins its tier's queue. Submitting never runs the gatekeeper, so an HTTP thread is
+ * never held by another request's routing.
+ *
+ * <p><b>KV handoff.</b> When the gatekeeper's model is a tier's own model (the default ladder's
+ * gatekeeper is its smallest tier) and reads the whole prompt with every layer, its pass is that
+ * tier's prefill: the gatekeeper keeps the prompt's KV cache, and a request routed to that tier
+ * starts from it instead of reading its prompt again, so routing an easy prompt costs almost
+ * nothing beyond the tier itself.
  */
 final class RoutingStage {
     private final Scheduler scheduler;
-    private final ArrayDeque<Job> queue = new ArrayDeque<>();
-    private Thread thread;
+    private final RoutingBatcher batcher;
+    private final Tier handoffTier;                 // the tier running the gatekeeper's own model, or null
+    private final Set<Job> waiting = ConcurrentHashMap.newKeySet();
 
     RoutingStage(Scheduler scheduler) {
         this.scheduler = scheduler;
+        var ladder = scheduler.ladder();
+        Tier same = null;
+        for (Tier t : ladder.tiers()) if (t.model() == ladder.gatekeeperModel()) same = t;
+        Gatekeeper gk = scheduler.router().gatekeeper();
+        this.handoffTier = same != null && gk.readsLogits() ? same : null;
+        this.batcher = new RoutingBatcher(scheduler.router(), scheduler.options().queueCapacity(),
+                ladder.config().gatekeeper().batchTokens(), "gearbox-gatekeeper");
     }
 
-    void start() {
-        thread = Thread.ofPlatform().daemon().name("gearbox-gatekeeper").start(this::loop);
-    }
-
-    void join(long deadlineNanos) throws InterruptedException {
-        long left = deadlineNanos - System.nanoTime();
-        if (left > 0) thread.join(Math.max(1, left / 1_000_000));
+    /** Reads a few prompts so the first request's routing finds the gatekeeper's pass compiled. */
+    void warmUp() {
+        scheduler.router().gatekeeper().warmUp();
     }
 
     /** Queues a job for routing; throws {@link QueueFullException} when as many wait as the scheduler's queue capacity. */
     void submit(Job j) {
+        String text = j.request.prompt() != null ? j.request.prompt()
+                : scheduler.ladder().tier(0).model().tokenizer().decode(j.request.promptTokens(), false);
+        int keep = 0;
+        Gatekeeper gk = scheduler.router().gatekeeper();
+        if (handoffTier != null && j.request.prompt() != null && gk.readsWhole(text)) {
+            int prompt = gk.tokens(text).length;
+            int max = j.request.sampling().maxTokens();
+            keep = (int) Math.min(handoffTier.context(), max < 0 ? handoffTier.context() : (long) prompt + max);
+            if (keep <= prompt) keep = 0;   // no room to answer: the tier will refuse it anyway
+        }
         synchronized (scheduler.lock) {
-            if (queue.size() >= scheduler.options().queueCapacity()) {
-                throw new QueueFullException("gatekeeper", queue.size(), 1);
-            }
             scheduler.countInFlightLocked();
-            j.enqueued(System.nanoTime());
-            queue.addLast(j);
-            scheduler.lock.notifyAll();
+        }
+        long t0 = System.nanoTime();
+        waiting.add(j);
+        if (!batcher.offer(text, keep, r -> routed(j, r, t0))) {
+            waiting.remove(j);
+            synchronized (scheduler.lock) {
+                scheduler.uncountInFlightLocked();
+            }
+            throw new QueueFullException("gatekeeper", batcher.waiting(), 1);
+        }
+    }
+
+    private void routed(Job j, RoutingBatcher.Routed r, long t0) {
+        waiting.remove(j);
+        if (r.error() != null) {
+            scheduler.fail(j, r.error());
+            return;
+        }
+        // The time waiting for the gatekeeper counts as routing time, not as a tier's queue wait.
+        j.routed(r.decision(), System.nanoTime() - t0);
+        Sequence kept = r.kept();
+        if (kept != null) {
+            if (r.decision().tierIndex() == handoffTier.index()) {
+                j.handOff(kept, r.lastLogits());   // the prompt's KV and the logits its first token is chosen from
+            } else {
+                kept.close();
+            }
+        }
+        if (j.stopReason() != null) {
+            j.dropHandoff();
+            scheduler.fail(j, j.cancelled());
+        } else {
+            scheduler.placeRouted(j, r.decision());
         }
     }
 
     void cancelAll() {
-        List<Job> all;
-        synchronized (scheduler.lock) {
-            all = List.copyOf(queue);
-        }
-        for (Job j : all) j.cancel(RequestCancelledException.Cause.SHUTDOWN, "request " + j.id + ": the scheduler shut down before it finished");
+        for (Job j : waiting) j.cancel(RequestCancelledException.Cause.SHUTDOWN, "request " + j.id + ": the scheduler shut down before it finished");
     }
 
-    private void loop() {
-        List<Job> dropped = new ArrayList<>();
-        while (true) {
-            Job j;
-            synchronized (scheduler.lock) {
-                queue.removeIf(q -> q.stopReason() != null && dropped.add(q));
-                j = queue.pollFirst();
-                if (j == null && dropped.isEmpty()) {
-                    if (scheduler.stopping && scheduler.inFlightLocked() == 0) return;
-                    try {
-                        scheduler.lock.wait(50);
-                    } catch (InterruptedException e) {
-                        return;
-                    }
-                    continue;
-                }
-            }
-            for (Job d : dropped) scheduler.fail(d, d.cancelled());
-            dropped.clear();
-            if (j == null) continue;
-            Decision d;
-            try {
-                d = scheduler.route(j.request);
-            } catch (RuntimeException e) {
-                scheduler.fail(j, e);
-                continue;
-            }
-            // The time waiting for the gatekeeper counts as routing time, not as a tier's queue wait.
-            j.routed(d, System.nanoTime() - j.enqueuedNanos());
-            if (j.stopReason() != null) scheduler.fail(j, j.cancelled());
-            else scheduler.placeRouted(j, d);
-        }
+    void close() {
+        batcher.close();
     }
 }

@@ -107,7 +107,7 @@ public final class Scheduler implements AutoCloseable {
     private static Scheduler start(Scheduler s) {
         for (TierExecutor e : s.executors) e.start();
         if (s.ensembleLane != null) s.ensembleLane.start();
-        s.routing.start();
+        s.routing.warmUp();
         return s;
     }
 
@@ -287,6 +287,7 @@ public final class Scheduler implements AutoCloseable {
     }
 
     void complete(Job j, String tierName) {
+        j.dropHandoff();
         Result r = j.finish(tierName, System.nanoTime());
         if (j.cancelled() != null) {
             fail(j, j.cancelled());
@@ -297,6 +298,7 @@ public final class Scheduler implements AutoCloseable {
     }
 
     void fail(Job j, Throwable e) {
+        j.dropHandoff();
         done();
         j.future.completeExceptionally(e);
     }
@@ -311,6 +313,12 @@ public final class Scheduler implements AutoCloseable {
     /** Counts a request accepted by a lane's queue (lock held). */
     void countInFlightLocked() {
         inFlight++;
+    }
+
+    /** Takes back {@link #countInFlightLocked} for a request that was refused after all (lock held). */
+    void uncountInFlightLocked() {
+        inFlight--;
+        lock.notifyAll();
     }
 
     void wake() {
@@ -370,7 +378,7 @@ public final class Scheduler implements AutoCloseable {
             long grace = System.nanoTime() + Duration.ofSeconds(10).toNanos();
             for (TierExecutor e : executors) e.join(grace);
             if (ensembleLane != null) ensembleLane.join(grace);
-            routing.join(grace);
+            routing.close();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             cancelAll();

@@ -143,9 +143,15 @@ final class TierExecutor {
                 long now = System.nanoTime();
                 if (Profiler.active()) Profiler.commit(Profiler.record("queue_wait", "queue", j.enqueuedNanos(), now).tier(tier.name()).lane(lane).request(j.id));
                 try {
-                    j.admitted(now, tier.model().newSequence(j.positionsNeeded(tier.context()), be));
-                    active.add(j);
+                    int need = j.positionsNeeded(tier.context());
+                    Sequence handed = j.takeHandoff(need);
+                    j.admitted(now, handed != null ? handed : tier.model().newSequence(need, be));
                     runningJobs.add(j);
+                    float[] lg = handed != null ? j.takeHandoffLogits() : null;
+                    // A prompt the gatekeeper already read on this model: its first token comes from that pass's logits.
+                    Answer.Step first = lg == null ? Answer.Step.CONTINUE : j.atLimit() ? Answer.Step.DONE : j.choose(lg, j.sequence().capacity());
+                    if (first == Answer.Step.CONTINUE) active.add(j);
+                    else leave(j, lane);
                 } catch (RuntimeException e) {
                     releaseSlot(j);
                     scheduler.fail(j, e);
@@ -231,19 +237,24 @@ final class TierExecutor {
         }
         for (Job j : leaving) {
             active.remove(j);
-            if (Profiler.active()) {
-                Profiler.commit(Profiler.record("hop", "hop", j.hopStartNanos(), System.nanoTime()).tier(tier.name()).lane(lane).request(j.id)
-                        .tokens(j.hopTokens()).detail(j.hopReason()));
-            }
-            j.endHop(tier.name());
-            releaseSlot(j);
-            synchronized (scheduler.lock) {
-                generatedTokens += j.hopTokens();
-            }
-            if (j.cancelled() != null) scheduler.fail(j, j.cancelled());
-            else if (j.escalating()) scheduler.escalate(j, this);
-            else scheduler.complete(j, tier.name());
+            leave(j, lane);
         }
+    }
+
+    /** A job's turn on this tier ended: record the hop, free its slot, then finish, fail or escalate it. */
+    private void leave(Job j, int lane) {
+        if (Profiler.active()) {
+            Profiler.commit(Profiler.record("hop", "hop", j.hopStartNanos(), System.nanoTime()).tier(tier.name()).lane(lane).request(j.id)
+                    .tokens(j.hopTokens()).detail(j.hopReason()));
+        }
+        j.endHop(tier.name());
+        releaseSlot(j);
+        synchronized (scheduler.lock) {
+            generatedTokens += j.hopTokens();
+        }
+        if (j.cancelled() != null) scheduler.fail(j, j.cancelled());
+        else if (j.escalating()) scheduler.escalate(j, this);
+        else scheduler.complete(j, tier.name());
     }
 
     void cancelRunning() {

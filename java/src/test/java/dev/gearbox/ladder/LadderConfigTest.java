@@ -126,6 +126,19 @@ class LadderConfigTest {
         fails(TIERS + "max_answer_tokens: 0\n", "max_answer_tokens", "must be in [1,");
         fails(TIERS + "routr: r.json\n", "routr", "unknown field");
         fails(TIERS + "gatekeeper: {model: g.gguf, backend: cuda}\n", "gatekeeper.backend", "always runs on the CPU");
-        fails(TIERS + "gatekeeper: {context: 64}\n", "gatekeeper.model", "is required");
+        fails(TIERS + "gatekeeper: {layers: 0}\n", "gatekeeper.layers", "must be in [1,");
+        fails(TIERS + "gatekeeper: {max_prompt_tokens: 1}\n", "gatekeeper.max_prompt_tokens", "must be in [2,");
+        fails(TIERS + "gatekeeper: {model: g.gguf, lanes: 2}\n", "gatekeeper.lanes", "unknown field");
+    }
+
+    @Test
+    void gatekeeperOptionsDefaultToTheSmallestTierReadInFull() throws Exception {
+        var g = read(TIERS + "gatekeeper: {context: 64, layers: 4, max_prompt_tokens: 32}\n").gatekeeper();
+        assertThat(g.model()).isEqualTo(read(TIERS).tiers().getFirst().model());
+        assertThat(g.context()).isEqualTo(64);
+        assertThat(g.layers()).isEqualTo(4);
+        assertThat(g.promptLimit()).isEqualTo(32);
+        assertThat(read(TIERS + "gatekeeper: {max_prompt_tokens: 1000}\n").gatekeeper().promptLimit()).as("never past the context").isEqualTo(512);
+        assertThat(read(TIERS).gatekeeper().layers()).isZero();
     }
 }

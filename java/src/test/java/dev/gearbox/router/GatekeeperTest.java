@@ -99,4 +99,40 @@ class GatekeeperTest {
             assertThat(g.features("").signals().promptTokens()).isEqualTo(1);   // just BOS
         }
     }
+
+    @Test
+    void aBatchedReadGivesEachPromptItsOwnReadingsFeatures() throws Exception {
+        try (Ladder l = Ladder.open(TestLadders.ladder(dir, "", "")); Gatekeeper g = new Gatekeeper(l.gatekeeperModel(), 64)) {
+            java.util.List<String> prompts = java.util.List.of("12+34=", "what is 7 times 8?", "x", "a somewhat longer prompt with more tokens in it");
+            var batch = g.read(prompts, null);
+            for (int i = 0; i < prompts.size(); i++) {
+                double[] alone = g.features(prompts.get(i)).vector();
+                double[] together = batch.get(i).features().vector();
+                for (int k = 0; k < alone.length; k++) assertThat(together[k]).as("prompt %d feature %d", i, k).isCloseTo(alone[k], within(1e-5));
+            }
+        }
+    }
+
+    @Test
+    void earlyLayersAndALastTokensWindowAreFeatureSetsOfTheirOwn() throws Exception {
+        try (Ladder l = Ladder.open(TestLadders.ladder(dir, "", ""))) {
+            Model m = l.tier("l").model();   // two layers: read the first only
+            int dim = m.config().dim();
+            var config = new dev.gearbox.ladder.LadderConfig.GatekeeperConfig(null, 64, 5, 1, 2048);
+            try (Gatekeeper early = new Gatekeeper(m, config); Gatekeeper full = new Gatekeeper(m, 64)) {
+                assertThat(early.readsLogits()).isFalse();
+                assertThat(early.featureNames()).hasSize(2 * dim + 2).endsWith("log_prompt_tokens", "log_prompt_chars");
+                String prompt = "a somewhat longer prompt with more tokens in it";
+                Features f = early.features(prompt);
+                assertThat(f.signals().promptTokens()).as("the last 5 tokens only").isEqualTo(5);
+                assertThat(Double.isNaN(f.signals().entropy())).as("no logits read").isTrue();
+                assertThat(f.flops()).isLessThan(full.features(prompt).flops() * 5 / 10);
+                // It reads exactly the prompt's last 5 tokens.
+                int[] ids = m.tokenizer().encode(prompt, true, false);
+                int[] last5 = java.util.Arrays.copyOfRange(ids, ids.length - 5, ids.length);
+                assertThat(early.tokens(prompt)).containsExactly(last5);
+                assertThat(ZeroShotRule.difficulty(f.signals())).isEqualTo(ZeroShotRule.length(f.signals()));
+            }
+        }
+    }
 }
