@@ -79,6 +79,7 @@ public final class RoutingJson {
         o.put("prompt_tokens", u.promptTokens());
         o.put("completion_tokens", u.completionTokens());
         o.put("total_tokens", u.totalTokens());
+        o.putObject("prompt_tokens_details").put("cached_tokens", u.cachedTokens());
         return o;
     }
 }

@@ -139,6 +139,13 @@ public interface Backend extends AutoCloseable {
     /** A KV cache for {@code layers} layers of {@code capacity} positions of {@code kvDim} keys and values. */
     KVCache allocateKV(int layers, int capacity, int kvDim);
 
+    /**
+     * Copies the keys and values of positions [srcPos, srcPos + n) of every layer of {@code src} to
+     * positions [dstPos, dstPos + n) of {@code dst} (two caches of this backend with the same layers
+     * and kvDim): how a prefix cache hands computed positions to a new sequence.
+     */
+    void copyKV(KVCache src, int srcPos, KVCache dst, int dstPos, int n);
+
     @Override
     void close();
 }

@@ -58,6 +58,23 @@ public final class Sequence implements AutoCloseable {
     /** Marks {@code n} more positions as filled (after {@link BatchStep} stored their keys and values). */
     void advance(int n) { position += n; }
 
+    /**
+     * Appends {@code n} positions computed elsewhere: positions [from, from + n) of {@code src} (a
+     * cache of this model on this sequence's backend) become this sequence's next positions, as if
+     * their tokens had been fed here. What a prefix cache does instead of recomputing a shared prefix.
+     */
+    public void append(KVCache src, int from, int n) {
+        if (position + n > capacity()) throw new IllegalArgumentException("context full: " + position + " + " + n + " > " + capacity());
+        be.copyKV(src, from, cache, position, n);
+        position += n;
+    }
+
+    /** Copies this sequence's positions [from, from + n) into {@code dst} at {@code to} (a cache of this model on this backend). */
+    public void copyTo(int from, KVCache dst, int to, int n) {
+        if (from + n > position) throw new IllegalArgumentException("positions " + from + ".." + (from + n) + " are not filled (" + position + ")");
+        be.copyKV(cache, from, dst, to, n);
+    }
+
     /** Forgets everything after the first {@code n} positions (e.g. to reuse a shared prefix). */
     public void truncate(int n) {
         if (n < 0 || n > position) throw new IllegalArgumentException("cannot truncate to " + n + " of " + position + " positions");

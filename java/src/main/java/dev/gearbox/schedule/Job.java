@@ -45,6 +45,7 @@ final class Job implements RequestHandle {
     private double hopFlops, hopCost;
     private int pendingToken = -1;          // last chosen token, to feed at the next step
     private int promptTokens;
+    private int cachedTokens;               // prompt positions the current hop took from the tier's prefix cache
     private long firstTokenNanos = -1;
     private final List<Hop> hops = new ArrayList<>();
     private Sequence handoff;               // the gatekeeper's prefill of the prompt, for the first hop (see RoutingStage)
@@ -151,6 +152,7 @@ final class Job implements RequestHandle {
         this.promptTokens = prompt.length;
         this.prefix = keep && answer.count() > 0 ? concat(prompt, answer.tokens()) : prompt;
         this.prefilled = 0;
+        this.cachedTokens = 0;
         this.hopFlops = 0;
         this.hopCost = 0;
         this.pendingToken = -1;
@@ -222,6 +224,18 @@ final class Job implements RequestHandle {
         }
         prefilled = s.position();
         return s;
+    }
+
+    /** The first {@code n} prefix positions came from the prefix cache: they count as prefilled, and as cached tokens. */
+    void reusedPrefix(int n) {
+        prefilled = n;
+        cachedTokens = n;
+    }
+
+    /** The tokens the current sequence holds (or will), position by position: the prefix, then this hop's answer tokens. */
+    int[] sequenceTokens() {
+        int[] all = answer.tokens();
+        return concat(prefix, Arrays.copyOfRange(all, all.length - answer.hopTokens(), all.length));
     }
 
     /** The logits a handed-over prefill left, once (the lane chooses the first token from them without a pass); else null. */
@@ -325,7 +339,7 @@ final class Job implements RequestHandle {
     /** Ends the text (held text released) and builds the result. */
     Result finish(String finalTier, long now) {
         answer.finish();
-        return new Result(answer.text(), answer.tokens(), answer.logprobs(), new Usage(promptTokens, answer.count()),
+        return new Result(answer.text(), answer.tokens(), answer.logprobs(), new Usage(promptTokens, answer.count(), cachedTokens),
                 answer.finishReason(), finalTier, decision, hops, new Timings(routeNanos, queueNanos, firstTokenNanos, now - submitNanos),
                 answer.tokenLogprobs());
     }

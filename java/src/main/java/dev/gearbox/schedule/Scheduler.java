@@ -31,7 +31,7 @@ public final class Scheduler implements AutoCloseable {
      * @param kvBudgetBytes  KV cache bytes per tier name; a tier not named gets max_sequences × context × bytes per position
      * @param drainTimeout   how long {@link #close()} lets requests in flight finish before cancelling them
      */
-    public record Options(int queueCapacity, int prefillChunk, Map<String, Long> kvBudgetBytes, Duration drainTimeout) {
+    public record Options(int queueCapacity, int prefillChunk, Map<String, Long> kvBudgetBytes, Duration drainTimeout, boolean prefixCaching) {
         public Options {
             if (queueCapacity < 1) throw new IllegalArgumentException("queue capacity must be at least 1, got " + queueCapacity);
             if (prefillChunk < 1) throw new IllegalArgumentException("prefill chunk must be at least 1 token, got " + prefillChunk);
@@ -39,23 +39,30 @@ public final class Scheduler implements AutoCloseable {
             if (drainTimeout == null || drainTimeout.isNegative()) throw new IllegalArgumentException("drain timeout must be >= 0");
         }
 
-        public static Options defaults() {
-            return new Options(256, 64, Map.of(), Duration.ofSeconds(30));
+        public Options(int queueCapacity, int prefillChunk, Map<String, Long> kvBudgetBytes, Duration drainTimeout) {
+            this(queueCapacity, prefillChunk, kvBudgetBytes, drainTimeout, true);
         }
 
-        public Options withQueueCapacity(int n) { return new Options(n, prefillChunk, kvBudgetBytes, drainTimeout); }
-        public Options withPrefillChunk(int n) { return new Options(queueCapacity, n, kvBudgetBytes, drainTimeout); }
+        public static Options defaults() {
+            return new Options(256, 64, Map.of(), Duration.ofSeconds(30), true);
+        }
+
+        public Options withQueueCapacity(int n) { return new Options(n, prefillChunk, kvBudgetBytes, drainTimeout, prefixCaching); }
+        public Options withPrefillChunk(int n) { return new Options(queueCapacity, n, kvBudgetBytes, drainTimeout, prefixCaching); }
         public Options withKvBudget(String tier, long bytes) {
             Map<String, Long> m = new HashMap<>(kvBudgetBytes);
             m.put(tier, bytes);
-            return new Options(queueCapacity, prefillChunk, m, drainTimeout);
+            return new Options(queueCapacity, prefillChunk, m, drainTimeout, prefixCaching);
         }
-        public Options withDrainTimeout(Duration d) { return new Options(queueCapacity, prefillChunk, kvBudgetBytes, d); }
+        public Options withDrainTimeout(Duration d) { return new Options(queueCapacity, prefillChunk, kvBudgetBytes, d, prefixCaching); }
+        /** Prefix caching per tier (on by default, as in vLLM): prompts that start like earlier ones reuse their KV blocks. */
+        public Options withPrefixCaching(boolean on) { return new Options(queueCapacity, prefillChunk, kvBudgetBytes, drainTimeout, on); }
     }
 
     /** A tier's load now: for metrics and tests. */
     public record TierStats(String tier, int queued, int running, int slots, long kvBytesUsed, long kvBytesBudget,
-                            long bytesPerPosition, long completed, long generatedTokens, long steps, long sequenceSteps) {}
+                            long bytesPerPosition, long completed, long generatedTokens, long steps, long sequenceSteps,
+                            long prefixCacheBytes, long prefixLookups, long prefixHits, long prefixTokensReused) {}
 
     final Object lock = new Object();
     volatile boolean stopping;
@@ -344,8 +351,10 @@ public final class Scheduler implements AutoCloseable {
         synchronized (lock) {
             List<TierStats> out = new ArrayList<>();
             for (TierExecutor e : executors) {
+                long[] pc = e.prefixCache != null ? e.prefixCache.counts() : new long[3];
                 out.add(new TierStats(e.name(), e.queue.size(), e.running, e.slots, e.kvUsed, e.kvBudget, e.bytesPerPosition,
-                        e.completed, e.generatedTokens, e.steps, e.sequenceSteps));
+                        e.completed, e.generatedTokens, e.steps, e.sequenceSteps, e.prefixCache != null ? e.prefixCache.bytes() : 0,
+                        pc[0], pc[1], pc[2]));
             }
             return out;
         }
@@ -379,6 +388,7 @@ public final class Scheduler implements AutoCloseable {
             for (TierExecutor e : executors) e.join(grace);
             if (ensembleLane != null) ensembleLane.join(grace);
             routing.close();
+            for (TierExecutor e : executors) if (e.prefixCache != null) e.prefixCache.close();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             cancelAll();

@@ -34,6 +34,8 @@ final class TierExecutor {
     final long kvBudget;
     final long bytesPerPosition;
     final ArrayDeque<Job> queue = new ArrayDeque<>();
+    /** Computed prompt blocks kept for reuse, or null (prefix caching off, or lanes on separate CUDA streams). */
+    final PrefixCache prefixCache;
     private final List<Thread> threads = new ArrayList<>();
     /** Jobs holding a slot in one of the lanes, for shutdown's cancellation. */
     final java.util.Set<Job> runningJobs = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -59,6 +61,11 @@ final class TierExecutor {
             this.bytesPerPosition = probe.cacheBytes();
         }
         this.kvBudget = kvBudget >= 0 ? kvBudget : (long) slots * tier.context() * bytesPerPosition;
+        // One cache for the tier's lanes where they share a backend (CPU lanes; one CUDA lane): a block
+        // written on one CUDA stream must not be read on another before it is done.
+        Backend be = tier.model().backend();
+        boolean shared = lanes == 1 || be.lane(1) == be;
+        this.prefixCache = scheduler.options().prefixCaching() && shared ? new PrefixCache(be, tier.model().config()) : null;
     }
 
     /** KV bytes one position costs from the shape: keys and values of every layer, F32 (what the CPU backend allocates). */
@@ -84,9 +91,25 @@ final class TierExecutor {
         }
     }
 
-    /** Whether a slot and {@code bytes} of KV cache are free now (lock held). */
+    /**
+     * Whether a slot and {@code bytes} of KV cache are free now (lock held). The prefix cache lives in
+     * the budget's unreserved room: its least recently used blocks are evicted for a request that needs it.
+     */
     boolean canReserve(long bytes) {
-        return running < slots && kvUsed + bytes <= kvBudget;
+        if (running >= slots) return false;
+        if (prefixCache == null) return kvUsed + bytes <= kvBudget;
+        long over = kvUsed + prefixCache.bytes() + bytes - kvBudget;
+        if (over > 0) prefixCache.evict(over);
+        return kvUsed + prefixCache.bytes() + bytes <= kvBudget;
+    }
+
+    /** Keeps the whole blocks of what {@code j}'s sequence holds in the prefix cache, within the KV budget's free room. */
+    private void storePrefix(Job j) {
+        if (prefixCache == null || j.sequence() == null) return;
+        synchronized (scheduler.lock) {
+            // The cache takes only room no sequence has reserved; sequences evict it when they need that room.
+            prefixCache.store(j.sequenceTokens(), j.sequence().position(), j.sequence(), kvBudget - kvUsed - prefixCache.bytes());
+        }
     }
 
     void reserve(long bytes) {
@@ -146,6 +169,10 @@ final class TierExecutor {
                     int need = j.positionsNeeded(tier.context());
                     Sequence handed = j.takeHandoff(need);
                     j.admitted(now, handed != null ? handed : tier.model().newSequence(need, be));
+                    if (handed == null && prefixCache != null) {
+                        // Leave one prompt token to feed: its logits choose the first answer token.
+                        j.reusedPrefix(prefixCache.reuse(j.prefix(), j.prefix().length - 1, j.sequence()));
+                    }
                     runningJobs.add(j);
                     float[] lg = handed != null ? j.takeHandoffLogits() : null;
                     // A prompt the gatekeeper already read on this model: its first token comes from that pass's logits.
@@ -228,7 +255,9 @@ final class TierExecutor {
         for (int i = 0; i < ns; i++) {
             Job j = active.get(i);
             int from = j.sequence().position() - feed[i].length;
+            boolean wasPrefilling = j.prefilling();
             if (!j.fed(tier, from, feed[i].length)) continue;   // more prompt chunks to go
+            if (wasPrefilling) storePrefix(j);   // the whole prompt is in: later prompts that start alike reuse it
             Answer.Step o;
             if (j.atLimit()) o = Answer.Step.DONE;
             else if (out.chosen()[i] != null) o = j.chosen(out.chosen()[i], j.sequence().capacity());
@@ -248,6 +277,7 @@ final class TierExecutor {
                     .tokens(j.hopTokens()).detail(j.hopReason()));
         }
         j.endHop(tier.name());
+        storePrefix(j);   // the prompt and the answer: the next turn of a chat starts with both
         releaseSlot(j);
         synchronized (scheduler.lock) {
             generatedTokens += j.hopTokens();

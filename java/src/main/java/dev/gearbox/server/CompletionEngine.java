@@ -28,6 +28,9 @@ public interface CompletionEngine extends AutoCloseable {
     /** KV cache positions in use across tiers, as a share of those allowed (0..1). */
     double kvCacheUsage();
 
+    /** Prefix caches over all tiers: {lookups, lookups that reused a block, tokens reused}. */
+    default long[] prefixCache() { return new long[3]; }
+
     @Override
     void close();
 }

@@ -47,6 +47,17 @@ public final class SchedulerEngine implements CompletionEngine {
     }
 
     @Override
+    public long[] prefixCache() {
+        long[] out = new long[3];
+        for (var s : scheduler.stats()) {
+            out[0] += s.prefixLookups();
+            out[1] += s.prefixHits();
+            out[2] += s.prefixTokensReused();
+        }
+        return out;
+    }
+
+    @Override
     public Ticket submit(CompletionJob job, CompletionListener listener) {
         if (!job.auto() && !tiers.contains(job.model())) throw ApiError.unknownModel(job.model());
         SamplingParams.Builder b = job.sampling() != null ? job.sampling().toBuilder() : SamplingParams.greedy().toBuilder();

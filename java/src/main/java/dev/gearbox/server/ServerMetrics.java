@@ -47,6 +47,12 @@ public final class ServerMetrics {
         Gauge.builder("gearbox.kv.cache.usage", engine, CompletionEngine::kvCacheUsage).baseUnit("ratio")
                 .description("KV cache positions in use over those allowed, all tiers").register(registry);
         Gauge.builder("gearbox.requests.in.flight", inFlight, s -> s.getAsInt()).strongReference(true).description("Requests being answered").register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("gearbox.prefix.cache.queries", engine, e -> e.prefixCache()[0])
+                .description("Prefills that looked in their tier's prefix cache").register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("gearbox.prefix.cache.hits", engine, e -> e.prefixCache()[1])
+                .description("Prefills that reused at least one cached block").register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("gearbox.prefix.cache.tokens", engine, e -> e.prefixCache()[2])
+                .description("Prompt tokens taken from the prefix cache instead of computed").register(registry);
         for (String tier : engine.tierNames()) routedCounter(tier);   // every tier shows, at 0 before traffic
     }
 

@@ -75,6 +75,7 @@ class StepScopeTest {
             return cpu.chooseRows(logits, n, rows, choices, draws);
         }
         @Override public KVCache allocateKV(int layers, int capacity, int kvDim) { return cpu.allocateKV(layers, capacity, kvDim); }
+        @Override public void copyKV(KVCache src, int srcPos, KVCache dst, int dstPos, int n) { cpu.copyKV(src, srcPos, dst, dstPos, n); }
         @Override public void close() { cpu.close(); }
 
         /** The events from the last "open", with the ops of the layers left out. */

@@ -186,6 +186,31 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void copyKV(KVCache src, int srcPos, KVCache dst, int dstPos, int n) {
+        CpuKV a = (CpuKV) src, b = (CpuKV) dst;
+        if (a.layers != b.layers || a.kvDim != b.kvDim) throw new IllegalArgumentException("KV caches of different shapes");
+        if (srcPos < 0 || dstPos < 0 || n < 0 || srcPos + n > a.capacity || dstPos + n > b.capacity) {
+            throw new IllegalArgumentException("KV copy of " + n + " positions from " + srcPos + " to " + dstPos + " is out of range");
+        }
+        int kvDim = a.kvDim, blk = AttentionKernels.KEY_BLOCK;
+        boolean aligned = srcPos % blk == 0 && dstPos % blk == 0;
+        for (int l = 0; l < a.layers; l++) {
+            float[] ks = a.keys[l], kd = b.keys[l];
+            int p = 0;
+            if (aligned) {
+                // Whole key blocks are contiguous kvDim x KEY_BLOCK tiles: one array copy each.
+                int whole = n / blk * blk;
+                System.arraycopy(ks, AttentionKernels.keyIndex(srcPos, 0, kvDim), kd, AttentionKernels.keyIndex(dstPos, 0, kvDim), whole * kvDim);
+                p = whole;
+            }
+            for (; p < n; p++) {
+                for (int i = 0; i < kvDim; i++) kd[AttentionKernels.keyIndex(dstPos + p, i, kvDim)] = ks[AttentionKernels.keyIndex(srcPos + p, i, kvDim)];
+            }
+            System.arraycopy(a.values[l], srcPos * kvDim, b.values[l], dstPos * kvDim, n * kvDim);
+        }
+    }
+
+    @Override
     public KVCache allocateKV(int layers, int capacity, int kvDim) {
         return new CpuKV(layers, capacity, kvDim);
     }

@@ -299,6 +299,24 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
+    public synchronized void copyKV(KVCache src, int srcPos, KVCache dst, int dstPos, int n) {
+        enter();
+        CudaKV a = (CudaKV) src, b = (CudaKV) dst;
+        if (a.layers != b.layers || a.kvDim != b.kvDim) throw new IllegalArgumentException("KV caches of different shapes");
+        if (srcPos < 0 || dstPos < 0 || n < 0 || srcPos + n > a.capacity || dstPos + n > b.capacity) {
+            throw new IllegalArgumentException("KV copy of " + n + " positions from " + srcPos + " to " + dstPos + " is out of range");
+        }
+        long row = (long) a.kvDim * Float.BYTES, bytes = n * row;
+        rec.flush();   // never part of a recorded decode step
+        for (int l = 0; l < a.layers; l++) {
+            for (long[] kv : new long[][] {{a.keys(l), b.keys(l)}, {a.values(l), b.values(l)}}) {
+                CudaRuntime.check("cudaMemcpyAsync D2D (KV)", cudart.cudaMemcpyAsync(new DevicePointer(kv[1] + dstPos * row),
+                        new DevicePointer(kv[0] + srcPos * row), bytes, cudart.cudaMemcpyDeviceToDevice, stream));
+            }
+        }
+    }
+
+    @Override
     public synchronized void read(Buffer b, long offset, float[] dst, int dstOff, int count) {
         enter();
         rec.flush(); // a recorded decode step runs (as a graph) before its result is read
