@@ -1,0 +1,171 @@
+package dev.gearbox.constrain;
+
+import java.util.Objects;
+
+/**
+ * One request's constrained-decoding state: which tokens may come next so that the output stays a
+ * prefix of a sentence of the {@link Grammar}, and whether it may end now.
+ * <p>
+ * Per decode step an engine either
+ * <ol>
+ *   <li>samples as usual, then checks the token with {@link #allows} (walks that token's bytes: a few
+ *       cached transitions) and only when it is rejected calls {@link #mask} and samples again; or</li>
+ *   <li>calls {@link #mask} (or {@link #fillAllowed}) before sampling,</li>
+ * </ol>
+ * and then {@link #accept}s the chosen token. End-of-generation tokens are allowed exactly when
+ * {@link #canEnd()}; after one is accepted nothing more is allowed.
+ * <p>
+ * Not thread-safe (one per request); the {@link Grammar} and {@link TokenVocabulary} it reads are
+ * shared. Transitions and masks computed here are memoised for the rest of the request, so states
+ * that recur (inside a long string, between array items) cost a lookup.
+ */
+public final class Constraint {
+    private final TokenVocabulary vocab;
+    private final Recognizer recognizer;
+    private Recognizer.State state;
+    private boolean ended;
+    // States holding a cached mask, oldest first evicted (a ring), so that masks stay bounded.
+    private final Recognizer.State[] masked = new Recognizer.State[MAX_CACHED_MASKS];
+    private int maskedNext;
+    private Recognizer.State[] walk; // trie walk: the state at each depth
+
+    static final int MAX_CACHED_MASKS = 256;
+
+    public Constraint(Grammar grammar, TokenVocabulary vocab) {
+        this.vocab = Objects.requireNonNull(vocab, "vocab");
+        this.recognizer = new Recognizer(Objects.requireNonNull(grammar, "grammar"));
+        this.state = recognizer.initial();
+        this.walk = new Recognizer.State[vocab.maxDepth + 1];
+    }
+
+    /** Whether {@code token} may be chosen next. */
+    public boolean allows(int token) {
+        if (ended || token < 0 || token >= vocab.size) return false;
+        if (vocab.isEndOfGeneration[token]) return state.accepting;
+        byte[] b = vocab.bytes[token];
+        return b != null && recognizer.walk(state, b) != recognizer.dead;
+    }
+
+    /** Moves past {@code token}; an {@link IllegalStateException} if it is not {@link #allows allowed}. */
+    public void accept(int token) {
+        if (!allows(token)) {
+            throw new IllegalStateException("token " + token + " is not allowed by the grammar here"
+                    + (ended ? " (generation has ended)" : ""));
+        }
+        if (vocab.isEndOfGeneration[token]) {
+            ended = true;
+            return;
+        }
+        Recognizer.State next = recognizer.walk(state, vocab.bytes[token]);
+        state = recognizer.compact(next);
+        if (state != next) java.util.Arrays.fill(masked, null); // the old states (and their masks) are gone
+    }
+
+    /** Whether the output so far is a complete sentence of the grammar (an EOG token is allowed). */
+    public boolean canEnd() {
+        return !ended && state.accepting;
+    }
+
+    /** Whether generation must stop: an EOG token was accepted, or the output is complete and nothing can follow. */
+    public boolean complete() {
+        return ended || (state.accepting && state.stacks.length == 0);
+    }
+
+    /** Whether an end-of-generation token has been accepted. */
+    public boolean ended() {
+        return ended;
+    }
+
+    /**
+     * Sets bit {@code t} of {@code bits} (bit {@code t & 63} of word {@code t >> 6}) for every allowed
+     * token and clears the others; {@code bits} needs at least {@code (vocabSize + 63) / 64} words.
+     * Returns the number of allowed tokens.
+     */
+    public int fillAllowed(long[] bits) {
+        int words = (vocab.size + 63) >> 6;
+        if (bits.length < words) throw new IllegalArgumentException("need " + words + " words, got " + bits.length);
+        long[] m = allowedBits();
+        System.arraycopy(m, 0, bits, 0, words);
+        int count = 0;
+        for (int i = 0; i < words; i++) count += Long.bitCount(m[i]);
+        return count;
+    }
+
+    /**
+     * Sets the logit of every token that is not allowed to negative infinity (logits.length must be
+     * the vocabulary size) and returns how many are allowed. With none allowed (a grammar that is
+     * stuck, which the builders here never produce) every logit becomes -inf.
+     */
+    public int mask(float[] logits) {
+        if (logits.length != vocab.size) {
+            throw new IllegalArgumentException("logits have " + logits.length + " entries, the vocabulary " + vocab.size);
+        }
+        long[] m = allowedBits();
+        int count = 0;
+        for (int w = 0; w < m.length; w++) {
+            long word = m[w];
+            count += Long.bitCount(word);
+            if (word == -1L) continue;
+            int base = w << 6;
+            int end = Math.min(64, vocab.size - base);
+            for (int i = 0; i < end; i++) {
+                if ((word >>> i & 1) == 0) logits[base + i] = Float.NEGATIVE_INFINITY;
+            }
+        }
+        return count;
+    }
+
+    private long[] allowedBits() {
+        if (ended) return new long[(vocab.size + 63) >> 6];
+        if (state.mask != null) return state.mask;
+        long[] m = computeMask(state);
+        // Bounded: 256 masks of a 152k vocabulary are 4.8 MB.
+        Recognizer.State evicted = masked[maskedNext];
+        if (evicted != null) evicted.mask = null;
+        masked[maskedNext] = state;
+        maskedNext = (maskedNext + 1) % MAX_CACHED_MASKS;
+        state.mask = m;
+        return m;
+    }
+
+    // Preorder walk of the token trie: the state at depth d is the state after the node's first d
+    // bytes; a node whose byte is rejected is skipped with its whole subtree.
+    private long[] computeMask(Recognizer.State start) {
+        long[] m = new long[(vocab.size + 63) >> 6];
+        if (start.accepting) for (int t : vocab.endOfGeneration) m[t >> 6] |= 1L << t;
+        Recognizer.State[] at = walk;
+        at[0] = start;
+        byte[] nodeByte = vocab.nodeByte;
+        int[] depth = vocab.nodeDepth, skip = vocab.subtreeEnd, runs = vocab.nodeTokens, sorted = vocab.sortedTokens;
+        Recognizer.State dead = recognizer.dead;
+        int n = nodeByte.length;
+        int i = 0;
+        while (i < n) {
+            int d = depth[i];
+            Recognizer.State s = recognizer.step(at[d - 1], nodeByte[i] & 0xFF);
+            if (s == dead) {
+                i = skip[i];
+                continue;
+            }
+            at[d] = s;
+            for (int k = runs[i], e = runs[i + 1]; k < e; k++) {
+                int t = sorted[k];
+                m[t >> 6] |= 1L << t;
+            }
+            i++;
+        }
+        return m;
+    }
+
+    /** Feeds raw bytes (e.g. a forced prefix); false, with the state unchanged, if they are rejected. */
+    boolean acceptBytes(byte[] bytes) {
+        Recognizer.State s = recognizer.walk(state, bytes);
+        if (s == recognizer.dead) return false;
+        state = s;
+        return true;
+    }
+
+    int statesBuilt() {
+        return recognizer.stateCount();
+    }
+}

@@ -1,0 +1,204 @@
+package dev.gearbox.constrain;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A pushdown recognizer for a {@link Grammar} that is run as a lazily built DFA.
+ * <p>
+ * A parse state is a set of stacks, as in llama.cpp's grammar sampler: each stack is a chain of
+ * grammar positions (the top one a terminal, below it the return addresses of the rules being
+ * expanded). Consuming a byte keeps the stacks whose top terminal accepts it, advances them, and
+ * expands rule references until every top is a terminal again. Two things make this fast:
+ * <ul>
+ *   <li>Stack frames and states are hash-consed: a frame is (position, parent frame) and a state is
+ *       the sorted set of its stacks, so equal parse states are the same object. Finished frames are
+ *       dropped before a rule is pushed, so right recursion ({@code x*}) revisits the same frames
+ *       and a JSON string's state after one more character is the very same state.</li>
+ *   <li>Each state memoises its transition per byte ({@link State#next}), so walking a token trie
+ *       over and over touches mostly cached transitions: one array load per byte.</li>
+ * </ul>
+ * Not thread-safe: one recognizer per request. The grammar it reads is shared and immutable.
+ * Memory is bounded by {@link #compact}, which the owner calls between steps.
+ */
+final class Recognizer {
+    /** One stack frame: a position in {@link Grammar#code} and the frame below it (null at the bottom). */
+    static final class Frame {
+        final int pos;
+        final Frame parent;
+        final int id;
+        int mark; // visit stamp of the expansion in progress
+
+        Frame(int pos, Frame parent, int id) {
+            this.pos = pos;
+            this.parent = parent;
+            this.id = id;
+        }
+    }
+
+    /** A parse state: its stacks (tops are terminals) and whether the input so far is a complete match. */
+    static final class State {
+        final Frame[] stacks;
+        final boolean accepting;
+        final State[] next = new State[256];
+        long[] mask; // allowed tokens, cached by the owner
+
+        State(Frame[] stacks, boolean accepting) {
+            this.stacks = stacks;
+            this.accepting = accepting;
+        }
+
+        boolean isDead() {
+            return stacks.length == 0 && !accepting;
+        }
+    }
+
+    private record StateKey(int[] ids, boolean accepting) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof StateKey k && k.accepting == accepting && Arrays.equals(k.ids, ids);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(ids) * 2 + (accepting ? 1 : 0);
+        }
+    }
+
+    static final int MAX_STATES = 32_768; // each state holds a 256-entry transition table (about 1 KiB)
+
+    final Grammar grammar;
+    private final int[] code;
+    private Map<Long, Frame> frames = new HashMap<>();
+    private Map<StateKey, State> states = new HashMap<>();
+    private int nextFrameId;
+    final State dead = new State(new Frame[0], false);
+
+    // Scratch of the expansion in progress.
+    private final List<Frame> out = new ArrayList<>();
+    private boolean outAccepting;
+    private int stamp;
+
+    Recognizer(Grammar grammar) {
+        this.grammar = grammar;
+        this.code = grammar.code;
+        Arrays.fill(dead.next, dead);
+    }
+
+    /** The state before any input. */
+    State initial() {
+        begin();
+        for (int a : grammar.alternatives[grammar.root]) push(a, null);
+        return finish();
+    }
+
+    /** The state after {@code b} (0..255) from {@code s}; {@link #dead} when no stack accepts it. */
+    State step(State s, int b) {
+        State n = s.next[b];
+        if (n == null) {
+            n = compute(s, b);
+            s.next[b] = n;
+        }
+        return n;
+    }
+
+    private State compute(State s, int b) {
+        begin();
+        for (Frame f : s.stacks) {
+            if (grammar.terminalAccepts(code[f.pos], b)) expand(continuation(f.pos + 1, f.parent));
+        }
+        return finish();
+    }
+
+    private void begin() {
+        out.clear();
+        outAccepting = false;
+        stamp++;
+    }
+
+    // Where to go after the element before p: the frame itself, or its parent when p ends the alternative.
+    private Frame continuation(int p, Frame parent) {
+        return code[p] == Grammar.END ? parent : frame(p, parent);
+    }
+
+    private void push(int altStart, Frame returnTo) {
+        expand(code[altStart] == Grammar.END ? returnTo : frame(altStart, returnTo));
+    }
+
+    private void expand(Frame f) {
+        if (f == null) {
+            outAccepting = true;
+            return;
+        }
+        if (f.mark == stamp) return; // already expanded in this step (also ends empty loops)
+        f.mark = stamp;
+        int e = code[f.pos];
+        if (Grammar.isTerminal(e)) {
+            out.add(f);
+            return;
+        }
+        Frame returnTo = continuation(f.pos + 1, f.parent);
+        for (int a : grammar.alternatives[e >> 1]) push(a, returnTo);
+    }
+
+    private State finish() {
+        if (out.isEmpty() && !outAccepting) return dead;
+        out.sort((x, y) -> Integer.compare(x.id, y.id));
+        Frame[] stacks = out.toArray(new Frame[0]);
+        int[] ids = new int[stacks.length];
+        for (int i = 0; i < ids.length; i++) ids[i] = stacks[i].id;
+        StateKey key = new StateKey(ids, outAccepting);
+        State s = states.get(key);
+        if (s == null) {
+            s = new State(stacks, outAccepting);
+            states.put(key, s);
+        }
+        return s;
+    }
+
+    private Frame frame(int pos, Frame parent) {
+        long key = (long) pos << 32 | (parent == null ? 0xFFFFFFFFL : parent.id & 0xFFFFFFFFL);
+        Frame f = frames.get(key);
+        if (f == null) {
+            f = new Frame(pos, parent, nextFrameId++);
+            frames.put(key, f);
+        }
+        return f;
+    }
+
+    int stateCount() {
+        return states.size();
+    }
+
+    /**
+     * Drops the memoised states once there are more than {@link #MAX_STATES}, keeping {@code current}
+     * (rebuilt in fresh tables), and returns the state to continue from. Deeply nested or very long
+     * generations would otherwise grow the tables without bound.
+     */
+    State compact(State current) {
+        if (states.size() <= MAX_STATES) return current;
+        frames = new HashMap<>();
+        states = new HashMap<>();
+        nextFrameId = 0;
+        begin();
+        for (Frame f : current.stacks) out.add(rebuild(f));
+        outAccepting = current.accepting;
+        return finish();
+    }
+
+    private Frame rebuild(Frame f) {
+        return f == null ? null : frame(f.pos, rebuild(f.parent));
+    }
+
+    /** The state after {@code bytes} from {@code s} ({@link #dead} as soon as one byte is rejected). */
+    State walk(State s, byte[] bytes) {
+        for (byte b : bytes) {
+            s = step(s, b & 0xFF);
+            if (s == dead) return dead;
+        }
+        return s;
+    }
+}
