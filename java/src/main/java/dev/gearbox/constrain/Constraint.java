@@ -27,7 +27,8 @@ public final class Constraint {
     // States holding a cached mask, oldest first evicted (a ring), so that masks stay bounded.
     private final Recognizer.State[] masked = new Recognizer.State[MAX_CACHED_MASKS];
     private int maskedNext;
-    private Recognizer.State[] walk; // trie walk: the state at each depth
+    private final Recognizer.State[] walk; // trie walk: the state at each depth
+    private final boolean[] reachedContext; // ... and whether it passed through the context frame
 
     static final int MAX_CACHED_MASKS = 256;
 
@@ -36,6 +37,7 @@ public final class Constraint {
         this.recognizer = new Recognizer(Objects.requireNonNull(grammar, "grammar"));
         this.state = recognizer.initial();
         this.walk = new Recognizer.State[vocab.maxDepth + 1];
+        this.reachedContext = new boolean[vocab.maxDepth + 1];
     }
 
     /** Whether {@code token} may be chosen next. */
@@ -128,13 +130,50 @@ public final class Constraint {
         return m;
     }
 
-    // Preorder walk of the token trie: the state at depth d is the state after the node's first d
-    // bytes; a node whose byte is rejected is skipped with its whole subtree.
-    private long[] computeMask(Recognizer.State start) {
-        long[] m = new long[(vocab.size + 63) >> 6];
-        if (start.accepting) for (int t : vocab.endOfGeneration) m[t >> 6] |= 1L << t;
+    /**
+     * How many top frames a state keeps when its mask is split into a context-independent part
+     * (shared by every state with the same top frames, computed once) and the few tokens that run
+     * into the context (checked one by one on the real state). Three frames hold a JSON string's
+     * interior: the character, the repetition and the closing quote.
+     */
+    static final int TRUNCATE_DEPTH = 3;
+
+    private long[] computeMask(Recognizer.State s) {
+        Recognizer.State t = recognizer.truncate(s, TRUNCATE_DEPTH);
+        long[] m;
+        if (t == s || t.reachesContext) {
+            // Shallow, or the output may already have left the top frames (right after a number,
+            // say): nothing to share, and such states allow few tokens anyway.
+            m = new long[(vocab.size + 63) >> 6];
+            walkTrie(s, m, null);
+        } else {
+            if (t.independentMask == null) {
+                long[] independent = new long[(vocab.size + 63) >> 6];
+                GrammarBuilder.IntBuf dependent = new GrammarBuilder.IntBuf();
+                walkTrie(t, independent, dependent);
+                t.independentMask = independent;
+                t.dependentTokens = dependent.toArray();
+            }
+            m = t.independentMask.clone();
+            for (int token : t.dependentTokens) {
+                if (recognizer.walk(s, vocab.bytes[token]) != recognizer.dead) m[token >> 6] |= 1L << token;
+            }
+        }
+        if (s.accepting) for (int e : vocab.endOfGeneration) m[e >> 6] |= 1L << e;
+        return m;
+    }
+
+    /**
+     * Preorder walk of the token trie from {@code start}: the state at depth d is the state after the
+     * node's first d bytes; a node whose byte is rejected is skipped with its whole subtree. With
+     * {@code dependent} given, {@code start} is a truncated state: a subtree rejected after a point
+     * where the walk reached the context frame is undecided, and its tokens go to {@code dependent}.
+     */
+    private void walkTrie(Recognizer.State start, long[] m, GrammarBuilder.IntBuf dependent) {
         Recognizer.State[] at = walk;
+        boolean[] undecided = reachedContext;
         at[0] = start;
+        undecided[0] = start.reachesContext;
         byte[] nodeByte = vocab.nodeByte;
         int[] depth = vocab.nodeDepth, skip = vocab.subtreeEnd, runs = vocab.nodeTokens, sorted = vocab.sortedTokens;
         Recognizer.State dead = recognizer.dead;
@@ -144,17 +183,20 @@ public final class Constraint {
             int d = depth[i];
             Recognizer.State s = recognizer.step(at[d - 1], nodeByte[i] & 0xFF);
             if (s == dead) {
+                if (dependent != null && undecided[d - 1]) {
+                    for (int k = runs[i], e = runs[skip[i]]; k < e; k++) dependent.add(sorted[k]);
+                }
                 i = skip[i];
                 continue;
             }
             at[d] = s;
+            undecided[d] = undecided[d - 1] || s.reachesContext;
             for (int k = runs[i], e = runs[i + 1]; k < e; k++) {
                 int t = sorted[k];
                 m[t >> 6] |= 1L << t;
             }
             i++;
         }
-        return m;
     }
 
     /** Feeds raw bytes (e.g. a forced prefix); false, with the state unchanged, if they are rejected. */
@@ -163,6 +205,19 @@ public final class Constraint {
         if (s == recognizer.dead) return false;
         state = s;
         return true;
+    }
+
+    /** The allowed-token bits of the current state computed afresh (no mask cache), for benchmarks. */
+    long[] computeMaskUncached() {
+        return computeMask(state);
+    }
+
+    /** The same by a plain trie walk of the whole state, without the truncation split, for tests and benchmarks. */
+    long[] computeMaskPlain() {
+        long[] m = new long[(vocab.size + 63) >> 6];
+        walkTrie(state, m, null);
+        if (state.accepting) for (int e : vocab.endOfGeneration) m[e >> 6] |= 1L << e;
+        return m;
     }
 
     int statesBuilt() {

@@ -14,6 +14,8 @@ import java.util.Arrays;
  */
 public final class Grammar {
     static final int END = -1;
+    /** The last element of {@link #code}: a frame at this position stands for an unknown rest of the stack. */
+    static final int CONTEXT = -2;
 
     final int[] code;
     /** Start positions in {@link #code} of each rule's alternatives. */
@@ -22,9 +24,11 @@ public final class Grammar {
     final long[] sets;
     final String[] names;
     final int root;
+    final int contextPos;
 
     Grammar(int[] code, int[][] alternatives, long[] sets, String[] names, int root) {
         this.code = code;
+        this.contextPos = code.length - 1;
         this.alternatives = alternatives;
         this.sets = sets;
         this.names = names;

@@ -314,6 +314,7 @@ final class GrammarBuilder {
                 code.add(Grammar.END);
             }
         }
+        code.add(Grammar.CONTEXT); // the recognizer's stand-in for "whatever lies below" (see Recognizer#truncate)
         long[] flatSets = new long[4 * sets.size()];
         for (int t = 0; t < sets.size(); t++) System.arraycopy(sets.get(t), 0, flatSets, 4 * t, 4);
         return new Grammar(code.toArray(), alts, flatSets, names.toArray(String[]::new), root);

@@ -43,12 +43,18 @@ final class Recognizer {
     static final class State {
         final Frame[] stacks;
         final boolean accepting;
+        /** One of the stacks is the context frame: the input so far may have finished the known part. */
+        final boolean reachesContext;
         final State[] next = new State[256];
         long[] mask; // allowed tokens, cached by the owner
+        State truncated; // truncate(this, TRUNCATE_DEPTH), cached
+        long[] independentMask; // on truncated states: tokens allowed whatever the context
+        int[] dependentTokens; // ... and the tokens whose fate depends on it
 
-        State(Frame[] stacks, boolean accepting) {
+        State(Frame[] stacks, boolean accepting, boolean reachesContext) {
             this.stacks = stacks;
             this.accepting = accepting;
+            this.reachesContext = reachesContext;
         }
 
         boolean isDead() {
@@ -75,7 +81,8 @@ final class Recognizer {
     private Map<Long, Frame> frames = new HashMap<>();
     private Map<StateKey, State> states = new HashMap<>();
     private int nextFrameId;
-    final State dead = new State(new Frame[0], false);
+    final State dead = new State(new Frame[0], false, false);
+    private final Frame context;
 
     // Scratch of the expansion in progress.
     private final List<Frame> out = new ArrayList<>();
@@ -86,6 +93,7 @@ final class Recognizer {
         this.grammar = grammar;
         this.code = grammar.code;
         Arrays.fill(dead.next, dead);
+        this.context = new Frame(grammar.contextPos, null, Integer.MAX_VALUE); // an id no other frame gets
     }
 
     /** The state before any input. */
@@ -108,6 +116,7 @@ final class Recognizer {
     private State compute(State s, int b) {
         begin();
         for (Frame f : s.stacks) {
+            if (f == context) continue; // matches nothing here: what follows is unknown
             if (grammar.terminalAccepts(code[f.pos], b)) expand(continuation(f.pos + 1, f.parent));
         }
         return finish();
@@ -136,7 +145,7 @@ final class Recognizer {
         if (f.mark == stamp) return; // already expanded in this step (also ends empty loops)
         f.mark = stamp;
         int e = code[f.pos];
-        if (Grammar.isTerminal(e)) {
+        if (Grammar.isTerminal(e) || e == Grammar.CONTEXT) {
             out.add(f);
             return;
         }
@@ -153,7 +162,9 @@ final class Recognizer {
         StateKey key = new StateKey(ids, outAccepting);
         State s = states.get(key);
         if (s == null) {
-            s = new State(stacks, outAccepting);
+            boolean reaches = false;
+            for (Frame f : stacks) reaches |= f == context;
+            s = new State(stacks, outAccepting, reaches);
             states.put(key, s);
         }
         return s;
@@ -167,6 +178,36 @@ final class Recognizer {
             frames.put(key, f);
         }
         return f;
+    }
+
+    /**
+     * {@code s} with every stack cut to its top {@code depth} frames and the rest replaced by the
+     * context frame. Many states share one truncation — a JSON string's interior is the same three
+     * frames whichever property the string belongs to — so work done on it (the context-independent
+     * part of a mask) is shared too. Exact: a walk that never pops into the context frame runs the
+     * same in {@code s}; one that does is undecided and must be rechecked on {@code s}.
+     */
+    State truncate(State s, int depth) {
+        if (s.truncated != null) return s.truncated;
+        begin();
+        for (Frame f : s.stacks) {
+            Frame t = cut(f, depth);
+            if (t.mark != stamp) { // stacks that agree on their top frames become one
+                t.mark = stamp;
+                out.add(t);
+            }
+        }
+        outAccepting = s.accepting;
+        State t = finish();
+        s.truncated = t;
+        return t;
+    }
+
+    private Frame cut(Frame f, int depth) {
+        if (f == null) return null;
+        if (depth == 0) return context;
+        Frame parent = cut(f.parent, depth - 1);
+        return parent == f.parent ? f : frame(f.pos, parent);
     }
 
     int stateCount() {
