@@ -15,27 +15,31 @@ import java.util.Objects;
  * and then {@link #accept}s the chosen token. End-of-generation tokens are allowed exactly when
  * {@link #canEnd()}; after one is accepted nothing more is allowed.
  * <p>
- * Not thread-safe (one per request); the {@link Grammar} and {@link TokenVocabulary} it reads are
- * shared. Transitions and masks computed here are memoised for the rest of the request, so states
- * that recur (inside a long string, between array items) cost a lookup.
+ * One per request and used by one thread at a time; requests made from one {@link ConstraintIndex}
+ * share (under a lock) the memoised transitions and masks, so states that recur — inside a long
+ * string, between array items, in the next request with the same schema — cost a lookup.
  */
 public final class Constraint {
+    private final ConstraintIndex index;
     private final TokenVocabulary vocab;
-    private final Recognizer recognizer;
+    private Recognizer recognizer; // shared through the index; every use holds its lock
     private Recognizer.State state;
     private boolean ended;
-    // States holding a cached mask, oldest first evicted (a ring), so that masks stay bounded.
-    private final Recognizer.State[] masked = new Recognizer.State[MAX_CACHED_MASKS];
-    private int maskedNext;
     private final Recognizer.State[] walk; // trie walk: the state at each depth
     private final boolean[] reachedContext; // ... and whether it passed through the context frame
 
-    static final int MAX_CACHED_MASKS = 256;
-
+    /** A constraint with its own {@link ConstraintIndex} (nothing shared with other requests). */
     public Constraint(Grammar grammar, TokenVocabulary vocab) {
-        this.vocab = Objects.requireNonNull(vocab, "vocab");
-        this.recognizer = new Recognizer(Objects.requireNonNull(grammar, "grammar"));
-        this.state = recognizer.initial();
+        this(ConstraintIndex.of(grammar, vocab));
+    }
+
+    Constraint(ConstraintIndex index) {
+        this.index = index;
+        this.vocab = index.vocab;
+        this.recognizer = index.recognizer();
+        synchronized (recognizer) {
+            this.state = recognizer.initial();
+        }
         this.walk = new Recognizer.State[vocab.maxDepth + 1];
         this.reachedContext = new boolean[vocab.maxDepth + 1];
     }
@@ -45,7 +49,10 @@ public final class Constraint {
         if (ended || token < 0 || token >= vocab.size) return false;
         if (vocab.isEndOfGeneration[token]) return state.accepting;
         byte[] b = vocab.bytes[token];
-        return b != null && recognizer.walk(state, b) != recognizer.dead;
+        if (b == null) return false;
+        synchronized (recognizer) {
+            return recognizer.walk(state, b) != recognizer.dead;
+        }
     }
 
     /** Moves past {@code token}; an {@link IllegalStateException} if it is not {@link #allows allowed}. */
@@ -58,9 +65,20 @@ public final class Constraint {
             ended = true;
             return;
         }
-        Recognizer.State next = recognizer.walk(state, vocab.bytes[token]);
-        state = recognizer.compact(next);
-        if (state != next) java.util.Arrays.fill(masked, null); // the old states (and their masks) are gone
+        int states;
+        synchronized (recognizer) {
+            state = recognizer.walk(state, vocab.bytes[token]);
+            states = recognizer.stateCount();
+        }
+        if (states > 2 * Recognizer.MAX_STATES) { // move to a fresh recognizer (see ConstraintIndex)
+            Recognizer fresh = index.recognizer();
+            if (fresh != recognizer) {
+                synchronized (fresh) {
+                    state = fresh.adopt(state);
+                }
+                recognizer = fresh;
+            }
+        }
     }
 
     /** Whether the output so far is a complete sentence of the grammar (an EOG token is allowed). */
@@ -117,17 +135,15 @@ public final class Constraint {
         return count;
     }
 
+    // The cached (shared, never modified) mask of the current state.
     private long[] allowedBits() {
         if (ended) return new long[(vocab.size + 63) >> 6];
-        if (state.mask != null) return state.mask;
-        long[] m = computeMask(state);
-        // Bounded: 256 masks of a 152k vocabulary are 4.8 MB.
-        Recognizer.State evicted = masked[maskedNext];
-        if (evicted != null) evicted.mask = null;
-        masked[maskedNext] = state;
-        maskedNext = (maskedNext + 1) % MAX_CACHED_MASKS;
-        state.mask = m;
-        return m;
+        synchronized (recognizer) {
+            if (state.mask != null) return state.mask;
+            long[] m = computeMask(state);
+            recognizer.cacheMask(state, m);
+            return m;
+        }
     }
 
     /**
@@ -201,26 +217,34 @@ public final class Constraint {
 
     /** Feeds raw bytes (e.g. a forced prefix); false, with the state unchanged, if they are rejected. */
     boolean acceptBytes(byte[] bytes) {
-        Recognizer.State s = recognizer.walk(state, bytes);
-        if (s == recognizer.dead) return false;
-        state = s;
-        return true;
+        synchronized (recognizer) {
+            Recognizer.State s = recognizer.walk(state, bytes);
+            if (s == recognizer.dead) return false;
+            state = s;
+            return true;
+        }
     }
 
     /** The allowed-token bits of the current state computed afresh (no mask cache), for benchmarks. */
     long[] computeMaskUncached() {
-        return computeMask(state);
+        synchronized (recognizer) {
+            return computeMask(state);
+        }
     }
 
     /** The same by a plain trie walk of the whole state, without the truncation split, for tests and benchmarks. */
     long[] computeMaskPlain() {
         long[] m = new long[(vocab.size + 63) >> 6];
-        walkTrie(state, m, null);
+        synchronized (recognizer) {
+            walkTrie(state, m, null);
+        }
         if (state.accepting) for (int e : vocab.endOfGeneration) m[e >> 6] |= 1L << e;
         return m;
     }
 
     int statesBuilt() {
-        return recognizer.stateCount();
+        synchronized (recognizer) {
+            return recognizer.stateCount();
+        }
     }
 }

@@ -21,8 +21,9 @@ import java.util.Map;
  *   <li>Each state memoises its transition per byte ({@link State#next}), so walking a token trie
  *       over and over touches mostly cached transitions: one array load per byte.</li>
  * </ul>
- * Not thread-safe: one recognizer per request. The grammar it reads is shared and immutable.
- * Memory is bounded by {@link #compact}, which the owner calls between steps.
+ * Not thread-safe: {@link Constraint}s that share one (through a {@link ConstraintIndex}) lock it.
+ * Memory grows with the states explored; {@link ConstraintIndex} starts a fresh recognizer past
+ * {@link #MAX_STATES}.
  */
 final class Recognizer {
     /** One stack frame: a position in {@link Grammar#code} and the frame below it (null at the bottom). */
@@ -78,8 +79,8 @@ final class Recognizer {
 
     final Grammar grammar;
     private final int[] code;
-    private Map<Long, Frame> frames = new HashMap<>();
-    private Map<StateKey, State> states = new HashMap<>();
+    private final Map<Long, Frame> frames = new HashMap<>();
+    private final Map<StateKey, State> states = new HashMap<>();
     private int nextFrameId;
     final State dead = new State(new Frame[0], false, false);
     private final Frame context;
@@ -215,19 +216,28 @@ final class Recognizer {
     }
 
     /**
-     * Drops the memoised states once there are more than {@link #MAX_STATES}, keeping {@code current}
-     * (rebuilt in fresh tables), and returns the state to continue from. Deeply nested or very long
-     * generations would otherwise grow the tables without bound.
+     * The state of another recognizer of the same grammar, rebuilt in this one's tables: how a
+     * request moves on when the recognizer it shared has grown too large (see {@link ConstraintIndex}).
+     * Reads only the foreign frames' immutable fields, so it needs no lock on the other recognizer.
      */
-    State compact(State current) {
-        if (states.size() <= MAX_STATES) return current;
-        frames = new HashMap<>();
-        states = new HashMap<>();
-        nextFrameId = 0;
+    State adopt(State foreign) {
         begin();
-        for (Frame f : current.stacks) out.add(rebuild(f));
-        outAccepting = current.accepting;
+        for (Frame f : foreign.stacks) out.add(rebuild(f));
+        outAccepting = foreign.accepting;
         return finish();
+    }
+
+    // Masks cached on states, bounded: the oldest is dropped (256 masks of a 152k vocabulary are 4.8 MB).
+    static final int MAX_CACHED_MASKS = 256;
+    private final State[] masked = new State[MAX_CACHED_MASKS];
+    private int maskedNext;
+
+    void cacheMask(State s, long[] mask) {
+        State evicted = masked[maskedNext];
+        if (evicted != null) evicted.mask = null;
+        masked[maskedNext] = s;
+        maskedNext = (maskedNext + 1) % MAX_CACHED_MASKS;
+        s.mask = mask;
     }
 
     private Frame rebuild(Frame f) {
