@@ -97,6 +97,32 @@ class SchemaGenerationTest {
         }
     }
 
+    @Test
+    void requestsSharingAnIndexAcrossThreadsGenerateWhatTheyWouldAlone() throws Exception {
+        Vocab v = load("qwen3-vocab.gguf");
+        Grammar g = JsonSchemaCompiler.compile(SCHEMAS.get(4).replace('\'', '"'));
+        int requests = 8;
+        String[] alone = new String[requests];
+        for (int i = 0; i < requests; i++) alone[i] = generate(g, v, i);
+        ConstraintIndex shared = ConstraintIndex.of(g, v.vocab());
+        String[] together = new String[requests];
+        List<Thread> threads = new ArrayList<>();
+        List<Throwable> errors = java.util.Collections.synchronizedList(new ArrayList<>());
+        for (int i = 0; i < requests; i++) {
+            int seed = i;
+            threads.add(Thread.ofPlatform().start(() -> {
+                try {
+                    together[seed] = generate(shared.newConstraint(), v, seed);
+                } catch (Throwable t) {
+                    errors.add(t);
+                }
+            }));
+        }
+        for (Thread t : threads) t.join();
+        assertThat(errors).isEmpty();
+        assertThat(together).containsExactly(alone);
+    }
+
     static void run(Vocab v, int seeds) throws Exception {
         List<String> failures = new ArrayList<>();
         int outputs = 0;
@@ -123,7 +149,10 @@ class SchemaGenerationTest {
 
     /** One output of the random model under the grammar; fails if it does not end within the step cap. */
     static String generate(Grammar g, Vocab v, long seed) throws CharacterCodingException {
-        Constraint c = new Constraint(g, v.vocab());
+        return generate(new Constraint(g, v.vocab()), v, seed);
+    }
+
+    static String generate(Constraint c, Vocab v, long seed) throws CharacterCodingException {
         SplittableRandom rnd = new SplittableRandom(seed * 7919 + 17);
         int n = v.vocab().size();
         long[] bits = new long[(n + 63) / 64];
