@@ -192,12 +192,23 @@ public final class Constraint {
         undecided[0] = start.reachesContext;
         byte[] nodeByte = vocab.nodeByte;
         int[] depth = vocab.nodeDepth, skip = vocab.subtreeEnd, runs = vocab.nodeTokens, sorted = vocab.sortedTokens;
+        boolean[] plain = vocab.plainSubtree;
         Recognizer.State dead = recognizer.dead;
         int n = nodeByte.length;
         int i = 0;
         while (i < n) {
             int d = depth[i];
-            Recognizer.State s = recognizer.step(at[d - 1], nodeByte[i] & 0xFF);
+            Recognizer.State p = at[d - 1];
+            if (plain[i] && recognizer.loopsOnPlain(p)) {
+                // Plain text all the way down, in a state that plain text never leaves: all allowed.
+                for (int k = runs[i], e = runs[skip[i]]; k < e; k++) {
+                    int t = sorted[k];
+                    m[t >> 6] |= 1L << t;
+                }
+                i = skip[i];
+                continue;
+            }
+            Recognizer.State s = recognizer.step(p, nodeByte[i] & 0xFF);
             if (s == dead) {
                 if (dependent != null && undecided[d - 1]) {
                     for (int k = runs[i], e = runs[skip[i]]; k < e; k++) dependent.add(sorted[k]);

@@ -48,6 +48,8 @@ final class Recognizer {
         final boolean reachesContext;
         final State[] next = new State[256];
         long[] mask; // allowed tokens, cached by the owner
+        byte plainLoop; // 0 unknown, 1 every plain byte leads back here, 2 not
+        int misses; // transitions asked for before they were computed
         State truncated; // truncate(this, TRUNCATE_DEPTH), cached
         long[] independentMask; // on truncated states: tokens allowed whatever the context
         int[] dependentTokens; // ... and the tokens whose fate depends on it
@@ -108,10 +110,52 @@ final class Recognizer {
     State step(State s, int b) {
         State n = s.next[b];
         if (n == null) {
-            n = compute(s, b);
-            s.next[b] = n;
+            // The first miss computes one transition (a token walk may never come back); a second
+            // miss means a trie walk or a busy state, and fills the whole table.
+            if (s.stacks.length <= 64 && s.misses++ > 0) {
+                fillTransitions(s);
+                n = s.next[b];
+            } else {
+                n = compute(s, b);
+                s.next[b] = n;
+            }
         }
         return n;
+    }
+
+    private final long[] signature = new long[256];
+
+    /**
+     * Fills all 256 transitions of {@code s} at once. The next state depends only on which stacks
+     * accept the byte, not on the byte itself, so bytes with the same set of accepting stacks share
+     * one computation: a JSON string's interior has about a dozen such classes, not 256.
+     */
+    private void fillTransitions(State s) {
+        Frame[] stacks = s.stacks;
+        long[] sig = signature;
+        for (int b = 0; b < 256; b++) {
+            long m = 0;
+            for (int i = 0; i < stacks.length; i++) {
+                Frame f = stacks[i];
+                if (f != context && grammar.terminalAccepts(code[f.pos], b)) m |= 1L << i;
+            }
+            sig[b] = m;
+        }
+        for (int b = 0; b < 256; b++) {
+            if (s.next[b] != null) continue;
+            long m = sig[b];
+            State n;
+            if (m == 0) {
+                n = dead;
+            } else {
+                begin();
+                for (int i = 0; i < stacks.length; i++) {
+                    if ((m >>> i & 1) != 0) expand(continuation(stacks[i].pos + 1, stacks[i].parent));
+                }
+                n = finish();
+            }
+            for (int c = b; c < 256; c++) if (sig[c] == m && s.next[c] == null) s.next[c] = n;
+        }
     }
 
     private State compute(State s, int b) {
@@ -209,6 +253,18 @@ final class Recognizer {
         if (depth == 0) return context;
         Frame parent = cut(f.parent, depth - 1);
         return parent == f.parent ? f : frame(f.pos, parent);
+    }
+
+    /** Whether every {@link TokenVocabulary#isPlain plain} byte leads from {@code s} back to {@code s}. */
+    boolean loopsOnPlain(State s) {
+        if (s.plainLoop == 0) {
+            boolean loops = s != dead;
+            for (int b = 0x20; b < 0x7F && loops; b++) {
+                if (TokenVocabulary.isPlain(b) && step(s, b) != s) loops = false;
+            }
+            s.plainLoop = (byte) (loops ? 1 : 2);
+        }
+        return s.plainLoop == 1;
     }
 
     int stateCount() {

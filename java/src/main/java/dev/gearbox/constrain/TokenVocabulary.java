@@ -34,6 +34,11 @@ public final class TokenVocabulary {
     final int[] nodeTokens;
     final int[] sortedTokens;
     final int maxDepth;
+    /**
+     * Node n and everything below it are {@link #isPlain plain} bytes: in a state that loops on every
+     * plain byte (a JSON string's interior), all tokens of the subtree are allowed without a walk.
+     */
+    final boolean[] plainSubtree;
 
     private TokenVocabulary(int size, byte[][] bytes, boolean[] eog) {
         this.size = size;
@@ -91,6 +96,15 @@ public final class TokenVocabulary {
             while (k < n && endsAt[k] == node) k++;
         }
         nodeTokens[total] = n;
+        int[] notPlainBefore = new int[total + 1]; // prefix counts of non-plain nodes
+        for (int i = 0; i < total; i++) notPlainBefore[i + 1] = notPlainBefore[i] + (isPlain(nodeByte[i] & 0xFF) ? 0 : 1);
+        plainSubtree = new boolean[total];
+        for (int i = 0; i < total; i++) plainSubtree[i] = notPlainBefore[subtreeEnd[i]] == notPlainBefore[i];
+    }
+
+    /** Printable ASCII other than the quote and the backslash: what most text tokens are made of. */
+    static boolean isPlain(int b) {
+        return b >= 0x20 && b < 0x7F && b != '"' && b != '\\';
     }
 
     private static int commonPrefix(byte[] a, byte[] b) {
