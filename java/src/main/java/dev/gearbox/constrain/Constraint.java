@@ -70,7 +70,7 @@ public final class Constraint {
             state = recognizer.walk(state, vocab.bytes[token]);
             states = recognizer.stateCount();
         }
-        if (states > 2 * Recognizer.MAX_STATES) { // move to a fresh recognizer (see ConstraintIndex)
+        if (states > 2 * index.maxStates) { // move to a fresh recognizer (see ConstraintIndex)
             Recognizer fresh = index.recognizer();
             if (fresh != recognizer) {
                 synchronized (fresh) {
@@ -251,6 +251,10 @@ public final class Constraint {
         }
         if (state.accepting) for (int e : vocab.endOfGeneration) m[e >> 6] |= 1L << e;
         return m;
+    }
+
+    Recognizer recognizer() {
+        return recognizer;
     }
 
     int statesBuilt() {

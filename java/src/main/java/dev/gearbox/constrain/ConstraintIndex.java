@@ -18,16 +18,18 @@ import java.util.Objects;
 public final class ConstraintIndex {
     final Grammar grammar;
     final TokenVocabulary vocab;
+    final int maxStates;
     private Recognizer shared;
 
-    private ConstraintIndex(Grammar grammar, TokenVocabulary vocab) {
+    ConstraintIndex(Grammar grammar, TokenVocabulary vocab, int maxStates) {
         this.grammar = Objects.requireNonNull(grammar, "grammar");
         this.vocab = Objects.requireNonNull(vocab, "vocab");
+        this.maxStates = maxStates;
         this.shared = new Recognizer(grammar);
     }
 
     public static ConstraintIndex of(Grammar grammar, TokenVocabulary vocab) {
-        return new ConstraintIndex(grammar, vocab);
+        return new ConstraintIndex(grammar, vocab, Recognizer.MAX_STATES);
     }
 
     /** A new request's constraint, at the start of the grammar. */
@@ -49,7 +51,7 @@ public final class ConstraintIndex {
         synchronized (shared) {
             states = shared.stateCount();
         }
-        if (states > Recognizer.MAX_STATES) shared = new Recognizer(grammar);
+        if (states > maxStates) shared = new Recognizer(grammar);
         return shared;
     }
 }

@@ -162,4 +162,36 @@ class ConstraintTest {
             }
         }
     }
+
+    @Test
+    void aRequestMovesToAFreshRecognizerWhenTheSharedOneIsFull() {
+        Grammar g = JsonSchemaCompiler.compile("{}");
+        int movedRequests = 0;
+        for (long seed = 0; seed < 10; seed++) {
+            List<Integer> reference = walk(new Constraint(g, vocab()), seed);
+            ConstraintIndex tiny = new ConstraintIndex(g, vocab(), 8); // forces moves within one request
+            Constraint c = tiny.newConstraint();
+            Recognizer first = c.recognizer();
+            List<Integer> moved = walk(c, seed);
+            assertThat(moved).isEqualTo(reference);
+            if (c.recognizer() != first) movedRequests++;
+        }
+        assertThat(movedRequests).as("requests that changed recognizer").isPositive();
+    }
+
+    // The tokens a seeded random walk chooses (a random allowed token each step, at most 60).
+    private static List<Integer> walk(Constraint c, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        List<Integer> chosen = new ArrayList<>();
+        long[] bits = new long[(TOKENS.size() + 63) / 64];
+        for (int step = 0; step < 60 && !c.complete(); step++) {
+            c.fillAllowed(bits);
+            List<Integer> allowed = new ArrayList<>();
+            for (int t = 0; t < TOKENS.size(); t++) if ((bits[t >> 6] >>> t & 1) != 0) allowed.add(t);
+            int t = allowed.get(rnd.nextInt(allowed.size()));
+            c.accept(t);
+            chosen.add(t);
+        }
+        return chosen;
+    }
 }
