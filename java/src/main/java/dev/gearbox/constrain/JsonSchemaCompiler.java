@@ -43,7 +43,9 @@ import java.util.Set;
  *       ({@code #/$defs/...}, {@code #/definitions/...}, {@code #}, any JSON pointer), recursive
  *       ones included.</li>
  * </ul>
- * Validation keywords it cannot enforce ({@code pattern}, {@code format}, numeric bounds,
+ * Integers take {@code minimum}, {@code maximum}, {@code exclusiveMinimum}, {@code exclusiveMaximum}
+ * (numbers, 2019-09/2020-12 style) within 16 digits.
+ * Validation keywords it cannot enforce ({@code pattern}, {@code format}, bounds on non-integer numbers,
  * {@code not}, {@code if}, property counts, ...) raise {@link UnsupportedSchemaException} naming the
  * keyword and the schema's JSON pointer. Annotations ({@code title}, {@code description},
  * {@code default}, {@code examples}, ...) and keywords that are no part of JSON Schema are ignored,
@@ -53,7 +55,7 @@ public final class JsonSchemaCompiler {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private static final Set<String> UNSUPPORTED = Set.of(
-            "pattern", "format", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf",
+            "pattern", "format", "multipleOf",
             "patternProperties", "minProperties", "maxProperties", "propertyNames", "dependentRequired",
             "dependentSchemas", "dependencies", "unevaluatedProperties", "unevaluatedItems", "contains",
             "minContains", "maxContains", "not", "if", "then", "else", "$dynamicRef", "$recursiveRef",
@@ -65,6 +67,7 @@ public final class JsonSchemaCompiler {
             "$defs", "definitions", "title", "description", "default", "examples", "deprecated", "readOnly",
             "writeOnly", "contentEncoding", "contentMediaType", "nullable", "strict");
 
+    private static final List<String> BOUNDS = List.of("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum");
     private static final Set<String> OBJECT_KEYWORDS = Set.of("properties", "required", "additionalProperties");
     private static final Set<String> ARRAY_KEYWORDS = Set.of("items", "prefixItems", "additionalItems", "minItems", "maxItems", "uniqueItems");
     private static final Set<String> STRING_KEYWORDS = Set.of("minLength", "maxLength");
@@ -163,6 +166,7 @@ public final class JsonSchemaCompiler {
             if (OBJECT_KEYWORDS.contains(k)) return "object";
             if (ARRAY_KEYWORDS.contains(k) && !k.equals("uniqueItems")) return "array";
             if (STRING_KEYWORDS.contains(k)) return "string";
+            if (BOUNDS.contains(k)) return "integer"; // integers are the numbers whose bounds we can enforce
         }
         return "any";
     }
@@ -172,8 +176,11 @@ public final class JsonSchemaCompiler {
             case "object" -> object(s, ptr);
             case "array" -> array(s, ptr);
             case "string" -> string(s, ptr);
-            case "integer" -> ref(JsonRules.INTEGER);
-            case "number" -> ref(JsonRules.NUMBER);
+            case "integer" -> integer(s, ptr);
+            case "number" -> {
+                for (String k : BOUNDS) if (s.has(k)) throw new UnsupportedSchemaException(k, ptr, "bounds are supported on integers only");
+                yield ref(JsonRules.NUMBER);
+            }
             case "boolean" -> ref(JsonRules.BOOLEAN);
             case "null" -> ref(JsonRules.NULL);
             case "any" -> ref(JsonRules.VALUE);
@@ -228,6 +235,29 @@ public final class JsonSchemaCompiler {
         String name = hint + "-" + (counter++);
         b.rule(name, body);
         return name;
+    }
+
+    // minimum/maximum (inclusive) and exclusiveMinimum/exclusiveMaximum (2019+ numbers) on integers.
+    private static Expr integer(JsonNode s, String ptr) {
+        long lo = -IntegerRange.LIMIT, hi = IntegerRange.LIMIT;
+        boolean bounded = false;
+        for (String k : BOUNDS) {
+            JsonNode v = s.get(k);
+            if (v == null) continue;
+            if (!v.isNumber()) throw new UnsupportedSchemaException(k, ptr, k + " must be a number (draft-04 boolean exclusive bounds are not supported)");
+            double d = v.doubleValue();
+            if (Math.abs(d) > IntegerRange.LIMIT) throw new UnsupportedSchemaException(k, ptr, k + " beyond 16 digits is not supported");
+            bounded = true;
+            switch (k) {
+                case "minimum" -> lo = Math.max(lo, (long) Math.ceil(d));
+                case "exclusiveMinimum" -> lo = Math.max(lo, (long) Math.floor(d) + 1);
+                case "maximum" -> hi = Math.min(hi, (long) Math.floor(d));
+                default -> hi = Math.min(hi, (long) Math.ceil(d) - 1);
+            }
+        }
+        if (!bounded) return ref(JsonRules.INTEGER);
+        if (lo > hi) throw new UnsupportedSchemaException("minimum", ptr, "no integer lies between the bounds");
+        return IntegerRange.of(lo, hi);
     }
 
     private Expr string(JsonNode s, String ptr) {

@@ -71,7 +71,8 @@
  * properties are declared), {@code oneOf} treated as {@code anyOf}, bounded whitespace (at most one
  * space, or a newline and 20 indentation characters, between tokens; none around the top-level
  * value) and bounded numbers (16 integer digits, 16 fraction digits, 2 exponent digits);
- * {@code pattern}, {@code format}, numeric bounds and the other keywords it cannot enforce are an
+ * integer {@code minimum}/{@code maximum}/exclusive bounds enforced digit by digit; {@code pattern},
+ * {@code format}, bounds on non-integer numbers and the other keywords it cannot enforce are an
  * {@link dev.gearbox.constrain.UnsupportedSchemaException} naming the keyword and JSON pointer.
  *
  * <h2>Cost</h2>

@@ -144,7 +144,8 @@ class JsonSchemaCompilerTest {
     @CsvSource(delimiter = '|', value = {
             "{'type':'string','pattern':'^a$'}|pattern|",
             "{'type':'string','format':'email'}|format|",
-            "{'type':'integer','minimum':0}|minimum|",
+            "{'type':'number','minimum':0}|minimum|",
+            "{'type':'integer','minimum':5,'maximum':4}|minimum|",
             "{'type':'number','multipleOf':2}|multipleOf|",
             "{'properties':{'a':{'not':{'type':'null'}}}}|not|/properties/a",
             "{'type':'array','items':{'type':'object','minProperties':1}}|minProperties|/items",
@@ -175,5 +176,43 @@ class JsonSchemaCompilerTest {
                 + "'type':'boolean','default':true,'examples':[false]}");
         assertThat(accepts(g, "true")).isTrue();
         assertThat(accepts(g, "1")).isFalse();
+    }
+
+    @Test
+    void integerBoundsAcceptExactlyTheRange() {
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(3);
+        long[][] ranges = {{0, 0}, {-5, 5}, {1, 9}, {10, 99}, {7, 1234}, {-1234, -7}, {-99, 100}, {0, 100000}, {95, 105}, {-1, 0}};
+        for (long[] r : ranges) checkRange(r[0], r[1], rnd);
+        for (int i = 0; i < 10; i++) {
+            long lo = rnd.nextLong(-100000, 100000);
+            checkRange(lo, lo + rnd.nextLong(0, 50000), rnd);
+        }
+        Grammar exclusive = schema("{'type':'integer','exclusiveMinimum':1.5,'exclusiveMaximum':4}");
+        assertThat(accepts(exclusive, "1")).isFalse();
+        assertThat(accepts(exclusive, "2")).isTrue();
+        assertThat(accepts(exclusive, "3")).isTrue();
+        assertThat(accepts(exclusive, "4")).isFalse();
+        Grammar min = schema("{'type':'integer','minimum':-3}");
+        assertThat(accepts(min, "-3")).isTrue();
+        assertThat(accepts(min, "-4")).isFalse();
+        assertThat(accepts(min, "9999999999999999")).isTrue();
+        assertThat(accepts(min, "-0")).isFalse();
+        Grammar max = schema("{'maximum':10}"); // no type: an integer
+        assertThat(accepts(max, "-9999999999999999")).isTrue();
+        assertThat(accepts(max, "11")).isFalse();
+        assertThat(accepts(max, "\"x\"")).isFalse();
+    }
+
+    private static void checkRange(long lo, long hi, java.util.SplittableRandom rnd) {
+        Grammar g = schema("{'type':'integer','minimum':" + lo + ",'maximum':" + hi + "}");
+        java.util.List<Long> probes = new java.util.ArrayList<>();
+        for (long v = lo - 30; v <= lo + 30; v++) probes.add(v);
+        for (long v = hi - 30; v <= hi + 30; v++) probes.add(v);
+        for (int i = 0; i < 200; i++) probes.add(rnd.nextLong(lo - 1000, hi + 1001));
+        for (long v : probes) {
+            assertThat(accepts(g, Long.toString(v))).as("%d in [%d, %d]", v, lo, hi).isEqualTo(v >= lo && v <= hi);
+        }
+        assertThat(accepts(g, "0" + Math.max(1, lo))).as("leading zero").isFalse();
+        assertThat(accepts(g, "-0")).isFalse();
     }
 }

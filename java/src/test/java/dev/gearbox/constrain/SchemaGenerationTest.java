@@ -59,6 +59,10 @@ class SchemaGenerationTest {
             // integers, numbers, booleans, nulls
             "{'type':'object','properties':{'i':{'type':'integer'},'n':{'type':'number'},'b':{'type':'boolean'},"
                     + "'z':{'type':'null'}},'required':['i','n','b','z']}",
+            // bounded integers
+            "{'type':'object','properties':{'age':{'type':'integer','minimum':0,'maximum':150},"
+                    + "'delta':{'type':'integer','exclusiveMinimum':-10,'maximum':-2},'big':{'type':'integer','minimum':1000}},"
+                    + "'required':['age','delta','big']}",
             // tuples, definitions, maps
             "{'type':'array','prefixItems':[{'type':'string'},{'$ref':'#/definitions/pt'}],'items':{'type':'integer'},'maxItems':4,"
                     + "'definitions':{'pt':{'type':'object','properties':{'x':{'type':'number'},'y':{'type':'number'}},'required':['x','y']}}}",
