@@ -37,18 +37,25 @@ public final class Grammar {
 
     /** Any JSON object (OpenAI's {@code response_format: json_object}), with the bounded whitespace of {@link JsonRules}. */
     public static Grammar anyJsonObject() {
-        GrammarBuilder b = new GrammarBuilder();
-        JsonRules.defineAnyValue(b);
-        b.rule("root", Expr.ref(JsonRules.OBJECT));
-        return b.build("root");
+        return Json.OBJECT;
     }
 
     /** Any JSON value. */
     public static Grammar anyJsonValue() {
-        GrammarBuilder b = new GrammarBuilder();
-        JsonRules.defineAnyValue(b);
-        b.rule("root", Expr.ref(JsonRules.VALUE));
-        return b.build("root");
+        return Json.VALUE;
+    }
+
+    // Built once, on first use (grammars are immutable).
+    private static final class Json {
+        static final Grammar OBJECT = json(JsonRules.OBJECT);
+        static final Grammar VALUE = json(JsonRules.VALUE);
+
+        private static Grammar json(String top) {
+            GrammarBuilder b = new GrammarBuilder();
+            JsonRules.defineAnyValue(b);
+            b.rule("root", Expr.ref(top));
+            return b.build("root");
+        }
     }
 
     public int ruleCount() {
