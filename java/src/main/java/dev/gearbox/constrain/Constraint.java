@@ -98,7 +98,8 @@ public final class Constraint {
 
     /**
      * Sets bit {@code t} of {@code bits} (bit {@code t & 63} of word {@code t >> 6}) for every allowed
-     * token and clears the others; {@code bits} needs at least {@code (vocabSize + 63) / 64} words.
+     * token and clears the others (also any words past the vocabulary, for a model whose output is
+     * padded beyond it); {@code bits} needs at least {@code (vocabSize + 63) / 64} words.
      * Returns the number of allowed tokens.
      */
     public int fillAllowed(long[] bits) {
@@ -106,20 +107,24 @@ public final class Constraint {
         if (bits.length < words) throw new IllegalArgumentException("need " + words + " words, got " + bits.length);
         long[] m = allowedBits();
         System.arraycopy(m, 0, bits, 0, words);
+        java.util.Arrays.fill(bits, words, bits.length, 0L);
         int count = 0;
         for (int i = 0; i < words; i++) count += Long.bitCount(m[i]);
         return count;
     }
 
     /**
-     * Sets the logit of every token that is not allowed to negative infinity (logits.length must be
-     * the vocabulary size) and returns how many are allowed. With none allowed (a grammar that is
-     * stuck, which the builders here never produce) every logit becomes -inf.
+     * Sets the logit of every token that is not allowed to negative infinity and returns how many are
+     * allowed. {@code logits} may be longer than the vocabulary (models often pad their output
+     * matrix, e.g. Qwen3's 151,936 rows for 151,669 tokens): the padding is never allowed. Zero
+     * allowed means the vocabulary cannot spell what the grammar needs next (no real byte-level
+     * vocabulary does that, as all 256 bytes are tokens); the caller should then stop.
      */
     public int mask(float[] logits) {
-        if (logits.length != vocab.size) {
+        if (logits.length < vocab.size) {
             throw new IllegalArgumentException("logits have " + logits.length + " entries, the vocabulary " + vocab.size);
         }
+        java.util.Arrays.fill(logits, vocab.size, logits.length, Float.NEGATIVE_INFINITY);
         long[] m = allowedBits();
         int count = 0;
         for (int w = 0; w < m.length; w++) {

@@ -116,6 +116,21 @@ class ConstraintTest {
     }
 
     @Test
+    void paddedLogitsAndBitsPastTheVocabularyAreNeverAllowed() {
+        Constraint c = constraint("{}");
+        float[] logits = new float[TOKENS.size() + 70];
+        java.util.Arrays.fill(logits, 1f);
+        int allowed = c.mask(logits);
+        assertThat(allowed).isPositive();
+        for (int i = TOKENS.size(); i < logits.length; i++) assertThat(logits[i]).isEqualTo(Float.NEGATIVE_INFINITY);
+        long[] bits = new long[(TOKENS.size() + 63) / 64 + 2];
+        java.util.Arrays.fill(bits, -1L);
+        assertThat(c.fillAllowed(bits)).isEqualTo(allowed);
+        for (int t = TOKENS.size(); t < bits.length * 64; t++) assertThat(bits[t >> 6] >>> t & 1).isZero();
+        assertThatThrownBy(() -> c.mask(new float[TOKENS.size() - 1])).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void acceptingADisallowedTokenFails() {
         Constraint c = constraint("{'type':'object','properties':{'a':{'type':'integer'}},'required':['a']}");
         assertThatThrownBy(() -> c.accept(id("["))).isInstanceOf(IllegalStateException.class);
