@@ -80,5 +80,10 @@
  * tokens): {@code allows} is tens of nanoseconds; a mask where few tokens fit (between JSON tokens)
  * 3-30 µs; inside a string about 0.2 ms once the shared part exists and a few milliseconds the first
  * time a grammar meets that state; a cached mask well under a microsecond.
+ * {@link dev.gearbox.constrain.ConstraintDecodeBench} runs the engine loop above on a model: on a
+ * random-weight 180M-parameter qwen3 with a 151,936-row output (4-10 ms per token on the shared
+ * 2-core build machine), the constraint took 13-65 µs per token and resampling after a rejection
+ * 57-170 µs per token, i.e. 1-3% of decode time, even though a random model's tokens are rejected
+ * at 13-38% of steps; the tokens/s ratios themselves varied with the machine's load.
  */
 package dev.gearbox.constrain;
