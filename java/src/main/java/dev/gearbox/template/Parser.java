@@ -15,6 +15,8 @@ import java.util.Set;
  */
 final class Parser {
     private static final Set<String> COMPARE = Set.of("==", "!=", "<", ">", "<=", ">=");
+    private static final Set<String> ENDINGS = Set.of("elif", "else", "endif", "endfor", "endset", "endmacro", "endcall", "endfilter",
+            "endgeneration", "endraw");
 
     private final List<Token> toks;
     private int i;
@@ -55,6 +57,9 @@ final class Parser {
                     Token kw = toks.get(i + 1);
                     if (kw.kind() != Kind.NAME) throw error(kw, "expected a statement name after '{%'");
                     if (ends.contains(kw.text())) return out;
+                    if (ENDINGS.contains(kw.text())) {
+                        throw error(kw, "unexpected '{% " + kw.text() + " %}'" + (ends.isEmpty() ? " (nothing to close)" : "; expected one of " + ends));
+                    }
                     next();
                     next();
                     out.add(statement(kw));
