@@ -104,6 +104,7 @@ ENGINE_CASES = [
  ("tests", "{{ 'a' is string }} {{ 1 is number }} {{ 1.5 is number }} {{ true is number }} {{ 1 is integer }} {{ true is integer }} {{ 1.0 is float }} {{ {} is mapping }} {{ [] is mapping }} {{ [] is iterable }} {{ 'a' is sequence }} {{ 1 is iterable }} {{ true is boolean }} {{ 1 is boolean }} {{ true is true }} {{ 0 is false }} {{ false is false }} {{ none is none }} {{ 2 is in [1, 2] }} {{ 2 is eq 2 }} {{ 2 is equalto 3 }} {{ 3 is odd }} {{ 3 is even }} {{ 9 is divisibleby 3 }} {{ 9 is divisibleby(4) }} {{ 1 is not none }} {{ x is callable }}", {}),
  # globals
  ("globals", "{{ range(3)|list }} {{ range(1, 10, 3)|list }} {{ range(5, 0, -2)|list }} {{ dict(a=1, b='x') }} {{ strftime_now('%Y-%m-%d %H:%M:%S %d %B %Y %b %a %A %I%p') }}", {}),
+ ("none_attributes", "{% set ns = namespace(v=none) %}{{ ns.v }} {{ ns.v is none }} {% for x in [none, 1] %}{{ loop.nextitem if loop.first else loop.previtem }} {% endfor %}{{ ns['v'] }}", {}),
  ("printing", "{{ [none, true, 'x'] }} {{ {'a': [1, {'b': none}]} }} {{ (1, 'a') }} {{ 1.0 }} {{ -5 }} {{ 'é' }}", {}),
 ]
 

@@ -14,6 +14,13 @@ final class Access {
 
     static Object attr(Object obj, String name) {
         if (obj instanceof Undefined u) throw new Py.UndefinedException(u.hint());
+        // Namespace and loop attributes may hold None, so they are looked up here rather than via null-means-absent.
+        if (obj instanceof Namespace ns) return ns.attrs.containsKey(name) ? ns.attrs.get(name) : missing(obj, name);
+        if (obj instanceof LoopContext loop) {
+            boolean[] found = new boolean[1];
+            Object v = loop.attr(name, found);
+            return found[0] ? v : missing(obj, name);
+        }
         Object a = pythonAttr(obj, name);
         if (a != null) return a;
         if (obj instanceof Map<?, ?> m && m.containsKey(name)) return m.get(name);
@@ -34,6 +41,7 @@ final class Access {
             if (found[0]) return v;
             return new Undefined(Py.typeName(obj) + " index out of range");
         }
+        if (key instanceof String s && (obj instanceof Namespace || obj instanceof LoopContext)) return attr(obj, s);
         if (key instanceof String s) {
             Object a = pythonAttr(obj, s);
             if (a != null) return a;
