@@ -2,7 +2,7 @@
 """Writes the expected outputs the Java Jinja engine is tested against, rendered by Python's jinja2
 set up exactly as Hugging Face transformers sets it up for apply_chat_template:
 
-  ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=[loopcontrols]),
+  ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=[AssistantTracker, loopcontrols]),
   tojson = json.dumps(x, ensure_ascii=False, indent=indent, separators=separators, sort_keys=sort_keys),
   globals raise_exception (raises) and strftime_now (here a fixed date: 2026-03-07 14:05:09),
   render(messages=..., tools=... or None, documents=None, add_generation_prompt=..., **special_tokens, **kwargs).
@@ -22,6 +22,7 @@ from datetime import datetime
 
 import jinja2
 import jinja2.ext
+from jinja2 import nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -35,6 +36,20 @@ class RaisedByTemplate(Exception):
     pass
 
 
+class GenerationTag(jinja2.ext.Extension):
+    """transformers' AssistantTracker: {% generation %}...{% endgeneration %} renders its body (and, there,
+    records which characters the assistant wrote, for return_assistant_tokens_mask)."""
+    tags = {"generation"}
+
+    def parse(self, parser):
+        lineno = next(parser.stream).lineno
+        body = parser.parse_statements(["name:endgeneration"], drop_needle=True)
+        return nodes.CallBlock(self.call_method("_render"), [], [], body).set_lineno(lineno)
+
+    def _render(self, caller):
+        return caller()
+
+
 def make_env():
     # As transformers.utils.chat_template_utils._compile_jinja_template does.
     def raise_exception(message):
@@ -46,7 +61,7 @@ def make_env():
     def strftime_now(fmt):
         return FIXED_NOW.strftime(fmt)
 
-    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=[jinja2.ext.loopcontrols])
+    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=[GenerationTag, jinja2.ext.loopcontrols])
     env.filters["tojson"] = tojson
     env.globals["raise_exception"] = raise_exception
     env.globals["strftime_now"] = strftime_now
@@ -105,6 +120,7 @@ ENGINE_CASES = [
  # globals
  ("globals", "{{ range(3)|list }} {{ range(1, 10, 3)|list }} {{ range(5, 0, -2)|list }} {{ dict(a=1, b='x') }} {{ strftime_now('%Y-%m-%d %H:%M:%S %d %B %Y %b %a %A %I%p') }}", {}),
  ("none_attributes", "{% set ns = namespace(v=none) %}{{ ns.v }} {{ ns.v is none }} {% for x in [none, 1] %}{{ loop.nextitem if loop.first else loop.previtem }} {% endfor %}{{ ns['v'] }}", {}),
+ ("generation_tag", "{% for m in ['a', 'b'] %}<{%- generation %} {{ m }} {% endgeneration -%}>{% endfor %}", {}),
  ("printing", "{{ [none, true, 'x'] }} {{ {'a': [1, {'b': none}]} }} {{ (1, 'a') }} {{ 1.0 }} {{ -5 }} {{ 'é' }}", {}),
 ]
 
