@@ -24,7 +24,13 @@ final class Lexer {
     private int pos;
     private boolean lineStarting = true;
 
-    private Lexer(String src) { this.src = src; }
+    /** Offsets of every '\n' in the source, for positions in messages. */
+    private final int[] newlines;
+
+    private Lexer(String src) {
+        this.src = src;
+        this.newlines = java.util.stream.IntStream.range(0, src.length()).filter(i -> src.charAt(i) == '\n').toArray();
+    }
 
     static List<Token> tokenize(String source) {
         String s = source.replace("\r\n", "\n").replace('\r', '\n');
@@ -249,15 +255,14 @@ final class Lexer {
         return s.substring(b);
     }
 
+    /** 1-based line of a source offset, by binary search over the newline offsets. */
     private int line(int offset) {
-        int l = 1;
-        for (int i = 0; i < offset && i < src.length(); i++) if (src.charAt(i) == '\n') l++;
-        return l;
+        int i = java.util.Arrays.binarySearch(newlines, offset);
+        return (i >= 0 ? i : -i - 1) + 1;
     }
 
     private int col(int offset) {
-        int nl = src.lastIndexOf('\n', Math.max(0, offset - 1));
-        if (offset == 0) return 1;
-        return offset - nl;
+        int l = line(offset);
+        return l == 1 ? offset + 1 : offset - newlines[l - 2];
     }
 }
