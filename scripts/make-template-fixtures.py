@@ -211,6 +211,21 @@ CONVERSATIONS = {
         "add_generation_prompt": False,
         "kwargs": {"enable_thinking": True},
     },
+    "reasoning_content_field": {
+        "messages": [{"role": "user", "content": "Why?"},
+                     {"role": "assistant", "content": "Because.", "reasoning_content": "  thought about it\n"},
+                     {"role": "user", "content": "Sure?"}],
+        "add_generation_prompt": True,
+    },
+    "reasoning_content_last_turn": {
+        "messages": [{"role": "user", "content": "Why?"},
+                     {"role": "assistant", "content": "\nBecause.", "reasoning_content": "\nthought about it\n"}],
+        "add_generation_prompt": False,
+    },
+    "empty_conversation": {
+        "messages": [],
+        "add_generation_prompt": True,
+    },
     "alternation_error": {
         "messages": [{"role": "user", "content": "a"}, {"role": "user", "content": "b"}],
         "add_generation_prompt": True,
