@@ -166,6 +166,15 @@ final class Interpreter {
                 case Call c -> callValue(eval(c.fn(), scope), evalAll(c.args(), scope), kwargs(c.kwNames(), c.kwValues(), scope, null));
                 case Unary u -> unary(u, scope);
                 case Binary b -> binary(b, scope);
+                case Compare c -> {
+                    Object left = eval(c.first(), scope);
+                    for (int k = 0; k < c.ops().size(); k++) {
+                        Object right = eval(c.rest().get(k), scope);
+                        if (!compareOp(c.ops().get(k), left, right)) yield false;
+                        left = right;
+                    }
+                    yield true;
+                }
                 case Conditional c -> {
                     if (Py.truthy(eval(c.condition(), scope))) yield eval(c.then(), scope);
                     yield c.otherwise() != null ? eval(c.otherwise(), scope)
@@ -225,6 +234,13 @@ final class Interpreter {
         Object l = eval(b.left(), scope), r = eval(b.right(), scope);
         return switch (b.op()) {
             case "~" -> Py.str(l) + Py.str(r);
+            case "==", "!=", "<", ">", "<=", ">=", "in", "not in" -> compareOp(b.op(), l, r);
+            default -> Py.arith(b.op(), l, r);
+        };
+    }
+
+    private static boolean compareOp(String op, Object l, Object r) {
+        return switch (op) {
             case "==" -> Py.eq(l, r);
             case "!=" -> !Py.eq(l, r);
             case "<" -> Py.compare(l, r) < 0;
@@ -233,7 +249,7 @@ final class Interpreter {
             case ">=" -> Py.compare(l, r) >= 0;
             case "in" -> Py.contains(r, l);
             case "not in" -> !Py.contains(r, l);
-            default -> Py.arith(b.op(), l, r);
+            default -> throw new IllegalArgumentException("unknown comparison " + op);
         };
     }
 

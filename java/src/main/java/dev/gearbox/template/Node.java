@@ -67,6 +67,9 @@ sealed interface Node {
     /** Arithmetic, {@code ~}, comparisons, {@code in}, {@code not in}, {@code and}, {@code or}. */
     record Binary(String op, Expr left, Expr right, int line, int col) implements Expr {}
 
+    /** A comparison chain {@code a < b <= c}: Python's {@code a < b and b <= c}, each operand evaluated once. */
+    record Compare(Expr first, List<String> ops, List<Expr> rest, int line, int col) implements Expr {}
+
     record Conditional(Expr condition, Expr then, Expr otherwise, int line, int col) implements Expr {}
 
     record FilterCall(String name, List<Expr> args, List<String> kwNames, List<Expr> kwValues, int line, int col) {}

@@ -20,6 +20,8 @@ final class Parser {
 
     private final List<Token> toks;
     private int i;
+    /** For-loop bodies being parsed (macro and call bodies start again at 0): break/continue need one. */
+    private int loopDepth;
 
     private Parser(List<Token> toks) { this.toks = toks; }
 
@@ -113,7 +115,13 @@ final class Parser {
                 }
                 if (peek().isName("recursive")) throw error(peek(), "recursive for loops are not supported");
                 endTag();
-                List<Stmt> body = body(Set.of("else", "endfor"));
+                loopDepth++;
+                List<Stmt> body;
+                try {
+                    body = body(Set.of("else", "endfor"));
+                } finally {
+                    loopDepth--;
+                }
                 List<Stmt> elseBody = null;
                 if (endingTag().equals("else")) {
                     endTag();
@@ -148,7 +156,7 @@ final class Parser {
                 List<Expr> defaults = new ArrayList<>();
                 paramList(params, defaults);
                 endTag();
-                List<Stmt> body = body(Set.of("endmacro"));
+                List<Stmt> body = outsideLoops(() -> body(Set.of("endmacro")));
                 endingTag();
                 endTag();
                 return new MacroDef(name, params, defaults, body, l, c);
@@ -160,7 +168,7 @@ final class Parser {
                 Expr e = expr(true);
                 if (!(e instanceof Call call)) throw error(kw, "{% call %} needs a macro call");
                 endTag();
-                List<Stmt> body = body(Set.of("endcall"));
+                List<Stmt> body = outsideLoops(() -> body(Set.of("endcall")));
                 endingTag();
                 endTag();
                 return new CallBlock(call, params, defaults, body, l, c);
@@ -185,16 +193,23 @@ final class Parser {
                 endTag();
                 return new Block(body, l, c);
             }
-            case "break" -> {
+            case "break", "continue" -> {
+                if (loopDepth == 0) throw error(kw, "'" + kw.text() + "' outside a for loop");
                 endTag();
-                return new Break(l, c);
-            }
-            case "continue" -> {
-                endTag();
-                return new Continue(l, c);
+                return kw.text().equals("break") ? new Break(l, c) : new Continue(l, c);
             }
             default -> throw error(kw, "unknown or unsupported statement '" + kw.text() + "'"
                     + (Set.of("include", "import", "extends", "from", "block").contains(kw.text()) ? " (templates here are self-contained)" : ""));
+        }
+    }
+
+    private List<Stmt> outsideLoops(java.util.function.Supplier<List<Stmt>> parse) {
+        int saved = loopDepth;
+        loopDepth = 0;
+        try {
+            return parse.get();
+        } finally {
+            loopDepth = saved;
         }
     }
 
@@ -307,23 +322,29 @@ final class Parser {
     }
 
     private Expr compare() {
-        Expr e = math1();
+        Expr first = math1();
+        List<String> ops = new ArrayList<>();
+        List<Expr> rest = new ArrayList<>();
         while (true) {
             Token t = peek();
             if (t.kind() == Kind.OP && COMPARE.contains(t.text())) {
                 next();
-                e = new Binary(t.text(), e, math1(), t.line(), t.col());
+                ops.add(t.text());
             } else if (t.isName("in")) {
                 next();
-                e = new Binary("in", e, math1(), t.line(), t.col());
+                ops.add("in");
             } else if (t.isName("not") && toks.get(i + 1).isName("in")) {
                 next();
                 next();
-                e = new Binary("not in", e, math1(), t.line(), t.col());
+                ops.add("not in");
             } else {
-                return e;
+                break;
             }
+            rest.add(math1());
         }
+        if (ops.isEmpty()) return first;
+        if (ops.size() == 1) return new Binary(ops.getFirst(), first, rest.getFirst(), first.line(), first.col());
+        return new Compare(first, ops, rest, first.line(), first.col());
     }
 
     private Expr math1() {

@@ -29,6 +29,9 @@ class JinjaErrorsTest {
         assertThat(failure("{{ 'unterminated }}", Map.of()).getMessage()).contains("unterminated string");
         assertThat(failure("{% for x in y %}{% endif %}", Map.of()).getMessage()).contains("endfor");
         assertThat(failure("{{ x", Map.of()).getMessage()).contains("unclosed tag");
+        assertThat(failure("{% break %}", Map.of()).getMessage()).contains("'break' outside a for loop");
+        assertThat(failure("{% for x in [1] %}{% macro m() %}{% continue %}{% endmacro %}{% endfor %}", Map.of()).getMessage())
+                .contains("'continue' outside a for loop");
     }
 
     @Test
