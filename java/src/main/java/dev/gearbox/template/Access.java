@@ -64,6 +64,4 @@ final class Access {
     private static Undefined missing(Object obj, String name) {
         return new Undefined("'" + (obj == null ? "None" : Py.typeName(obj) + " object") + "' has no attribute '" + name + "'");
     }
-
-    static List<Object> list(Object v) { return Py.iterate(v); }
 }

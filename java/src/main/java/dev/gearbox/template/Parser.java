@@ -99,12 +99,12 @@ final class Parser {
             case "for" -> {
                 Expr target = assignTarget();
                 expectName("in");
-                Expr iter = orExpr(true);
+                Expr iter = orExpr();
                 if (peek().isOp(",")) {
                     List<Expr> items = new ArrayList<>(List.of(iter));
                     while (peek().isOp(",")) {
                         next();
-                        items.add(orExpr(true));
+                        items.add(orExpr());
                     }
                     iter = new TupleExpr(items, iter.line(), iter.col());
                 }
@@ -279,11 +279,11 @@ final class Parser {
     }
 
     private Expr expr(boolean withConditional) {
-        Expr e = orExpr(true);
+        Expr e = orExpr();
         if (withConditional) {
             while (peek().isName("if")) {
                 Token t = next();
-                Expr cond = orExpr(true);
+                Expr cond = orExpr();
                 Expr otherwise = null;
                 if (peek().isName("else")) {
                     next();
@@ -295,7 +295,7 @@ final class Parser {
         return e;
     }
 
-    private Expr orExpr(boolean unused) {
+    private Expr orExpr() {
         Expr e = andExpr();
         while (peek().isName("or")) {
             Token t = next();

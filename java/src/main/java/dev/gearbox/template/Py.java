@@ -2,7 +2,6 @@ package dev.gearbox.template;
 
 import java.math.BigDecimal;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
@@ -350,8 +349,6 @@ final class Py {
         if (i < 0) i += n;
         return Math.max(min, Math.min(max, i));
     }
-
-    static Iterator<Object> iterator(Object v) { return iterate(v).iterator(); }
 
     /** Thrown when an undefined value is used beyond printing, testing or iterating it. */
     static final class UndefinedException extends RuntimeException {

@@ -49,17 +49,6 @@ final class Tests {
         };
     }
 
-    static boolean exists(String name) {
-        try {
-            test(name, null, List.of(0L));
-            return true;
-        } catch (IllegalArgumentException e) {
-            return !e.getMessage().startsWith("no test named");
-        } catch (RuntimeException e) {
-            return true;
-        }
-    }
-
     private static Object arg(String test, List<Object> args, int i) {
         if (i >= args.size()) throw new IllegalArgumentException("test '" + test + "' needs an argument");
         return args.get(i);
