@@ -3,7 +3,6 @@ package dev.gearbox.template;
 import dev.gearbox.template.Node.Expr;
 import dev.gearbox.template.Node.Stmt;
 
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -50,7 +49,7 @@ final class Macro implements PyCallable {
         }
         Object caller = extraKw.remove("caller");
         if (caller != null) s.set("caller", caller);
-        s.set("varargs", args.size() > params.size() ? new ArrayList<>(args.subList(params.size(), args.size())) : new ArrayList<>());
+        s.set("varargs", new PyTuple(args.size() > params.size() ? args.subList(params.size(), args.size()) : List.of())); // a tuple, as in jinja2
         s.set("kwargs", extraKw);
         StringBuilder out = new StringBuilder();
         in.render(body, s, out);

@@ -215,6 +215,7 @@ final class Parser {
 
     private void paramList(List<String> params, List<Expr> defaults) {
         expectOp("(");
+        boolean sawDefault = false;
         while (!peek().isOp(")")) {
             if (!params.isEmpty()) expectOp(",");
             if (peek().isOp(")")) break;
@@ -222,8 +223,9 @@ final class Parser {
             if (peek().isOp("=")) {
                 next();
                 defaults.add(expr(true));
+                sawDefault = true;
             } else {
-                if (!defaults.isEmpty()) throw error(peek(), "a parameter without default follows one with a default");
+                if (sawDefault) throw error(peek(), "a parameter without default follows one with a default");
                 defaults.add(null);
             }
         }

@@ -42,7 +42,7 @@ final class PyStrings {
             while (i < n && isSpace(s.codePointAt(i))) i += Character.charCount(s.codePointAt(i));
             if (i >= n) return out;
             if (maxsplit >= 0 && out.size() >= maxsplit) {
-                out.add(strip(s.substring(i), null, false, true));
+                out.add(s.substring(i)); // Python keeps the rest as is, trailing whitespace included
                 return out;
             }
             int j = i;
@@ -70,7 +70,7 @@ final class PyStrings {
             while (e > 0 && isSpace(s.codePointBefore(e))) e -= Character.charCount(s.codePointBefore(e));
             if (e <= 0) return out;
             if (out.size() >= maxsplit) {
-                out.addFirst(strip(s.substring(0, e), null, true, false));
+                out.addFirst(s.substring(0, e)); // leading whitespace of the rest stays, as in Python
                 return out;
             }
             int b = e;
