@@ -24,6 +24,11 @@ import java.util.TreeMap;
  * variant {@code tokenizer.chat_template.tool_use} when tools are given and it exists (HF's rule).
  * A built-in format renders as llama.cpp's built-ins do, without the leading BOS (see {@link ChatTemplate}).
  *
+ * <p><b>BOS.</b> Unlike the built-in formats, a model's template often writes {@code {{ bos_token }}}
+ * itself (Llama 3, Gemma, DeepSeek), exactly as transformers does. A caller that tokenizes the prompt
+ * with a tokenizer that adds BOS too must drop one of the two (llama.cpp strips the template's leading
+ * BOS text in that case); the rendered text itself stays byte-identical to transformers'.
+ *
  * <p>Messages and tools are JSON-like values: Maps, Lists, Strings, numbers, booleans, null, or
  * Jackson nodes; assistant {@code tool_calls} arguments are passed as given (object or string).
  */
