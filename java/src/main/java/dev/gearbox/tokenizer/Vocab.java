@@ -17,7 +17,14 @@ final class Vocab {
     /** Token texts that llama.cpp takes for an end-of-turn token when no eot id is given, in priority order. */
     static final List<String> EOT_TEXTS = List.of("<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>",
             "<|end_of_text|>", "<EOT>", "_<EOT>", "<｜end▁of▁sentence｜>", "<end_of_utterance>");
-    /** Token texts that llama.cpp always treats as end of generation (llama-vocab.cpp, "special_eog_ids"). */
+    /**
+     * Token texts that llama.cpp always treats as end of generation (llama-vocab.cpp, "special_eog_ids"):
+     * end-of-turn markers of Llama 3 ({@code <|eot_id|>}, {@code <|eom_id|>}), ChatML, Phi, gpt-oss
+     * ({@code <|return|>}, {@code <|call|>}), Gemma, CodeLlama ({@code <EOT>}), SmolDocling. EOS, EOT
+     * and EOM by id are added to these. (Checked against llama.cpp's load log for Qwen3: exactly
+     * {@code <|endoftext|>}, {@code <|im_end|>}, {@code <|fim_pad|>}, {@code <|repo_name|>}, {@code <|file_sep|>};
+     * Qwen3's vocabulary has a plain {@code </s>} token, which therefore is not on this list.)
+     */
     static final List<String> EOG_TEXTS = List.of("<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>",
             "<end_of_turn>", "<|endoftext|>", "<|eom_id|>", "<EOT>", "_<EOT>", "<|end_of_text|>", "<end_of_utterance>");
     /** Fill-in-the-middle pad/repo/file-separator tokens, which llama.cpp also counts as end of generation. */
@@ -71,6 +78,13 @@ final class Vocab {
             }
         }
         for (int id : new int[] {eos, eot, eom}) if (id >= 0) eog.set(id);
+        // gpt-oss (o200k_harmony) ends each message with <|end|> but the turn only with <|return|> or
+        // <|call|>: when both are there, llama.cpp takes <|end|> off the list and renders it.
+        if (eogHas("<|end|>") && eogHas("<|return|>") && eogHas("<|call|>")) {
+            int end = ids.get("<|end|>");
+            eog.clear(end);
+            this.types[end] = TokenType.USER_DEFINED;
+        }
         // llama.cpp always renders gpt-oss's channel markers, by making them user-defined.
         for (String t : List.of("<|channel|>", "<|message|>", "<|start|>", "<|constrain|>")) {
             Integer id = ids.get(t);
@@ -88,6 +102,11 @@ final class Vocab {
         }
         special.sort(Comparator.comparingInt((Integer i) -> -byteLen[i]).thenComparingInt(i -> i));
         specialByLength = special.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    private boolean eogHas(String text) {
+        Integer id = ids.get(text);
+        return id != null && eog.get(id);
     }
 
     private int firstByText(List<String> candidates, boolean makeControl) {

@@ -44,6 +44,22 @@ class BpeSpecialTokenTest {
         return java.util.Arrays.stream(parts).flatMapToInt(IntStream::of).toArray();
     }
 
+    /** Every id that ends generation, by scanning the whole vocabulary. */
+    static java.util.List<Integer> eogIds(VocabTokenizer t) {
+        return IntStream.range(0, t.vocabSize()).filter(t::isEndOfGeneration).boxed().toList();
+    }
+
+    @Test
+    void endOfGenerationSetsOfTheRealVocabulariesAreLlamaCpps() {
+        // Llama 3: EOS <|end_of_text|> and the end of turn <|eot_id|>; no other token of 128256 stops.
+        assertThat(eogIds(llama3)).containsExactly(128001, 128009);
+        // Qwen3: EOS <|im_end|> (config), <|endoftext|>, and the FIM pad / repo / file-separator markers.
+        assertThat(eogIds(qwen3)).containsExactly(151643, 151645, 151662, 151663, 151664);
+        assertThat(qwen3.tokenText(qwen3.eos())).isEqualTo("<|im_end|>");
+        assertThat(qwen3.tokenText(qwen3.eot())).isEqualTo("<|im_end|>");
+        for (int id : eogIds(qwen3)) assertThat(qwen3.isControl(id)).as(qwen3.tokenText(id)).isTrue();
+    }
+
     @Test
     void llama3Metadata() {
         assertThat(llama3.vocabSize()).isEqualTo(128256);

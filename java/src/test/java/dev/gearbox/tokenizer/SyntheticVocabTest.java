@@ -163,6 +163,21 @@ class SyntheticVocabTest {
         assertThat(given.isEndOfGeneration(FIRST)).as("eot_token_id").isTrue();
     }
 
+    @Test
+    void gptOssEndOfMessageIsNotEndOfGeneration() throws IOException {
+        // gpt-oss: with <|return|> and <|call|> present, <|end|> separates messages and is rendered, not a stop.
+        VocabTokenizer harmony = load(spm("<|end|>", 0, 3, "<|return|>", 0, 3, "<|call|>", 0, 3, "<|eot_id|>", 0, 1));
+        assertThat(harmony.isEndOfGeneration(FIRST)).as("<|end|>").isFalse();
+        assertThat(harmony.tokenType(FIRST)).isEqualTo(TokenType.USER_DEFINED);
+        assertThat(harmony.isEndOfGeneration(FIRST + 1)).as("<|return|>").isTrue();
+        assertThat(harmony.isEndOfGeneration(FIRST + 2)).as("<|call|>").isTrue();
+        assertThat(harmony.isEndOfGeneration(FIRST + 3)).as("<|eot_id|> (a normal token here, retyped)").isTrue();
+        assertThat(harmony.isControl(FIRST + 3)).isTrue();
+        VocabTokenizer phi = load(spm("<|end|>", 0, 3, "<|return|>", 0, 3));
+        assertThat(phi.isEndOfGeneration(FIRST)).as("<|end|> without <|call|> (Phi 3)").isTrue();
+        assertThat(phi.isEndOfGeneration(FIRST + 1)).isTrue();
+    }
+
     // ---- byte-level BPE rules ------------------------------------------------------------
 
     @Test

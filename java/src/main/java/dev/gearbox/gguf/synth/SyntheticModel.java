@@ -1,5 +1,6 @@
 package dev.gearbox.gguf.synth;
 
+import dev.gearbox.gguf.GGUFFile;
 import dev.gearbox.gguf.GGUFValue;
 import dev.gearbox.gguf.GGUFValueType;
 import dev.gearbox.gguf.GGUFWriter;
@@ -16,13 +17,20 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
 
 /**
  * A randomly initialised llama / qwen2 / qwen3 model written as a GGUF that both Gearbox and
  * llama.cpp load: llama.cpp's metadata keys and tensor names, shapes in GGML order (innermost
  * first), a real SentencePiece-style vocabulary ({@link SyntheticVocab}). 2-D matrices use the
  * chosen weight type; 1-D norms and biases stay F32 as llama.cpp's converter keeps them.
+ *
+ * <p>{@link Builder#vocabFrom} swaps the synthetic vocabulary for a real one: every {@code tokenizer.*}
+ * key of an existing GGUF (tokens, scores, types, merges, pre-tokenizer, special ids, chat templates)
+ * is copied and the embedding and output matrices are sized to it, giving a model with random weights
+ * that tokenizes and formats chats exactly as the real model does.
  *
  * <p>Weights are N(0, 0.02) (output projections scaled by 1/sqrt(2 n_layer) so the residual stream
  * grows slowly through deep stacks), norm gains are 1 + N(0, 0.02). Each tensor draws from its own
@@ -154,6 +162,11 @@ public final class SyntheticModel {
             w.putU32(a + ".attention.key_length", headDim());
             w.putU32(a + ".attention.value_length", headDim());
         }
+        if (b.vocabFrom != null) {
+            b.vocabFrom.forEach(w::put);
+            for (TensorSpec t : tensors) w.addTensor(t.name, t.type, t.shape, out -> generate(t, out));
+            return w;
+        }
         SyntheticVocab vocab = new SyntheticVocab(b.vocab);
         w.putString("tokenizer.ggml.model", "llama");
         w.put("tokenizer.ggml.tokens", GGUFValue.strings(vocab.tokens()));
@@ -257,8 +270,32 @@ public final class SyntheticModel {
         private GGMLType weightType = GGMLType.F32, embeddingType;
         private long seed;
         private String name;
+        private Map<String, GGUFValue> vocabFrom;
 
         public Builder arch(Arch v) { arch = v; return this; }
+
+        /**
+         * Takes the vocabulary (every {@code tokenizer.*} key) from existing GGUF metadata instead of the
+         * synthetic one; the vocabulary size becomes its token count.
+         */
+        public Builder vocabFrom(Map<String, GGUFValue> metadata) {
+            Map<String, GGUFValue> tok = new TreeMap<>();
+            metadata.forEach((k, v) -> { if (k.startsWith("tokenizer.")) tok.put(k, v); });
+            GGUFValue tokens = tok.get("tokenizer.ggml.tokens");
+            if (tokens == null || !(tokens.value() instanceof String[] t) || t.length == 0) {
+                throw new IllegalArgumentException("the vocabulary source has no tokenizer.ggml.tokens");
+            }
+            vocabFrom = tok;
+            vocab = t.length;
+            return this;
+        }
+
+        /** {@link #vocabFrom(Map)} with the metadata of the GGUF file at {@code path} (a model or a vocab-only file). */
+        public Builder vocabFrom(Path path) throws IOException {
+            try (GGUFFile f = GGUFFile.open(path)) {
+                return vocabFrom(f.metadata());
+            }
+        }
         public Builder arch(String v) { arch = Arch.parse(v); return this; }
         public Builder embeddingLength(int v) { nEmbd = v; return this; }
         public Builder layers(int v) { nLayer = v; return this; }
@@ -299,7 +336,11 @@ public final class SyntheticModel {
             if (ropeScaling != null && arch != Arch.LLAMA) throw new IllegalArgumentException("Llama-3 rope scaling only applies to arch llama");
             if (!(ropeBase > 0)) throw new IllegalArgumentException("rope base must be positive, got " + ropeBase);
             if (!(rmsEps > 0)) throw new IllegalArgumentException("rms epsilon must be positive, got " + rmsEps);
-            if (vocab < SyntheticVocab.MIN_SIZE) {
+            if (vocabFrom != null && vocab != ((String[]) vocabFrom.get("tokenizer.ggml.tokens").value()).length) {
+                throw new IllegalArgumentException("vocab " + vocab + " differs from the " + ((String[]) vocabFrom.get("tokenizer.ggml.tokens").value()).length
+                        + " tokens of the vocabulary it is taken from");
+            }
+            if (vocabFrom == null && vocab < SyntheticVocab.MIN_SIZE) {
                 throw new IllegalArgumentException("vocab " + vocab + " is below the minimum " + SyntheticVocab.MIN_SIZE + " (3 specials + 256 byte tokens)");
             }
             requireQuantizer(weightType);
