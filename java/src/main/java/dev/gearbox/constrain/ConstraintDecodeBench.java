@@ -26,7 +26,7 @@ public final class ConstraintDecodeBench {
         Path path = Path.of(args[0]);
         int n = args.length > 1 ? Integer.parseInt(args[1]) : 256;
         int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 3;
-        try (Model model = Model.load(path)) {
+        try (Model model = Model.load(path, new dev.gearbox.backend.cpu.CpuBackend())) {
             Tokenizer tok = model.tokenizer();
             long a = System.nanoTime();
             TokenVocabulary vocab = TokenVocabulary.of(tok);

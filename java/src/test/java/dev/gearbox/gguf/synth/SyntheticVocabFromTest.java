@@ -32,7 +32,7 @@ class SyntheticVocabFromTest {
         SyntheticModel.preset("tiny-qwen3").embeddingLength(64).heads(2).kvHeads(1).headDim(32).feedForward(128).layers(1)
                 .weightType(GGMLType.Q8_0).vocabFrom(QWEN3).build().write(out);
 
-        try (Model m = Model.load(out); GGUFFile vocabFile = GGUFFile.open(QWEN3)) {
+        try (Model m = Model.load(out, new dev.gearbox.backend.cpu.CpuBackend()); GGUFFile vocabFile = GGUFFile.open(QWEN3)) {
             Tokenizer real = Tokenizers.fromGGUF(vocabFile);
             assertThat(m.config().vocabSize()).isEqualTo(real.vocabSize());
             assertThat(m.chatTemplate()).isEqualTo(vocabFile.getString(ChatRenderer.TEMPLATE_KEY, null));
