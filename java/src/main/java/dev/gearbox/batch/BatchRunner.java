@@ -3,14 +3,12 @@ package dev.gearbox.batch;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gearbox.api.RoutingJson;
-import dev.gearbox.model.Model;
 import dev.gearbox.router.Decision;
 import dev.gearbox.schedule.Request;
 import dev.gearbox.schedule.RequestCancelledException;
 import dev.gearbox.schedule.RequestHandle;
 import dev.gearbox.schedule.Result;
 import dev.gearbox.schedule.Scheduler;
-import dev.gearbox.tokenizer.ChatTemplate;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -115,7 +113,8 @@ public final class BatchRunner {
             // Route everything first, then feed each tier's queue.
             Map<String, List<Routed>> byTier = new LinkedHashMap<>();
             for (BatchItem item : pending) {
-                Request r = item.promptIds() != null ? Request.ofTokens(item.model(), item.promptIds(), item.sampling())
+                Request r = item.chat() ? Request.ofChat(item.model(), item.conversation(), item.sampling())
+                        : item.promptIds() != null ? Request.ofTokens(item.model(), item.promptIds(), item.sampling())
                         : Request.of(item.model(), item.prompt(), item.sampling());
                 try {
                     Decision d = scheduler.route(r);
@@ -158,7 +157,7 @@ public final class BatchRunner {
         BatchItem item = rt.item();
         RequestHandle h;
         try {
-            h = scheduler.submitWaiting(withTemplate(rt), rt.decision());
+            h = scheduler.submitWaiting(rt.request(), rt.decision());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return write(out, requestError(item.customId(), 500, "interrupted", null, "the batch was interrupted"), progress, failed, 0);
@@ -190,25 +189,6 @@ public final class BatchRunner {
         if (failed != null) failed.incrementAndGet();
         progress.lineDone(tokens);
         return CompletableFuture.completedFuture(null);
-    }
-
-    /** Chat bodies on a tier whose model has a chat template: the rendered conversation as token ids; else the user content as the prompt. */
-    private Request withTemplate(Routed rt) {
-        BatchItem item = rt.item();
-        if (!item.chat()) return rt.request();
-        Decision d = rt.decision();
-        String tierName = d.ensemble() ? scheduler.ladder().ensemble().tiers().getFirst() : d.choice();
-        Model m = scheduler.ladder().tier(tierName).model();
-        String jinja = m.chatTemplate();
-        if (jinja == null) return rt.request();
-        ChatTemplate t;
-        try {
-            t = ChatTemplate.detect(jinja);
-        } catch (IllegalArgumentException unknown) {
-            return rt.request();   // a template we cannot render: the user content as the prompt
-        }
-        int[] ids = m.tokenizer().encode(t.render(item.messages(), true), true, true);
-        return Request.ofTokens(rt.request().model(), ids, item.sampling());
     }
 
     private ObjectNode success(BatchItem item, String requestId, Result r) {

@@ -54,28 +54,39 @@ final class InputParser {
         if (chat) {
             JsonNode msgs = body.get("messages");
             if (msgs == null || !msgs.isArray() || msgs.isEmpty()) throw new BadLineException(id, "invalid_value", "messages", "messages must be a non-empty array");
-            List<ChatMessage> messages = new ArrayList<>();
-            StringBuilder user = new StringBuilder();
+            List<JsonNode> messages = new ArrayList<>();
+            StringBuilder all = new StringBuilder();
+            String lastUser = null;
             for (int i = 0; i < msgs.size(); i++) {
                 JsonNode m = msgs.get(i);
                 String at = "messages[" + i + "]";
                 if (!m.isObject() || !m.path("role").isTextual()) throw new BadLineException(id, "invalid_value", at, at + " needs a string role");
                 String role = m.get("role").asText();
-                String content = content(id, m.get("content"), at + ".content");
-                messages.add(new ChatMessage(role, content));
-                if (role.equals("user")) {
-                    if (!user.isEmpty()) user.append('\n');
-                    user.append(content);
+                String content = m.get("content") == null || m.get("content").isNull() ? "" : content(id, m.get("content"), at + ".content");
+                messages.add(m);
+                if (role.equals("user")) lastUser = content;
+                // As the server does: a tier without a chat template reads the contents joined by newlines.
+                if (!content.isEmpty()) {
+                    if (!all.isEmpty()) all.append('\n');
+                    all.append(content);
                 }
             }
-            if (user.isEmpty()) throw new BadLineException(id, "invalid_value", "messages", "messages has no user content");
-            return new BatchItem(lineNo, id, true, model, messages, user.toString(), null, sampling);
+            if (lastUser == null) throw new BadLineException(id, "invalid_value", "messages", "messages has no user message");
+            List<JsonNode> tools = null;
+            if (body.hasNonNull("tools")) {
+                if (!body.get("tools").isArray()) throw new BadLineException(id, "invalid_value", "tools", "tools must be an array");
+                tools = new ArrayList<>();
+                body.get("tools").forEach(tools::add);
+                if (tools.isEmpty()) tools = null;
+            }
+            var conversation = new dev.gearbox.template.Conversation(messages, tools, null, true, all.toString(), lastUser);
+            return new BatchItem(lineNo, id, true, model, conversation, all.toString(), null, sampling);
         }
         JsonNode p = body.get("prompt");
         if (p != null && p.isArray() && p.size() == 1 && p.get(0).isTextual()) p = p.get(0);
         if (p != null && p.isTextual()) {
             if (p.asText().isEmpty()) throw new BadLineException(id, "invalid_value", "prompt", "prompt is empty");
-            return new BatchItem(lineNo, id, false, model, List.of(), p.asText(), null, sampling);
+            return new BatchItem(lineNo, id, false, model, null, p.asText(), null, sampling);
         }
         if (p != null && p.isArray() && !p.isEmpty() && p.get(0).isInt()) {
             int[] ids = new int[p.size()];
@@ -83,7 +94,7 @@ final class InputParser {
                 if (!p.get(i).isInt()) throw new BadLineException(id, "invalid_value", "prompt", "prompt token ids must all be integers");
                 ids[i] = p.get(i).asInt();
             }
-            return new BatchItem(lineNo, id, false, model, List.of(), null, ids, sampling);
+            return new BatchItem(lineNo, id, false, model, null, null, ids, sampling);
         }
         throw new BadLineException(id, "invalid_value", "prompt", "prompt must be a non-empty string, a one-string array or an array of token ids");
     }

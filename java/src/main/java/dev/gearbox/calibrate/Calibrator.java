@@ -70,9 +70,10 @@ public final class Calibrator {
             double[] gkFlops = new double[n];
             double gkNanos = 0;
             List<String> featureNames = null;
-            var gkTemplate = TierAnswers.templateOf(ladder.gatekeeperModel());
             for (int i = 0; i < n; i++) {
-                Features f = router.features(rows.get(i).promptFor(gkTemplate));
+                var c = rows.get(i).conversation();
+                var in = c != null ? router.input(c) : new Router.Input(rows.get(i).text(), null);
+                Features f = router.gatekeeper().features(in.text(), in.ids());
                 x[i] = f.vector();
                 gkFlops[i] = f.flops();
                 gkNanos += f.nanos();

@@ -4,6 +4,7 @@ import dev.gearbox.ladder.Ladder;
 import dev.gearbox.ladder.Tier;
 import dev.gearbox.router.Decision;
 import dev.gearbox.schedule.LadderEngine;
+import dev.gearbox.schedule.Request;
 import dev.gearbox.schedule.Result;
 
 import java.io.IOException;
@@ -42,27 +43,25 @@ public final class Demo {
             TierAnswers alone = TierAnswers.run(engine, rows, o.cache(), log, "demo: baseline");
             int n = rows.size(), k = ladder.tiers().size();
 
-            var gkTemplate = TierAnswers.templateOf(ladder.gatekeeperModel());
             List<String> groups = new ArrayList<>(ladder.tierNames());
             if (ladder.ensemble() != null) groups.add(Decision.ENSEMBLE);
             int[] routedTo = new int[groups.size()], rightAt = new int[groups.size()];
             double routedFlops = 0, largestFlops = 0, gatekeeperFlops = 0;
             int right = 0, escalated = 0;
             // A few untimed gatekeeper passes first, so p50/p99 measure compiled code, not the JIT warming up.
-            for (int i = 0; i < Math.min(n, WARMUP); i++) engine.route(rows.get(i).promptFor(gkTemplate));
+            for (int i = 0; i < Math.min(n, WARMUP); i++) engine.route(rows.get(i).request(Request.AUTO, null));
             double[] gkMillis = new double[n];
             List<Decision> decisions = new ArrayList<>(n);
-            List<String> prompts = new ArrayList<>(n);
+            List<Request> requests = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
-                TaskRow row = rows.get(i);
-                Decision d = engine.route(row.promptFor(gkTemplate));
+                Request r = rows.get(i).request(Request.AUTO, null);
+                Decision d = engine.route(r);
                 gkMillis[i] = d.nanos() / 1e6;
-                Tier first = d.ensemble() ? ladder.tier(ladder.ensemble().tiers().getFirst()) : ladder.tier(d.tierIndex());
                 decisions.add(d);
-                prompts.add(row.promptFor(TierAnswers.templateOf(first.model())));
+                requests.add(r);
             }
             // All routed prompts in flight at once: each tier batches what the router sent it.
-            List<Result> routed = engine.executeAll(prompts, decisions, LadderEngine.Options.defaults(ladder));
+            List<Result> routed = engine.executeAllRequests(requests, decisions, LadderEngine.Options.defaults(ladder));
             Progress bar = new Progress(log);
             for (int i = 0; i < n; i++) {
                 TaskRow row = rows.get(i);

@@ -1,7 +1,12 @@
 package dev.gearbox.calibrate;
 
+import dev.gearbox.ladder.Tier;
+import dev.gearbox.sample.SamplingParams;
+import dev.gearbox.schedule.Request;
+import dev.gearbox.template.ChatPrompt;
+import dev.gearbox.template.ChatRenderer;
+import dev.gearbox.template.Conversation;
 import dev.gearbox.tokenizer.ChatMessage;
-import dev.gearbox.tokenizer.ChatTemplate;
 
 import java.util.List;
 import java.util.Map;
@@ -33,13 +38,29 @@ public record TaskRow(int line, String id, List<ChatMessage> messages, String te
 
     public boolean hasReference() { return reference != null; }
 
-    /**
-     * The prompt a tier sees: a chat row rendered with the tier's chat template when it has one
-     * (assistant turn opened), else the plain text.
-     */
-    public String promptFor(ChatTemplate template) {
-        if (messages == null || template == null) return text;
-        return template.render(messages, true);
+    /** A chat row's conversation (assistant turn opened), or null for a plain prompt. */
+    public Conversation conversation() {
+        if (messages == null) return null;
+        List<Map<String, Object>> m = messages.stream().map(x -> Map.<String, Object>of("role", x.role(), "content", x.content())).toList();
+        String lastUser = messages.stream().filter(x -> x.role().equals("user")).reduce((a, b) -> b).map(ChatMessage::content).orElse(text);
+        return new Conversation(m, null, null, true, text, lastUser);
+    }
+
+    /** The request that answers this row on {@code model}: the conversation of a chat row (each tier renders it), else the text. */
+    public Request request(String model, SamplingParams params) {
+        Conversation c = conversation();
+        return c != null ? Request.ofChat(model, c, params) : Request.of(model, text, params);
+    }
+
+    /** The prompt text a tier sees (the rendered conversation of a chat row): what answers are cached under. */
+    public String promptFor(Tier tier) {
+        return promptFor(tier.chatRenderer());
+    }
+
+    /** The prompt text {@code renderer} makes of a chat row (null: the plain text, as for a model without a template). */
+    public String promptFor(ChatRenderer renderer) {
+        Conversation c = conversation();
+        return c == null ? text : ChatPrompt.text(renderer, c);
     }
 
     /** The user contents of a conversation joined by newlines: the prompt for tiers without a chat template. */

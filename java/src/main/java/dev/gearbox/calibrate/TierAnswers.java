@@ -2,11 +2,10 @@ package dev.gearbox.calibrate;
 
 import dev.gearbox.ladder.Ladder;
 import dev.gearbox.ladder.Tier;
-import dev.gearbox.model.Model;
 import dev.gearbox.router.Decision;
 import dev.gearbox.schedule.LadderEngine;
 import dev.gearbox.schedule.Result;
-import dev.gearbox.tokenizer.ChatTemplate;
+import dev.gearbox.schedule.Request;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -52,12 +51,10 @@ public record TierAnswers(List<TaskRow> rows, List<String> tierNames, String[][]
         String[][] answers = new String[n][k];
         double[][] flops = new double[n][k];
         for (Tier tier : ladder.tiers()) {
-            ChatTemplate template = templateOf(tier.model());
             int hits0 = cache.hits();
             long t0 = System.nanoTime();
             Progress bar = new Progress(progress);
-            AnswerCache.Entry[] entries = answerAll(engine, cache, prompts(rows, template), List.of(tier.model().file().path()), "",
-                    tier.name(), false);
+            AnswerCache.Entry[] entries = answerAll(engine, cache, rows, tier, List.of(tier.model().file().path()), "", tier.name(), false);
             for (int i = 0; i < n; i++) {
                 answers[i][tier.index()] = entries[i].answer();
                 flops[i][tier.index()] = entries[i].flops();
@@ -81,12 +78,11 @@ public record TierAnswers(List<TaskRow> rows, List<String> tierNames, String[][]
                 chain.add(t.model().file().path());
                 variant.append('|').append(t.escalate());
             }
-            ChatTemplate template = templateOf(tier.model());
             int hits0 = cache.hits();
             long t0 = System.nanoTime();
             Progress bar = new Progress(progress);
             // Started on this tier with escalation on: what a prompt routed here really gets.
-            AnswerCache.Entry[] entries = answerAll(engine, cache, prompts(rows, template), chain, variant.toString(), tier.name(), true);
+            AnswerCache.Entry[] entries = answerAll(engine, cache, rows, tier, chain, variant.toString(), tier.name(), true);
             for (int i = 0; i < n; i++) {
                 if (entries[i].hops() > 1) escalations++;
                 routedAnswers[i][tier.index()] = entries[i].answer();
@@ -104,11 +100,10 @@ public record TierAnswers(List<TaskRow> rows, List<String> tierNames, String[][]
             List<Path> members = new ArrayList<>();
             for (String m : ens.tiers()) members.add(ladder.tier(m).model().file().path());
             String variant = "ensemble|" + ens.tiers() + "|" + ens.weights();
-            ChatTemplate template = templateOf(ladder.tier(ens.tiers().getFirst()).model());
             int hits0 = cache.hits();
             long t0 = System.nanoTime();
             Progress bar = new Progress(progress);
-            AnswerCache.Entry[] entries = answerAll(engine, cache, prompts(rows, template), members, variant, Decision.ENSEMBLE, true);
+            AnswerCache.Entry[] entries = answerAll(engine, cache, rows, ladder.tier(ens.tiers().getFirst()), members, variant, Decision.ENSEMBLE, true);
             for (int i = 0; i < n; i++) {
                 ensembleAnswers[i] = entries[i].answer();
                 ensembleFlops[i] = entries[i].flops();
@@ -129,32 +124,28 @@ public record TierAnswers(List<TaskRow> rows, List<String> tierNames, String[][]
                 ensembleAnswers, ensembleFlops, ensembleCorrect);
     }
 
-    private static String[] prompts(List<TaskRow> rows, ChatTemplate template) {
-        String[] out = new String[rows.size()];
-        for (int i = 0; i < out.length; i++) out[i] = rows.get(i).promptFor(template);
-        return out;
-    }
-
     /**
      * Every prompt answered on {@code choice} (a tier or the ensemble, forced; escalation as asked):
      * from the cache where it has the answer, else through the engine, all missing prompts in
      * flight at once so the tiers batch them; new answers go into the cache.
      */
-    private static AnswerCache.Entry[] answerAll(LadderEngine engine, AnswerCache cache, String[] prompts, List<Path> files, String variant,
-                                                 String choice, boolean escalate) throws IOException {
+    private static AnswerCache.Entry[] answerAll(LadderEngine engine, AnswerCache cache, List<TaskRow> rows, Tier first, List<Path> files,
+                                                 String variant, String choice, boolean escalate) throws IOException {
         Ladder ladder = engine.ladder();
         int max = ladder.maxAnswerTokens();
+        String[] prompts = new String[rows.size()];
         AnswerCache.Entry[] entries = new AnswerCache.Entry[prompts.length];
         List<Integer> missing = new ArrayList<>();
-        List<String> missingPrompts = new ArrayList<>();
+        List<Request> requests = new ArrayList<>();
         for (int i = 0; i < prompts.length; i++) {
+            prompts[i] = rows.get(i).promptFor(first);   // the text the first tier reads: what the answer is cached under
             entries[i] = cache.get(files, variant, max, prompts[i]);
             if (entries[i] == null) {
                 missing.add(i);
-                missingPrompts.add(prompts[i]);
+                requests.add(rows.get(i).request(choice, null));
             }
         }
-        List<Result> results = engine.executeAll(missingPrompts, java.util.Collections.nCopies(missing.size(), Decision.forced(ladder.tierNames(), choice)),
+        List<Result> results = engine.executeAllRequests(requests, java.util.Collections.nCopies(missing.size(), Decision.forced(ladder.tierNames(), choice)),
                 LadderEngine.Options.defaults(ladder).withEscalate(escalate));
         for (int m = 0; m < missing.size(); m++) {
             int i = missing.get(m);
@@ -163,17 +154,6 @@ public record TierAnswers(List<TaskRow> rows, List<String> tierNames, String[][]
             cache.put(files, variant, max, prompts[i], entries[i]);
         }
         return entries;
-    }
-
-    /** The model's chat template when it has one we know, else null (plain prompts). */
-    public static ChatTemplate templateOf(Model model) {
-        String jinja = model.chatTemplate();
-        if (jinja == null || jinja.isBlank()) return null;
-        try {
-            return ChatTemplate.detect(jinja);
-        } catch (IllegalArgumentException e) {
-            return null;
-        }
     }
 
     /** Per tier, the share of prompts it answers right. */

@@ -10,6 +10,9 @@ import dev.gearbox.model.Sequence;
 import dev.gearbox.sample.SamplingParams;
 import dev.gearbox.tokenizer.ChatMessage;
 import dev.gearbox.tokenizer.ChatTemplate;
+import dev.gearbox.template.ChatPrompt;
+import dev.gearbox.template.ChatRenderer;
+import dev.gearbox.template.Conversation;
 import dev.gearbox.tokenizer.Tokenizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -46,9 +49,13 @@ final class ChatCommand implements Callable<Integer> {
     SamplingOptions sampling = new SamplingOptions();
 
     @Option(names = "--template", paramLabel = "NAME",
-            description = "Chat format to use instead of the model's own: ${COMPLETION-CANDIDATES}.",
+            description = "A built-in chat format to use instead of the model's own template: ${COMPLETION-CANDIDATES}.",
             completionCandidates = TemplateNames.class)
     String template;
+
+    @Option(names = "--chat-template-file", paramLabel = "FILE",
+            description = "A Jinja chat template to use instead of the model's own (as llama.cpp's --chat-template-file).")
+    java.nio.file.Path templateFile;
 
     @Option(names = "--system", paramLabel = "TEXT", description = "A system message that starts the conversation.")
     String system;
@@ -70,12 +77,12 @@ final class ChatCommand implements Callable<Integer> {
         // A person at a terminal gets a "> " prompt (on stdout: stderr may be a line-buffered filter); a pipe does not.
         boolean interactive = input == System.in && System.console() != null && System.console().isTerminal();
         try (Model m = model.load()) {
-            ChatTemplate format = resolveTemplate(m);
+            ChatRenderer format = resolveTemplate(m);
             Tokenizer tok = m.tokenizer();
             int ctx = model.contextSize(m);
             if (interactive) {
-                err.printf("gearbox: chatting with %s (%s format, context %d tokens); /exit or end of input to quit%n",
-                        model.model.getFileName(), format.id(), ctx);
+                err.printf("gearbox: chatting with %s (%s, context %d tokens); /exit or end of input to quit%n",
+                        model.model.getFileName(), templateFile != null ? templateFile : template != null ? template : "its own chat template", ctx);
             }
             try (Sequence seq = m.newSequence(ctx)) {
                 ChatSession chat = new ChatSession(new Generator(tok), LogitSource.of(seq));
@@ -96,7 +103,7 @@ final class ChatCommand implements Callable<Integer> {
                         continue;
                     }
                     messages.add(ChatMessage.user(line));
-                    int[] ids = tok.encode(format.render(messages, true), true, true);
+                    int[] ids = ChatPrompt.tokens(format, tok, conversation(messages));
                     GenerationResult r = chat.reply(ids, params, piece -> {
                         out.print(piece);
                         out.flush();
@@ -120,13 +127,22 @@ final class ChatCommand implements Callable<Integer> {
         return messages;
     }
 
-    private ChatTemplate resolveTemplate(Model m) {
-        if (template != null) return ChatTemplate.byName(template);
+    /** The model's own chat template, or the one --chat-template-file or --template names instead. */
+    private ChatRenderer resolveTemplate(Model m) throws java.io.IOException {
+        if (templateFile != null && template != null) throw new IllegalArgumentException("give --template or --chat-template-file, not both");
+        if (template != null) ChatTemplate.byName(template);   // a built-in name, never template text: unknown names are an error
+        String override = templateFile != null ? java.nio.file.Files.readString(templateFile) : template;
         try {
-            return ChatTemplate.detect(m.chatTemplate());
+            return ChatRenderer.forModel(m.file(), override);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(model.model.getFileName() + ": cannot chat: " + e.getMessage()
-                    + " (pass --template NAME)", e);
+                    + " (pass --template NAME or --chat-template-file FILE)", e);
         }
+    }
+
+    private static Conversation conversation(List<ChatMessage> messages) {
+        List<java.util.Map<String, Object>> m = new ArrayList<>();
+        for (ChatMessage x : messages) m.add(java.util.Map.of("role", x.role(), "content", x.content()));
+        return new Conversation(m, null, null, true, null, null);
     }
 }

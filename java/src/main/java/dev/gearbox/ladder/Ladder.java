@@ -6,6 +6,7 @@ import dev.gearbox.device.Backends;
 import dev.gearbox.gguf.GGUFFormatException;
 import dev.gearbox.ladder.LadderConfig.TierConfig;
 import dev.gearbox.model.Model;
+import dev.gearbox.template.ChatRenderer;
 import dev.gearbox.tokenizer.Vocabularies;
 
 import java.io.IOException;
@@ -32,8 +33,10 @@ public final class Ladder implements AutoCloseable {
     private final Model gatekeeper;
     private final List<Model> owned;
     private final boolean[] keepPartial;
+    private final ChatRenderer gatekeeperChat;
 
-    private Ladder(LadderConfig config, List<Tier> tiers, Model gatekeeper, List<Model> owned) {
+    private Ladder(LadderConfig config, List<Tier> tiers, Model gatekeeper, List<Model> owned, ChatRenderer gatekeeperChat) {
+        this.gatekeeperChat = gatekeeperChat;
         this.config = config;
         this.tiers = Collections.unmodifiableList(tiers);
         this.gatekeeper = gatekeeper;
@@ -103,7 +106,7 @@ public final class Ladder implements AutoCloseable {
                             + tc.backend() + "' (known: cpu, cuda)");
                 }
                 Model m = load(config, at, tc.model(), tc.backend(), tc.device(), loaded);
-                tiers.add(new Tier(i, tc, m));
+                tiers.add(new Tier(i, tc, m, chatRenderer(config, at, tc.chatTemplate(), m)));
             }
             for (int i = 1; i < tiers.size(); i++) {
                 Tier lo = tiers.get(i - 1), hi = tiers.get(i);
@@ -118,7 +121,11 @@ public final class Ladder implements AutoCloseable {
                         + config.gatekeeper().layers());
             }
             checkVocabularies(config, tiers);
-            return new Ladder(config, tiers, gk, new ArrayList<>(loaded.values()));
+            // The gatekeeper renders a chat as the tier running its model does; a model of its own uses its own template.
+            ChatRenderer gkChat = null;
+            for (Tier t : tiers) if (t.model() == gk) gkChat = t.chatRenderer();
+            if (gkChat == null) gkChat = chatRenderer(config, "gatekeeper", null, gk);
+            return new Ladder(config, tiers, gk, new ArrayList<>(loaded.values()), gkChat);
         } catch (IOException | RuntimeException e) {
             for (Model m : loaded.values()) m.close();
             throw e;
@@ -220,6 +227,44 @@ public final class Ladder implements AutoCloseable {
 
     /** The gatekeeper's model; always on the CPU. */
     public Model gatekeeperModel() { return gatekeeper; }
+
+    /** How the gatekeeper renders a conversation (its tier's, or its model's own template), or null for the plain contents. */
+    public ChatRenderer gatekeeperChat() { return gatekeeperChat; }
+
+    /**
+     * A tier's (or the gatekeeper's) chat renderer: {@code chat_template} from the ladder (a built-in
+     * name, else a template file beside the ladder), else the model's own {@code tokenizer.chat_template},
+     * else null.
+     */
+    private static ChatRenderer chatRenderer(LadderConfig config, String at, String configured, Model m) throws LadderException {
+        String field = at + ".chat_template";
+        try {
+            if (configured != null) {
+                boolean builtIn;
+                try {
+                    dev.gearbox.tokenizer.ChatTemplate.byName(configured);
+                    builtIn = true;
+                } catch (IllegalArgumentException notBuiltIn) {
+                    builtIn = false;
+                }
+                String override = configured;
+                if (!builtIn) {
+                    Path p = config.resolve(configured);
+                    if (!Files.isRegularFile(p)) {
+                        throw new LadderException(config.file(), field, "'" + configured + "' is neither a built-in template ("
+                                + dev.gearbox.tokenizer.ChatTemplate.names() + ") nor a template file (" + p + " not found)");
+                    }
+                    override = Files.readString(p);
+                }
+                return ChatRenderer.forModel(m.file(), override);
+            }
+            return m.chatTemplate() == null ? null : ChatRenderer.forModel(m.file(), null);
+        } catch (dev.gearbox.template.TemplateException e) {
+            throw new LadderException(config.file(), field, "the chat template does not parse: " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new LadderException(config.file(), field, "cannot read the chat template: " + e.getMessage(), e);
+        }
+    }
 
     public int maxAnswerTokens() { return config.maxAnswerTokens(); }
 

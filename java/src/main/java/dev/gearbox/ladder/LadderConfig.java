@@ -40,14 +40,20 @@ public record LadderConfig(
      * longer are cut to their last tokens). {@code maxPromptTokens}: read only the last N tokens of
      * a prompt (0 = up to the context). {@code layers}: run only the first K blocks and take
      * hidden-state features from there, without logits (0 = every block, with the logit features).
-     * {@code batchTokens}: most prompt tokens read in one batched pass.
+     * {@code batchTokens}: most prompt tokens read in one batched pass. {@code readsLastUserTurn}
+     * ({@code reads: last_user}): of a chat, read the last user message alone instead of the
+     * conversation as the gatekeeper model's chat template renders it ({@code reads: conversation}).
      */
-    public record GatekeeperConfig(String model, int context, int maxPromptTokens, int layers, int batchTokens) {
+    public record GatekeeperConfig(String model, int context, int maxPromptTokens, int layers, int batchTokens, boolean readsLastUserTurn) {
         public static final int DEFAULT_CONTEXT = 512;
         public static final int DEFAULT_BATCH_TOKENS = 2048;
 
         public GatekeeperConfig(String model, int context) {
-            this(model, context, 0, 0, DEFAULT_BATCH_TOKENS);
+            this(model, context, 0, 0, DEFAULT_BATCH_TOKENS, false);
+        }
+
+        public GatekeeperConfig(String model, int context, int maxPromptTokens, int layers, int batchTokens) {
+            this(model, context, maxPromptTokens, layers, batchTokens, false);
         }
 
         /** Tokens of a prompt the gatekeeper reads at most. */
@@ -70,7 +76,12 @@ public record LadderConfig(
      * {@code streams} and {@code maxSequences} are for the scheduler; the engine here runs one request at a time.
      */
     public record TierConfig(String name, String model, String backend, int device, int streams, int maxSequences,
-                             int context, Double costPerToken, EscalateConfig escalate) {}
+                             int context, Double costPerToken, EscalateConfig escalate, String chatTemplate) {
+        public TierConfig(String name, String model, String backend, int device, int streams, int maxSequences,
+                          int context, Double costPerToken, EscalateConfig escalate) {
+            this(name, model, backend, device, streams, maxSequences, context, costPerToken, escalate, null);
+        }
+    }
 
     /** Tiers that answer together; weights sum to 1 after normalisation. */
     public record EnsembleConfig(boolean enabled, List<String> tiers, List<Double> weights) {
@@ -152,13 +163,17 @@ public record LadderConfig(
             gk = new GatekeeperConfig(gkNode.asText(), GatekeeperConfig.DEFAULT_CONTEXT);
         } else {
             Fields g = new Fields(file, "gatekeeper.", gkNode);
-            g.allow("model", "context", "backend", "max_prompt_tokens", "layers", "batch_tokens");
+            g.allow("model", "context", "backend", "max_prompt_tokens", "layers", "batch_tokens", "reads");
             String backend = g.string("backend", "cpu");
             if (!backend.equals("cpu")) throw new LadderException(file, "gatekeeper.backend", "the gatekeeper always runs on the CPU (backend: cpu), got '" + backend + "'");
             String model = gkNode.has("model") ? g.requireString("model") : tiers.getFirst().model();
             int context = g.integer("context", GatekeeperConfig.DEFAULT_CONTEXT, 8, 1 << 20);
+            String reads = g.string("reads", "conversation");
+            if (!reads.equals("conversation") && !reads.equals("last_user")) {
+                throw new LadderException(file, "gatekeeper.reads", "must be 'conversation' or 'last_user', got '" + reads + "'");
+            }
             gk = new GatekeeperConfig(model, context, g.integer("max_prompt_tokens", 0, 2, 1 << 20), g.integer("layers", 0, 1, 4096),
-                    g.integer("batch_tokens", GatekeeperConfig.DEFAULT_BATCH_TOKENS, 16, 1 << 20));
+                    g.integer("batch_tokens", GatekeeperConfig.DEFAULT_BATCH_TOKENS, 16, 1 << 20), reads.equals("last_user"));
         }
 
         EnsembleConfig ens = null;
@@ -212,7 +227,7 @@ public record LadderConfig(
     private static TierConfig tier(Path file, String at, JsonNode node) throws LadderException {
         if (node == null || !node.isObject()) throw new LadderException(file, at, "must be a mapping with at least name and model");
         Fields f = new Fields(file, at + ".", node);
-        f.allow("name", "model", "backend", "device", "streams", "max_sequences", "context", "cost_per_token", "escalate");
+        f.allow("name", "model", "backend", "device", "streams", "max_sequences", "context", "cost_per_token", "escalate", "chat_template");
         String name = f.requireString("name");
         if (name.isBlank()) throw new LadderException(file, at + ".name", "must not be empty");
         String model = f.requireString("model");
@@ -239,7 +254,7 @@ public record LadderConfig(
             Boolean keep = e.node("keep_partial") == null ? null : e.bool("keep_partial", true);
             esc = new EscalateConfig(window, min, keep);
         }
-        return new TierConfig(name, model, backend, device, streams, maxSeq, context, cost, esc);
+        return new TierConfig(name, model, backend, device, streams, maxSeq, context, cost, esc, f.string("chat_template", null));
     }
 
     /** Typed, named access to one YAML mapping. */

@@ -2,18 +2,27 @@ package dev.gearbox.ladder;
 
 import dev.gearbox.ladder.LadderConfig.TierConfig;
 import dev.gearbox.model.Model;
+import dev.gearbox.template.ChatRenderer;
 
 /** One loaded rung of a ladder: its config, its model, and what a token costs on it. */
 public final class Tier {
     private final int index;
     private final TierConfig config;
     private final Model model;
+    private final ChatRenderer chat;
 
-    Tier(int index, TierConfig config, Model model) {
+    Tier(int index, TierConfig config, Model model, ChatRenderer chat) {
         this.index = index;
         this.config = config;
         this.model = model;
+        this.chat = chat;
     }
+
+    /**
+     * How a conversation becomes this tier's prompt: its {@code chat_template} (a built-in name or a
+     * template file), else the model's own template; null when there is neither (the plain contents).
+     */
+    public ChatRenderer chatRenderer() { return chat; }
 
     public String name() { return config.name(); }
 

@@ -86,20 +86,30 @@ public final class Gatekeeper implements AutoCloseable {
 
     /** The prompt's tokens as the gatekeeper reads them (BOS first; the last tokens of a prompt longer than its limit). */
     public int[] tokens(String prompt) {
-        int[] ids = tokenizer.encode(prompt, true, false);
+        return tokens(prompt, null);
+    }
+
+    /** {@link #tokens(String)}, or {@code ids} (the prompt's tokens made by the caller, e.g. a rendered chat) cut to the limit. */
+    public int[] tokens(String prompt, int[] ids) {
+        if (ids == null) ids = tokenizer.encode(prompt, true, false);
         if (ids.length > limit) ids = Arrays.copyOfRange(ids, ids.length - limit, ids.length);
         if (ids.length == 0) ids = new int[] {tokenizer.bos()};
         return ids;
     }
 
     /** Whether {@link #tokens} reads all of the prompt's tokens (nothing cut from the front). */
-    public boolean readsWhole(String prompt) {
-        return tokenizer.encode(prompt, true, false).length <= limit;
+    public boolean readsWhole(String prompt, int[] ids) {
+        return (ids != null ? ids.length : tokenizer.encode(prompt, true, false).length) <= limit;
     }
 
     /** One prefill pass over the prompt. */
     public Features features(String prompt) {
-        return read(List.of(prompt), null).getFirst().features();
+        return read(List.of(prompt), null, null).getFirst().features();
+    }
+
+    /** {@link #features(String)} of a prompt whose ids the caller made ({@link #tokens(String, int[])}). */
+    public Features features(String prompt, int[] ids) {
+        return read(List.of(prompt), ids == null ? null : java.util.Collections.singletonList(ids), null).getFirst().features();
     }
 
     /**
@@ -114,6 +124,11 @@ public final class Gatekeeper implements AutoCloseable {
      * for a tier that runs this same model to continue from.
      */
     public List<Reading> read(List<String> prompts, int[] keep) {
+        return read(prompts, null, keep);
+    }
+
+    /** {@link #read(List, int[])} with, per prompt, the ids to read (null in the list, or a null list: tokenize the text). */
+    public List<Reading> read(List<String> prompts, List<int[]> given, int[] keep) {
         if (closed) throw new IllegalStateException("the gatekeeper is closed");
         long t0 = System.nanoTime();
         int ns = prompts.size();
@@ -125,7 +140,7 @@ public final class Gatekeeper implements AutoCloseable {
         Acc[] acc = new Acc[ns];
         try {
             for (int i = 0; i < ns; i++) {
-                int[] t = tokens(prompts.get(i));
+                int[] t = tokens(prompts.get(i), given == null ? null : given.get(i));
                 ids.add(t);
                 acc[i] = new Acc(t);
                 kept[i] = keep != null && keep[i] > 0 && logits;
@@ -164,7 +179,7 @@ public final class Gatekeeper implements AutoCloseable {
     public void warmUp() {
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < 48; i++) sb.append((char) ('a' + i % 26));
-        for (int round = 0; round < 3; round++) read(List.of(sb.toString(), sb.substring(0, 20)), null);
+        for (int round = 0; round < 3; round++) read(List.of(sb.toString(), sb.substring(0, 20)), null, null);
     }
 
     /** One prompt's running sums as its rows arrive. */

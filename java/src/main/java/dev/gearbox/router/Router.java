@@ -22,7 +22,12 @@ public final class Router implements AutoCloseable {
     private final RouterHead head;
     private final Map<String, Double> thresholds;
 
+    private final dev.gearbox.template.ChatRenderer chat;
+    private final boolean readsLastUserTurn;
+
     private Router(Ladder ladder, RouterHead head) {
+        this.chat = ladder.gatekeeperChat();
+        this.readsLastUserTurn = ladder.config().gatekeeper().readsLastUserTurn();
         this.tierNames = ladder.tierNames();
         this.ensembleEnabled = ladder.ensemble() != null;
         this.gatekeeper = new Gatekeeper(ladder.gatekeeperModel(), ladder.config().gatekeeper());
@@ -82,6 +87,31 @@ public final class Router implements AutoCloseable {
     /** Gatekeeper pass and decision with this router's thresholds. */
     public Decision route(String prompt) {
         return decide(features(prompt), thresholds);
+    }
+
+    /** {@link #route(String)} reading {@code ids} (the prompt's tokens as the gatekeeper's tier reads them), or the text's own when null. */
+    public Decision route(String prompt, int[] ids) {
+        return decide(gatekeeper.features(prompt, ids), thresholds);
+    }
+
+    /**
+     * What the gatekeeper reads of a conversation: the conversation as the gatekeeper model's chat
+     * template renders it (its text, and its ids, which are the ones that model's tier reads), or,
+     * with {@code gatekeeper.reads: last_user}, the last user message alone (ids null: tokenized as text).
+     */
+    public record Input(String text, int[] ids) {}
+
+    public Input input(dev.gearbox.template.Conversation c) {
+        if (readsLastUserTurn) return new Input(c.lastUserText(), null);
+        if (chat == null) return new Input(c.plainText(), null);
+        String text = dev.gearbox.template.ChatPrompt.text(chat, c);
+        return new Input(text, dev.gearbox.template.ChatPrompt.tokensOfRendered(gatekeeper.model().tokenizer(), text));
+    }
+
+    /** Gatekeeper pass and decision for a conversation. */
+    public Decision route(dev.gearbox.template.Conversation c) {
+        Input in = input(c);
+        return route(in.text(), in.ids());
     }
 
     /** Decisions for many prompts from one batched gatekeeper pass. */

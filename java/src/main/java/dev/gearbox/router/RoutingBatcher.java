@@ -19,7 +19,7 @@ public final class RoutingBatcher implements AutoCloseable {
     /** A routed prompt: the decision and the kept KV sequence (or null), or the error that stopped it. */
     public record Routed(Decision decision, Sequence kept, float[] lastLogits, RuntimeException error) {}
 
-    private record Item(String prompt, int keep, Consumer<Routed> done) {}
+    private record Item(String prompt, int[] ids, int keep, Consumer<Routed> done) {}
 
     private final Router router;
     private final int capacity, batchTokens;
@@ -42,9 +42,14 @@ public final class RoutingBatcher implements AutoCloseable {
      * {@link Gatekeeper#read}). Returns false when the queue is full or closing.
      */
     public boolean offer(String prompt, int keep, Consumer<Routed> done) {
+        return offer(prompt, null, keep, done);
+    }
+
+    /** {@link #offer(String, int, Consumer)} with the prompt's ids made by the caller (a rendered chat), or null. */
+    public boolean offer(String prompt, int[] ids, int keep, Consumer<Routed> done) {
         synchronized (queue) {
             if (closing || queue.size() >= capacity) return false;
-            queue.addLast(new Item(prompt, keep, done));
+            queue.addLast(new Item(prompt, ids, keep, done));
             queue.notifyAll();
             return true;
         }
@@ -77,7 +82,8 @@ public final class RoutingBatcher implements AutoCloseable {
                 }
                 int tokens = 0;
                 while (!queue.isEmpty()) {
-                    int n = router.gatekeeper().tokens(queue.peekFirst().prompt()).length;
+                    Item head = queue.peekFirst();
+                    int n = router.gatekeeper().tokens(head.prompt(), head.ids()).length;
                     if (!batch.isEmpty() && tokens + n > batchTokens) break;
                     tokens += n;
                     batch.add(queue.pollFirst());
@@ -91,15 +97,17 @@ public final class RoutingBatcher implements AutoCloseable {
         batches.incrementAndGet();
         routed.addAndGet(batch.size());
         List<String> prompts = new ArrayList<>(batch.size());
+        List<int[]> ids = new ArrayList<>(batch.size());
         int[] keep = new int[batch.size()];
         for (int i = 0; i < batch.size(); i++) {
             prompts.add(batch.get(i).prompt());
+            ids.add(batch.get(i).ids());
             keep[i] = batch.get(i).keep();
         }
         List<Gatekeeper.Reading> readings;
         Span span = Profiler.start("gatekeeper", "route").batch(batch.size());
         try {
-            readings = router.gatekeeper().read(prompts, keep);
+            readings = router.gatekeeper().read(prompts, ids, keep);
         } catch (RuntimeException e) {
             for (Item it : batch) deliver(it, new Routed(null, null, null, e));
             return;

@@ -7,6 +7,7 @@ import dev.gearbox.model.Sequence;
 import dev.gearbox.router.Decision;
 import dev.gearbox.sample.Sampler;
 import dev.gearbox.sample.TokenChoice;
+import dev.gearbox.template.ChatPrompt;
 import dev.gearbox.tokenizer.Tokenizer;
 
 import java.util.ArrayList;
@@ -135,6 +136,7 @@ final class Job implements RequestHandle {
     /** The prompt's ids on a tier: the given ids, or the text encoded by the tier's tokenizer. */
     int[] promptOn(Tier tier, Tokenizer from) {
         Tokenizer to = tier.model().tokenizer();
+        if (request.chat() != null) return ChatPrompt.tokens(tier.chatRenderer(), to, request.chat());
         if (request.promptTokens() != null) {
             if (from == null || dev.gearbox.tokenizer.Vocabularies.same(from, to)) return request.promptTokens();
             return to.encode(from.decode(request.promptTokens(), false), true, false);

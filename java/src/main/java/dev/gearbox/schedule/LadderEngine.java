@@ -62,6 +62,12 @@ public final class LadderEngine implements AutoCloseable {
         return scheduler.route(Request.of(Request.AUTO, prompt, null));
     }
 
+    /** The router's decision for a request (a chat: the gatekeeper reads it as configured), without generating. */
+    public Decision route(Request r) {
+        return scheduler.route(r.model().equals(Request.AUTO) ? r : new Request(r.prompt(), r.promptTokens(), Request.AUTO, r.sampling(),
+                r.deadline(), r.listener(), r.escalate(), r.topLogprobs(), r.chat()));
+    }
+
     /** Route, then answer with the ladder's defaults. */
     public Result run(String prompt) {
         return execute(prompt, route(prompt), Options.defaults(ladder()));
@@ -88,12 +94,19 @@ public final class LadderEngine implements AutoCloseable {
      * thrown once every request has ended.
      */
     public List<Result> executeAll(List<String> prompts, List<Decision> decisions, Options options) {
-        if (prompts.size() != decisions.size()) throw new IllegalArgumentException(prompts.size() + " prompts but " + decisions.size() + " decisions");
+        List<Request> requests = new ArrayList<>(prompts.size());
+        for (int i = 0; i < prompts.size(); i++) requests.add(Request.of(decisions.get(i).choice(), prompts.get(i), null));
+        return executeAllRequests(requests, decisions, options);
+    }
+
+    /** {@link #executeAll} for whole requests (chat conversations among them); their sampling and escalation become the options'. */
+    public List<Result> executeAllRequests(List<Request> requests, List<Decision> decisions, Options options) {
+        if (requests.size() != decisions.size()) throw new IllegalArgumentException(requests.size() + " requests but " + decisions.size() + " decisions");
         SamplingParams params = options.params();
-        List<RequestHandle> handles = new ArrayList<>(prompts.size());
+        List<RequestHandle> handles = new ArrayList<>(requests.size());
         try {
-            for (int i = 0; i < prompts.size(); i++) {
-                Request r = Request.of(decisions.get(i).choice(), prompts.get(i), params).withEscalation(options.escalate());
+            for (int i = 0; i < requests.size(); i++) {
+                Request r = requests.get(i).withSampling(params).withEscalation(options.escalate());
                 handles.add(scheduler.submitWaiting(r, decisions.get(i)));
             }
         } catch (InterruptedException e) {

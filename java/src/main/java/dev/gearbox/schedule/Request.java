@@ -1,6 +1,7 @@
 package dev.gearbox.schedule;
 
 import dev.gearbox.sample.SamplingParams;
+import dev.gearbox.template.Conversation;
 
 import java.time.Instant;
 
@@ -20,13 +21,17 @@ import java.time.Instant;
  * @param escalate     whether watched tiers may hand the request up the ladder; null = the default, on for {@code auto}
  *                     and off for a named tier (calibration starts a named tier with escalation on to see what routing does)
  * @param topLogprobs  -1 = no per-token log-probabilities; 0 = each answer token's; n = also the n most likely tokens per step
+ * @param chat         a conversation, rendered by each tier's own chat template (and the gatekeeper's), instead of
+ *                     {@code prompt} or {@code promptTokens}; null for a plain prompt
  */
 public record Request(String prompt, int[] promptTokens, String model, SamplingParams sampling, Instant deadline,
-                      StreamListener listener, Boolean escalate, int topLogprobs) {
+                      StreamListener listener, Boolean escalate, int topLogprobs, Conversation chat) {
     public static final String AUTO = "auto";
 
     public Request {
-        if ((prompt == null) == (promptTokens == null)) throw new IllegalArgumentException("a request needs exactly one of prompt text or prompt token ids");
+        if ((prompt != null ? 1 : 0) + (promptTokens != null ? 1 : 0) + (chat != null ? 1 : 0) != 1) {
+            throw new IllegalArgumentException("a request needs exactly one of prompt text, prompt token ids or a conversation");
+        }
         if (promptTokens != null && promptTokens.length == 0) throw new IllegalArgumentException("the prompt has no tokens");
         if (model == null || model.isBlank()) throw new IllegalArgumentException("a request needs a model: 'auto' or a tier name");
         if (sampling == null) sampling = SamplingParams.greedy();
@@ -36,7 +41,7 @@ public record Request(String prompt, int[] promptTokens, String model, SamplingP
     }
 
     public Request(String prompt, int[] promptTokens, String model, SamplingParams sampling, Instant deadline, StreamListener listener) {
-        this(prompt, promptTokens, model, sampling, deadline, listener, null, -1);
+        this(prompt, promptTokens, model, sampling, deadline, listener, null, -1, null);
     }
 
     /** A text request without deadline or streaming. */
@@ -44,20 +49,25 @@ public record Request(String prompt, int[] promptTokens, String model, SamplingP
         return new Request(prompt, null, model, sampling, null, StreamListener.NONE);
     }
 
+    /** A chat request: each tier renders the conversation with its own chat template. */
+    public static Request ofChat(String model, Conversation chat, SamplingParams sampling) {
+        return new Request(null, null, model, sampling, null, StreamListener.NONE, null, -1, chat);
+    }
+
     public static Request ofTokens(String model, int[] tokens, SamplingParams sampling) {
         return new Request(null, tokens, model, sampling, null, StreamListener.NONE);
     }
 
-    public Request withDeadline(Instant d) { return new Request(prompt, promptTokens, model, sampling, d, listener, escalate, topLogprobs); }
+    public Request withDeadline(Instant d) { return new Request(prompt, promptTokens, model, sampling, d, listener, escalate, topLogprobs, chat); }
 
-    public Request withListener(StreamListener l) { return new Request(prompt, promptTokens, model, sampling, deadline, l, escalate, topLogprobs); }
+    public Request withListener(StreamListener l) { return new Request(prompt, promptTokens, model, sampling, deadline, l, escalate, topLogprobs, chat); }
 
-    public Request withSampling(SamplingParams p) { return new Request(prompt, promptTokens, model, p, deadline, listener, escalate, topLogprobs); }
+    public Request withSampling(SamplingParams p) { return new Request(prompt, promptTokens, model, p, deadline, listener, escalate, topLogprobs, chat); }
 
-    public Request withEscalation(boolean on) { return new Request(prompt, promptTokens, model, sampling, deadline, listener, on, topLogprobs); }
+    public Request withEscalation(boolean on) { return new Request(prompt, promptTokens, model, sampling, deadline, listener, on, topLogprobs, chat); }
 
     /** Asks for each answer token's log-probability and the {@code top} most likely tokens per step (0..20). */
-    public Request withLogprobs(int top) { return new Request(prompt, promptTokens, model, sampling, deadline, listener, escalate, top); }
+    public Request withLogprobs(int top) { return new Request(prompt, promptTokens, model, sampling, deadline, listener, escalate, top, chat); }
 
     public boolean auto() { return AUTO.equals(model); }
 

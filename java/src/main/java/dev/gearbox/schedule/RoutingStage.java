@@ -44,12 +44,13 @@ final class RoutingStage {
 
     /** Queues a job for routing; throws {@link QueueFullException} when as many wait as the scheduler's queue capacity. */
     void submit(Job j) {
-        String text = j.request.prompt() != null ? j.request.prompt()
-                : scheduler.ladder().tier(0).model().tokenizer().decode(j.request.promptTokens(), false);
+        Scheduler.GatekeeperInput in = scheduler.gatekeeperInput(j.request);
         int keep = 0;
         Gatekeeper gk = scheduler.router().gatekeeper();
-        if (handoffTier != null && j.request.prompt() != null && gk.readsWhole(text)) {
-            int prompt = gk.tokens(text).length;
+        // The gatekeeper's ids are the tier's own prompt for a plain prompt and for a chat it renders as the tier does.
+        boolean same = j.request.prompt() != null || (j.request.chat() != null && in.ids() != null);
+        if (handoffTier != null && same && gk.readsWhole(in.text(), in.ids())) {
+            int prompt = gk.tokens(in.text(), in.ids()).length;
             int max = j.request.sampling().maxTokens();
             keep = (int) Math.min(handoffTier.context(), max < 0 ? handoffTier.context() : (long) prompt + max);
             if (keep <= prompt) keep = 0;   // no room to answer: the tier will refuse it anyway
@@ -59,7 +60,7 @@ final class RoutingStage {
         }
         long t0 = System.nanoTime();
         waiting.add(j);
-        if (!batcher.offer(text, keep, r -> routed(j, r, t0))) {
+        if (!batcher.offer(in.text(), in.ids(), keep, r -> routed(j, r, t0))) {
             waiting.remove(j);
             synchronized (scheduler.lock) {
                 scheduler.uncountInFlightLocked();

@@ -158,10 +158,10 @@ public final class Scheduler implements AutoCloseable {
      */
     public Decision route(Request r) {
         if (r.auto()) {
-            String text = r.prompt() != null ? r.prompt() : ladder.tier(0).model().tokenizer().decode(r.promptTokens(), false);
+            GatekeeperInput in = gatekeeperInput(r);
             Span span = Profiler.start("gatekeeper", "route");
             try {
-                Decision d = router.route(text);
+                Decision d = router.route(in.text(), in.ids());
                 span.detail(d.choice());
                 return d;
             } finally {
@@ -172,6 +172,20 @@ public final class Scheduler implements AutoCloseable {
             throw new IllegalArgumentException("unknown model '" + r.model() + "' (models: " + String.join(", ", models()) + ")");
         }
         return Decision.forced(ladder.tierNames(), r.model());
+    }
+
+    /**
+     * What the gatekeeper reads of a request: its text, and the token ids when they are the ones the
+     * gatekeeper's tier would read (a chat rendered by the gatekeeper's template), else null (the
+     * gatekeeper tokenizes the text itself).
+     */
+    record GatekeeperInput(String text, int[] ids) {}
+
+    GatekeeperInput gatekeeperInput(Request r) {
+        if (r.prompt() != null) return new GatekeeperInput(r.prompt(), null);
+        if (r.promptTokens() != null) return new GatekeeperInput(ladder.tier(0).model().tokenizer().decode(r.promptTokens(), false), null);
+        Router.Input in = router.input(r.chat());
+        return new GatekeeperInput(in.text(), in.ids());
     }
 
     /** Queues a request on a decision made earlier by {@link #route}; escalation as {@link Request#escalates()} says. */

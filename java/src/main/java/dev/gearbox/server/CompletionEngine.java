@@ -28,6 +28,21 @@ public interface CompletionEngine extends AutoCloseable {
     /** KV cache positions in use across tiers, as a share of those allowed (0..1). */
     double kvCacheUsage();
 
+    /** The prompt tier {@code model} (null: the smallest) makes of a conversation, as its chat template renders it. */
+    default String applyTemplate(String model, dev.gearbox.template.Conversation chat) {
+        throw new ApiError(501, "server_error", null, "not_supported", "this engine has no chat templates");
+    }
+
+    /** Token ids of {@code text} in tier {@code model}'s vocabulary (null: the smallest), BOS/EOS as its metadata says when {@code addSpecial}. */
+    default int[] tokenize(String model, String text, boolean addSpecial) {
+        throw new ApiError(501, "server_error", null, "not_supported", "this engine has no tokenizer");
+    }
+
+    /** The text of token ids in tier {@code model}'s vocabulary (null: the smallest). */
+    default String detokenize(String model, int[] tokens) {
+        throw new ApiError(501, "server_error", null, "not_supported", "this engine has no tokenizer");
+    }
+
     /** Prefix caches over all tiers: {lookups, lookups that reused a block, tokens reused}. */
     default long[] prefixCache() { return new long[3]; }
 

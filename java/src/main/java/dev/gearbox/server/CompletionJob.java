@@ -1,6 +1,7 @@
 package dev.gearbox.server;
 
 import dev.gearbox.sample.SamplingParams;
+import dev.gearbox.template.Conversation;
 
 import java.util.List;
 
@@ -13,8 +14,10 @@ import java.util.List;
  * @param sampling  null = greedy; else temperature/top-p/seed as the client asked
  * @param stop      strings that end the answer (not included in it)
  * @param topLogprobs -1 = no log-probabilities; 0 = each token's; n = also the n most likely tokens per step
+ * @param chat      the conversation of a chat request (each tier renders it with its chat template), or null
  */
-public record CompletionJob(String prompt, String model, int maxTokens, SamplingParams sampling, List<String> stop, int topLogprobs) {
+public record CompletionJob(String prompt, String model, int maxTokens, SamplingParams sampling, List<String> stop, int topLogprobs,
+                            Conversation chat) {
     public static final String AUTO = "auto";
 
     public CompletionJob {
@@ -22,7 +25,7 @@ public record CompletionJob(String prompt, String model, int maxTokens, Sampling
     }
 
     public CompletionJob(String prompt, String model, int maxTokens, SamplingParams sampling, List<String> stop) {
-        this(prompt, model, maxTokens, sampling, stop, -1);
+        this(prompt, model, maxTokens, sampling, stop, -1, null);
     }
 
     public boolean auto() { return AUTO.equals(model); }

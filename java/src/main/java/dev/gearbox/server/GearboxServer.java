@@ -65,6 +65,10 @@ public final class GearboxServer implements AutoCloseable {
             config.routes.post("/v1/chat/completions", ctx -> completion(ctx, true));
             config.routes.post("/v1/completions", ctx -> completion(ctx, false));
             config.routes.get("/v1/models", this::models);
+            TemplateEndpoints templates = new TemplateEndpoints(engine, json);
+            config.routes.post("/apply-template", templates::applyTemplate);
+            config.routes.post("/tokenize", templates::tokenize);
+            config.routes.post("/detokenize", templates::detokenize);
             config.routes.get("/health", this::health);
             config.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));
             config.routes.exception(ApiError.class, (e, ctx) -> error(ctx, e));
@@ -402,7 +406,7 @@ public final class GearboxServer implements AutoCloseable {
     private static String endpointLabel(Context ctx) {
         String p = ctx.path();
         return switch (p) {
-            case "/v1/chat/completions", "/v1/completions", "/v1/models", "/health", "/metrics" -> p;
+            case "/v1/chat/completions", "/v1/completions", "/v1/models", "/health", "/metrics", "/apply-template", "/tokenize", "/detokenize" -> p;
             default -> "other";   // bounded label values whatever paths clients try
         };
     }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.gearbox.sample.SamplingParams;
+import dev.gearbox.template.Conversation;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -14,7 +15,8 @@ import java.util.List;
  * fields are ignored as OpenAI's own clients send extras.
  */
 public record OpenAiRequest(boolean chat, String model, String prompt, Integer maxTokens, Double temperature, Double topP,
-                            Long seed, List<String> stop, boolean stream, boolean includeUsage, int topLogprobs) {
+                            Long seed, List<String> stop, boolean stream, boolean includeUsage, int topLogprobs,
+                            Conversation conversation) {
 
     private static final int MAX_STOPS = 4;
 
@@ -48,7 +50,7 @@ public record OpenAiRequest(boolean chat, String model, String prompt, Integer m
         if (n != null && !n.isNull() && !(n.isIntegralNumber() && n.asLong() == 1))
             throw ApiError.invalid("n", "only n = 1 is supported");
         return new OpenAiRequest(chat, model, prompt, maxTokens, temperature, topP, seed, stop, stream, includeUsage,
-                RequestLogprobs.parse(root, chat));
+                RequestLogprobs.parse(root, chat), chat ? conversation(json, root, prompt) : null);
     }
 
     /**
@@ -63,11 +65,12 @@ public record OpenAiRequest(boolean chat, String model, String prompt, Integer m
                     .seed(seed != null ? seed : -1);
             sampling = b.build();
         }
-        return new CompletionJob(prompt, model, maxTokens != null ? maxTokens : defaultMaxTokens, sampling, stop, topLogprobs);
+        return new CompletionJob(prompt, model, maxTokens != null ? maxTokens : defaultMaxTokens, sampling, stop, topLogprobs, conversation);
     }
 
-    // Chat messages become one prompt: the contents joined by newlines (the default tiers are plain
-    // completion models without a chat template; one user message is sent as is).
+    // The contents joined by newlines: the prompt of a tier without a chat template (the default
+    // ladder's plain completion models; one user message is sent as is). Tiers with a template
+    // render the conversation itself (see conversation()).
     private static String messages(JsonNode root) {
         JsonNode msgs = root.get("messages");
         if (msgs == null || msgs.isNull()) throw ApiError.invalid("messages", "Missing required parameter: 'messages'");
@@ -97,6 +100,46 @@ public record OpenAiRequest(boolean chat, String model, String prompt, Integer m
             if (!sb.isEmpty()) sb.append('\n');
             sb.append(text);
         }
+        return sb.toString();
+    }
+
+    /**
+     * The messages as the tiers' chat templates take them (the JSON as sent), the tools, and
+     * {@code chat_template_kwargs} (vLLM's and llama.cpp's name) as extra template variables.
+     */
+    private static Conversation conversation(ObjectMapper json, JsonNode root, String plain) {
+        List<JsonNode> messages = new ArrayList<>();
+        root.get("messages").forEach(messages::add);
+        String lastUser = plain;
+        for (JsonNode m : messages) {
+            if ("user".equals(m.path("role").asText())) lastUser = text(m.get("content"));
+        }
+        List<JsonNode> tools = null;
+        JsonNode t = root.get("tools");
+        if (t != null && !t.isNull()) {
+            if (!t.isArray()) throw ApiError.invalid("tools", "tools must be an array");
+            tools = new ArrayList<>();
+            t.forEach(tools::add);
+            if (tools.isEmpty()) tools = null;
+        }
+        java.util.Map<String, Object> kwargs = null;
+        JsonNode k = root.get("chat_template_kwargs");
+        if (k != null && !k.isNull()) {
+            if (!k.isObject()) throw ApiError.invalid("chat_template_kwargs", "chat_template_kwargs must be an object");
+            kwargs = new java.util.LinkedHashMap<>();
+            for (var it = k.fields(); it.hasNext(); ) {
+                var e = it.next();
+                kwargs.put(e.getKey(), json.convertValue(e.getValue(), Object.class));
+            }
+        }
+        return new Conversation(messages, tools, kwargs, true, plain, lastUser);
+    }
+
+    private static String text(JsonNode content) {
+        if (content == null || content.isNull()) return "";
+        if (content.isTextual()) return content.asText();
+        StringBuilder sb = new StringBuilder();
+        for (JsonNode part : content) sb.append(part.path("text").asText());
         return sb.toString();
     }
 

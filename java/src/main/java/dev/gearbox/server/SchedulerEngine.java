@@ -46,6 +46,35 @@ public final class SchedulerEngine implements CompletionEngine {
         return budget == 0 ? 0 : (double) used / budget;
     }
 
+    private dev.gearbox.ladder.Tier tierFor(String model) {
+        if (model == null || model.equals(CompletionJob.AUTO)) return scheduler.ladder().tier(0);
+        if (!scheduler.ladder().tierNames().contains(model)) throw ApiError.unknownModel(model);
+        return scheduler.ladder().tier(model);
+    }
+
+    @Override
+    public String applyTemplate(String model, dev.gearbox.template.Conversation chat) {
+        try {
+            return dev.gearbox.template.ChatPrompt.text(tierFor(model).chatRenderer(), chat);
+        } catch (IllegalArgumentException e) {
+            throw ApiError.invalid("messages", e.getMessage());
+        }
+    }
+
+    @Override
+    public int[] tokenize(String model, String text, boolean addSpecial) {
+        return tierFor(model).model().tokenizer().encode(text, addSpecial, true);
+    }
+
+    @Override
+    public String detokenize(String model, int[] tokens) {
+        var tok = tierFor(model).model().tokenizer();
+        for (int t : tokens) {
+            if (t < 0 || t >= tok.vocabSize()) throw ApiError.invalid("tokens", "token id " + t + " is outside the vocabulary [0, " + tok.vocabSize() + ")");
+        }
+        return tok.decode(tokens);
+    }
+
     @Override
     public long[] prefixCache() {
         long[] out = new long[3];
@@ -63,7 +92,8 @@ public final class SchedulerEngine implements CompletionEngine {
         SamplingParams.Builder b = job.sampling() != null ? job.sampling().toBuilder() : SamplingParams.greedy().toBuilder();
         SamplingParams params = b.maxTokens(job.maxTokens()).stop(job.stop()).build();
         // The routing decision reaches the listener before any text (the scheduler calls onRouted first).
-        Request request = Request.of(job.model(), job.prompt(), params).withListener(new StreamListener() {
+        Request base = job.chat() != null ? Request.ofChat(job.model(), job.chat(), params) : Request.of(job.model(), job.prompt(), params);
+        Request request = base.withListener(new StreamListener() {
             @Override public void onRouted(Decision d) { listener.routed(new Routing(d.choice(), d)); }
             @Override public void onText(String piece) { listener.text(piece); }
             @Override public void onLogprobs(List<TokenLogprob> tokens) { listener.logprobs(tokens); }

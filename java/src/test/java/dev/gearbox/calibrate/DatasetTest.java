@@ -53,8 +53,8 @@ class DatasetTest {
                 {"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "2+2?"}, {"role": "assistant", "content": "4"}, {"role": "user", "content": [{"type": "text", "text": "and 3+3?"}]}]}
                 """, "c").getFirst();
         assertThat(r.hasReference()).isFalse();
-        assertThat(r.promptFor(null)).isEqualTo("2+2?\nand 3+3?");
-        assertThat(r.promptFor(ChatTemplate.CHATML)).isEqualTo(
+        assertThat(r.promptFor((dev.gearbox.template.ChatRenderer) null)).isEqualTo("2+2?\nand 3+3?");
+        assertThat(r.promptFor(dev.gearbox.template.ChatRenderer.builtIn(ChatTemplate.CHATML, java.util.Map.of()))).isEqualTo(
                 "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\n2+2?<|im_end|>\n<|im_start|>assistant\n4<|im_end|>\n"
                         + "<|im_start|>user\nand 3+3?<|im_end|>\n<|im_start|>assistant\n");
     }
@@ -64,7 +64,7 @@ class DatasetTest {
         TaskRow r = Dataset.parse("{\"messages\": [{\"role\": \"user\", \"content\": \"2+2?\"}, {\"role\": \"assistant\", \"content\": \" 4 \"}]}", "c").getFirst();
         assertThat(r.reference()).isEqualTo("4");
         assertThat(r.messages()).hasSize(1);
-        assertThat(r.promptFor(ChatTemplate.CHATML)).isEqualTo("<|im_start|>user\n2+2?<|im_end|>\n<|im_start|>assistant\n");
+        assertThat(r.promptFor(dev.gearbox.template.ChatRenderer.builtIn(ChatTemplate.CHATML, java.util.Map.of()))).isEqualTo("<|im_start|>user\n2+2?<|im_end|>\n<|im_start|>assistant\n");
     }
 
     @Test
