@@ -1,5 +1,7 @@
 package dev.gearbox.generate;
 
+import dev.gearbox.constrain.Constraint;
+import dev.gearbox.constrain.Grammar;
 import dev.gearbox.sample.Sampler;
 import dev.gearbox.sample.SamplingParams;
 import dev.gearbox.sample.TokenChoice;
@@ -58,6 +60,8 @@ public final class Answer {
     private final Sink sink;
     private final int maxTokens;
     private final int topLogprobs;             // -1: no log-probabilities asked for
+    private final Grammar grammar;             // structured output: what the answer must be a sentence of, or null
+    private Constraint constraint;
     private final List<TokenLogprob> logprobEntries = new ArrayList<>();
     private int logprobsReleased;              // entries handed to the sink so far
 
@@ -96,7 +100,17 @@ public final class Answer {
      * the n most likely tokens at each step (the choice is then made on the host, where the logits are).
      */
     public Answer(SamplingParams params, Sink sink, int topLogprobs) {
+        this(params, sink, topLogprobs, null);
+    }
+
+    /**
+     * {@code grammar}: when not null, only tokens that keep the answer a prefix of a sentence of it
+     * may be chosen (constrained decoding: a JSON schema, any JSON object, a GBNF grammar), and the
+     * answer ends when the grammar says nothing more can follow.
+     */
+    public Answer(SamplingParams params, Sink sink, int topLogprobs, Grammar grammar) {
         if (topLogprobs > 20) throw new IllegalArgumentException("top_logprobs must be at most 20, got " + topLogprobs);
+        this.grammar = grammar;
         this.topLogprobs = topLogprobs;
         this.params = params;
         this.sink = sink;
@@ -122,6 +136,8 @@ public final class Answer {
         this.windowSum = 0;
         this.escalateReason = null;
         if (count == 0) sampler.acceptAll(prompt);
+        // A kept answer keeps its constraint (same vocabulary); a fresh one starts one in this vocabulary.
+        if (grammar != null && (constraint == null || count == 0)) constraint = Constraints.newConstraint(grammar, tok);
     }
 
     /** Forgets the answer so far (an escalation to a tier that starts over): a fresh sampler, no tokens, no text. */
@@ -133,6 +149,7 @@ public final class Answer {
         held.setLength(0);
         logprobEntries.clear();
         logprobsReleased = 0;
+        constraint = null;
         sampler = new Sampler(params);
         deviceChoice = null;
         deviceChoiceChecked = false;
@@ -151,7 +168,16 @@ public final class Answer {
             throw new IllegalStateException("the model returned " + logits.length + " logits but the vocabulary has " + tok.vocabSize() + " tokens");
         }
         if (topLogprobs > 0) alternatives = topAlternatives(logits, topLogprobs);
-        return sampler.sample(logits);
+        Sampler.Choice c = sampler.sample(logits);
+        if (constraint != null && !constraint.allows(c.token())) {
+            // The model's choice breaks the grammar: choose again among the tokens it allows (as llama.cpp
+            // does), reporting the log-probability under the model's own distribution.
+            float[] masked = logits.clone();
+            constraint.mask(masked);
+            int t = sampler.sample(masked).token();
+            c = new Sampler.Choice(t, Sampler.logSoftmaxAt(logits, t));
+        }
+        return c;
     }
 
     private List<TokenLogprob.Alternative> alternatives = List.of();
@@ -190,8 +216,8 @@ public final class Answer {
      */
     public TokenChoice deviceChoice() {
         if (!deviceChoiceChecked) {
-            // Alternatives need the whole distribution: with top_logprobs the host chooses.
-            deviceChoice = topLogprobs > 0 ? null : TokenChoice.of(params, sampler.seed());
+            // Alternatives and grammars need the whole distribution: then the host chooses.
+            deviceChoice = topLogprobs > 0 || grammar != null ? null : TokenChoice.of(params, sampler.seed());
             deviceChoiceChecked = true;
         }
         return deviceChoice;
@@ -217,6 +243,7 @@ public final class Answer {
         draws++;
         int token = c.token();
         sink.onToken(token);
+        if (constraint != null) constraint.accept(token);   // throws for a token the grammar does not allow
         if (tok.isEndOfGeneration(token)) return end(StopReason.END_OF_GENERATION);
         if (count == tokens.length) {
             tokens = Arrays.copyOf(tokens, count * 2);
@@ -234,6 +261,7 @@ public final class Answer {
             emit(stops.add(utf8.accept(tok.tokenBytes(token))));
             if (stops.stopped()) return end(StopReason.STOP_STRING);
         }
+        if (constraint != null && constraint.complete()) return end(StopReason.END_OF_GENERATION);   // nothing more may follow
         if (watch != null) {
             int generated = count - hopStart;
             windowSum += c.logprob();

@@ -64,7 +64,7 @@ final class Job implements RequestHandle {
                 deliver(() -> request.listener().onToken(token));
             }
             @Override public void onLogprobs(List<TokenLogprob> tokens) { deliver(() -> request.listener().onLogprobs(tokens)); }
-        }, request.topLogprobs());
+        }, request.topLogprobs(), request.grammar());
         future.whenComplete((r, e) -> {
             if (future.isCancelled() && cancelled == null) {
                 cancelled = new RequestCancelledException(RequestCancelledException.Cause.CANCELLED, "request " + id + " was cancelled");

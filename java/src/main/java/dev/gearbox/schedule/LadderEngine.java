@@ -65,7 +65,7 @@ public final class LadderEngine implements AutoCloseable {
     /** The router's decision for a request (a chat: the gatekeeper reads it as configured), without generating. */
     public Decision route(Request r) {
         return scheduler.route(r.model().equals(Request.AUTO) ? r : new Request(r.prompt(), r.promptTokens(), Request.AUTO, r.sampling(),
-                r.deadline(), r.listener(), r.escalate(), r.topLogprobs(), r.chat()));
+                r.deadline(), r.listener(), r.escalate(), r.topLogprobs(), r.chat(), r.grammar()));
     }
 
     /** Route, then answer with the ladder's defaults. */

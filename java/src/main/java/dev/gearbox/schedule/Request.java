@@ -1,5 +1,6 @@
 package dev.gearbox.schedule;
 
+import dev.gearbox.constrain.Grammar;
 import dev.gearbox.sample.SamplingParams;
 import dev.gearbox.template.Conversation;
 
@@ -23,9 +24,10 @@ import java.time.Instant;
  * @param topLogprobs  -1 = no per-token log-probabilities; 0 = each answer token's; n = also the n most likely tokens per step
  * @param chat         a conversation, rendered by each tier's own chat template (and the gatekeeper's), instead of
  *                     {@code prompt} or {@code promptTokens}; null for a plain prompt
+ * @param grammar      structured output: the answer is decoded as a sentence of it (a JSON schema's grammar...), or null
  */
 public record Request(String prompt, int[] promptTokens, String model, SamplingParams sampling, Instant deadline,
-                      StreamListener listener, Boolean escalate, int topLogprobs, Conversation chat) {
+                      StreamListener listener, Boolean escalate, int topLogprobs, Conversation chat, Grammar grammar) {
     public static final String AUTO = "auto";
 
     public Request {
@@ -41,7 +43,7 @@ public record Request(String prompt, int[] promptTokens, String model, SamplingP
     }
 
     public Request(String prompt, int[] promptTokens, String model, SamplingParams sampling, Instant deadline, StreamListener listener) {
-        this(prompt, promptTokens, model, sampling, deadline, listener, null, -1, null);
+        this(prompt, promptTokens, model, sampling, deadline, listener, null, -1, null, null);
     }
 
     /** A text request without deadline or streaming. */
@@ -51,23 +53,26 @@ public record Request(String prompt, int[] promptTokens, String model, SamplingP
 
     /** A chat request: each tier renders the conversation with its own chat template. */
     public static Request ofChat(String model, Conversation chat, SamplingParams sampling) {
-        return new Request(null, null, model, sampling, null, StreamListener.NONE, null, -1, chat);
+        return new Request(null, null, model, sampling, null, StreamListener.NONE, null, -1, chat, null);
     }
 
     public static Request ofTokens(String model, int[] tokens, SamplingParams sampling) {
         return new Request(null, tokens, model, sampling, null, StreamListener.NONE);
     }
 
-    public Request withDeadline(Instant d) { return new Request(prompt, promptTokens, model, sampling, d, listener, escalate, topLogprobs, chat); }
+    public Request withDeadline(Instant d) { return new Request(prompt, promptTokens, model, sampling, d, listener, escalate, topLogprobs, chat, grammar); }
 
-    public Request withListener(StreamListener l) { return new Request(prompt, promptTokens, model, sampling, deadline, l, escalate, topLogprobs, chat); }
+    public Request withListener(StreamListener l) { return new Request(prompt, promptTokens, model, sampling, deadline, l, escalate, topLogprobs, chat, grammar); }
 
-    public Request withSampling(SamplingParams p) { return new Request(prompt, promptTokens, model, p, deadline, listener, escalate, topLogprobs, chat); }
+    public Request withSampling(SamplingParams p) { return new Request(prompt, promptTokens, model, p, deadline, listener, escalate, topLogprobs, chat, grammar); }
 
-    public Request withEscalation(boolean on) { return new Request(prompt, promptTokens, model, sampling, deadline, listener, on, topLogprobs, chat); }
+    public Request withEscalation(boolean on) { return new Request(prompt, promptTokens, model, sampling, deadline, listener, on, topLogprobs, chat, grammar); }
+
+    /** Decodes the answer under {@code g} (constrained decoding), or unconstrained when null. */
+    public Request withGrammar(Grammar g) { return new Request(prompt, promptTokens, model, sampling, deadline, listener, escalate, topLogprobs, chat, g); }
 
     /** Asks for each answer token's log-probability and the {@code top} most likely tokens per step (0..20). */
-    public Request withLogprobs(int top) { return new Request(prompt, promptTokens, model, sampling, deadline, listener, escalate, top, chat); }
+    public Request withLogprobs(int top) { return new Request(prompt, promptTokens, model, sampling, deadline, listener, escalate, top, chat, grammar); }
 
     public boolean auto() { return AUTO.equals(model); }
 
