@@ -118,7 +118,7 @@ final class InputParser {
             if (b.hasNonNull(maxField)) s.maxTokens((int) number(id, b, maxField, 0, Integer.MAX_VALUE));
             if (b.hasNonNull("seed")) {
                 if (!b.get("seed").isIntegralNumber()) throw new BadLineException(id, "invalid_type", "seed", "seed must be an integer");
-                s.seed(b.get("seed").asLong() & Long.MAX_VALUE);
+                s.seed(b.get("seed").asLong());   // every integer is a seed, negative ones too
             }
             if (b.hasNonNull("presence_penalty")) s.presencePenalty((float) number(id, b, "presence_penalty", -2, 2));
             if (b.hasNonNull("frequency_penalty")) s.frequencyPenalty((float) number(id, b, "frequency_penalty", -2, 2));

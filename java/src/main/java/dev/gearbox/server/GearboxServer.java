@@ -30,6 +30,12 @@ public final class GearboxServer implements AutoCloseable {
     public static final String TIER_HEADER = "x-gearbox-tier";
     /** Longest a request waits for the engine's next report before it is failed (a stuck engine must not hang clients). */
     private static final long EVENT_TIMEOUT_MS = 300_000;
+    /**
+     * How long a stream waits after its routing decision before the headers go out: a request its
+     * tier can never take (a prompt over the context) fails right after routing, and should be an
+     * HTTP 400 rather than a 200 stream that carries an error.
+     */
+    private static final long PLACEMENT_GRACE_MS = 250;
 
     private final CompletionEngine engine;
     private final int defaultMaxTokens;
@@ -129,7 +135,7 @@ public final class GearboxServer implements AutoCloseable {
         } catch (ApiError e) {
             // Written here, not by the exception handler after return, so that a draining close()
             // cannot stop the server between the count going to zero and the bytes going out.
-            error(ctx, e);
+            error(ctx, e.onEndpoint(chat));
             commit(ctx);
         } finally {
             if (inFlight.decrementAndGet() == 0) synchronized (drainLock) { drainLock.notifyAll(); }
@@ -238,7 +244,10 @@ public final class GearboxServer implements AutoCloseable {
                 Session.Event ev = next(s);
                 if (out == null) {
                     if (ev instanceof Session.Failed f) throw failure(f.error());   // nothing sent yet: a plain error response
-                    if (ev instanceof Session.Routed e) r.routed(e.routing());
+                    if (ev instanceof Session.Routed e) {
+                        r.routed(e.routing());
+                        if (s.peek(PLACEMENT_GRACE_MS) instanceof Session.Failed f) throw failure(f.error());
+                    }
                     // Headers go out with the first event, the tier among them.
                     ctx.status(200);
                     ctx.header(TIER_HEADER, r.routing != null ? r.routing.tier() : "");
@@ -258,8 +267,9 @@ public final class GearboxServer implements AutoCloseable {
                         send(out, chunk(r, r.chat ? json.createObjectNode().put("content", e.delta()) : null, e.delta(), null).toString());
                     }
                     case Session.Failed e -> {
-                        ApiError err = failure(e.error());
-                        send(out, errorBody(err).toString());
+                        // The status is already 200: the error is the stream's last event, then its end marker.
+                        send(out, errorBody(failure(e.error()).onEndpoint(r.chat)).toString());
+                        send(out, "[DONE]");
                         return;
                     }
                     case Session.Done e -> {
