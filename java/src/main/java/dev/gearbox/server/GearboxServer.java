@@ -48,9 +48,15 @@ public final class GearboxServer implements AutoCloseable {
     private final Javalin app;
     private boolean closed;
 
-    /** Settings: where to listen, the largest body accepted, how long close() waits for requests in flight. */
-    public record Settings(String host, int port, long maxBodyBytes, long drainMillis) {
+    /** Settings: where to listen, the largest body accepted, how long close() waits for requests in flight, who may connect. */
+    public record Settings(String host, int port, long maxBodyBytes, long drainMillis, Security.Options security) {
+        public Settings(String host, int port, long maxBodyBytes, long drainMillis) {
+            this(host, port, maxBodyBytes, drainMillis, Security.Options.open());
+        }
+
         public static Settings loopback(int port) { return new Settings("127.0.0.1", port, 1 << 20, 30_000); }
+
+        public Settings withSecurity(Security.Options o) { return new Settings(host, port, maxBodyBytes, drainMillis, o); }
     }
 
     public GearboxServer(CompletionEngine engine, int defaultMaxTokens, Settings settings) {
@@ -58,6 +64,7 @@ public final class GearboxServer implements AutoCloseable {
         this.defaultMaxTokens = defaultMaxTokens;
         this.drainMillis = settings.drainMillis();
         this.metrics = new ServerMetrics(engine, inFlight::get);
+        Security security = new Security(settings.security(), settings.host());
         app = Javalin.create(config -> {
             config.startup.showJavalinBanner = false;
             config.startup.showOldJavalinVersionWarning = false;
@@ -67,14 +74,22 @@ public final class GearboxServer implements AutoCloseable {
             config.concurrency.useVirtualThreads = true;                  // a blocked stream costs no platform thread
             config.jetty.host = settings.host();
             config.jetty.port = settings.port();
+            config.jetty.modifyServer(server -> server.setErrorHandler(new JettyErrors()));   // Jetty's own errors as JSON
+            config.routes.before(security::check);
             config.routes.post("/v1/chat/completions", ctx -> completion(ctx, true));
             config.routes.post("/v1/completions", ctx -> completion(ctx, false));
             config.routes.get("/v1/models", this::models);
+            config.routes.get("/v1/models/{id}", this::model);
             config.routes.get("/health", this::health);
             config.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));
             config.routes.exception(ApiError.class, (e, ctx) -> error(ctx, e));
             config.routes.exception(HttpResponseException.class, (e, ctx) -> error(ctx, fromHttp(e.getStatus(), e.getMessage())));
             config.routes.exception(Exception.class, (e, ctx) -> {
+                if (ClientGone.is(e)) {
+                    ClientGone.log(ctx, e);
+                    ctx.status(ClientGone.STATUS);
+                    return;
+                }
                 System.err.println("gearbox serve: internal error on " + ctx.method() + " " + ctx.path() + ": " + e);
                 error(ctx, new ApiError(500, "server_error", null, null, "Internal server error"));
             });
@@ -103,14 +118,24 @@ public final class GearboxServer implements AutoCloseable {
         ObjectNode o = json.createObjectNode();
         o.put("object", "list");
         ArrayNode data = o.putArray("data");
-        for (String id : modelIds()) {
-            ObjectNode m = data.addObject();
-            m.put("id", id);
-            m.put("object", "model");
-            m.put("created", 0);
-            m.put("owned_by", "gearbox");
-        }
+        for (String id : modelIds()) data.add(modelObject(id));
         ctx.contentType("application/json").result(o.toString());
+    }
+
+    /** GET /v1/models/{id}: OpenAI's model object, or 404 model_not_found. */
+    private void model(Context ctx) {
+        String id = ctx.pathParam("id");
+        if (!modelIds().contains(id)) throw ApiError.unknownModel(id);
+        ctx.contentType("application/json").result(modelObject(id).toString());
+    }
+
+    private ObjectNode modelObject(String id) {
+        ObjectNode m = json.createObjectNode();
+        m.put("id", id);
+        m.put("object", "model");
+        m.put("created", 0);
+        m.put("owned_by", "gearbox");
+        return m;
     }
 
     private List<String> modelIds() {
@@ -121,7 +146,7 @@ public final class GearboxServer implements AutoCloseable {
 
     private void completion(Context ctx, boolean chat) throws Exception {
         if (draining) throw ApiError.unavailable("the server is shutting down");
-        OpenAiRequest req = OpenAiRequest.parse(json, ctx.body(), chat);
+        OpenAiRequest req = OpenAiRequest.parse(json, RequestBody.text(ctx), chat);
         if (!modelIds().contains(req.model())) throw ApiError.unknownModel(req.model());
         CompletionJob job = req.job(defaultMaxTokens);
         Session session = new Session();
@@ -389,7 +414,7 @@ public final class GearboxServer implements AutoCloseable {
         String p = ctx.path();
         return switch (p) {
             case "/v1/chat/completions", "/v1/completions", "/v1/models", "/health", "/metrics" -> p;
-            default -> "other";   // bounded label values whatever paths clients try
+            default -> p.startsWith("/v1/models/") ? "/v1/models/{id}" : "other";   // bounded label values whatever paths clients try
         };
     }
 
