@@ -157,7 +157,8 @@ public final class Security {
         return LOOPBACK_NAMES.contains(name);
     }
 
-    static boolean isLoopback(String bindHost) {
+    /** Whether {@code bindHost} is a loopback literal or {@code localhost} (no DNS lookup). */
+    public static boolean isLoopback(String bindHost) {
         String h = bindHost.startsWith("[") && bindHost.endsWith("]") ? bindHost.substring(1, bindHost.length() - 1) : bindHost;
         if (h.equalsIgnoreCase("localhost")) return true;
         try {

@@ -31,7 +31,10 @@ final class Raw {
 
     /** A POST with {@code body} (as bytes) and the given Content-Type (null = none). */
     static byte[] post(String path, String contentType, byte[] body, String... headers) {
-        StringBuilder h = new StringBuilder("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
+        StringBuilder h = new StringBuilder("POST " + path + " HTTP/1.1\r\nConnection: close\r\n");
+        boolean host = false;
+        for (String x : headers) host |= x.regionMatches(true, 0, "Host:", 0, 5);
+        if (!host) h.append("Host: 127.0.0.1\r\n");
         if (contentType != null) h.append("Content-Type: ").append(contentType).append("\r\n");
         for (String x : headers) h.append(x).append("\r\n");
         h.append("Content-Length: ").append(body.length).append("\r\n\r\n");
