@@ -42,6 +42,7 @@ public final class GearboxServer implements AutoCloseable {
     private final ObjectMapper json = new ObjectMapper();
     private final ServerMetrics metrics;
     private final AtomicInteger inFlight = new AtomicInteger();
+    private final Cutoff cutoff = new Cutoff();
     private final Object drainLock = new Object();
     private volatile boolean draining;
     private final long drainMillis;
@@ -155,8 +156,13 @@ public final class GearboxServer implements AutoCloseable {
         try {
             CompletionEngine.Ticket ticket = engine.submit(job, session);
             Reply reply = new Reply(req, chat, accepted);
-            if (req.stream()) stream(ctx, reply, session, ticket);
-            else whole(ctx, reply, session, ticket);
+            Cutoff.Handle registered = cutoff.register(session, ticket);
+            try {
+                if (req.stream()) stream(ctx, reply, session, ticket);
+                else whole(ctx, reply, session, ticket);
+            } finally {
+                registered.close();
+            }
         } catch (ApiError e) {
             // Written here, not by the exception handler after return, so that a draining close()
             // cannot stop the server between the count going to zero and the bytes going out.
@@ -420,23 +426,33 @@ public final class GearboxServer implements AutoCloseable {
 
     // ---- shutdown ----
 
-    /** Refuses new requests, waits for those in flight (up to the drain timeout), then stops. */
-    @Override
-    public synchronized void close() {
-        if (closed) return;
-        closed = true;
-        draining = true;
-        long deadline = System.currentTimeMillis() + drainMillis;
+    /** How long requests cut at the drain timeout get to write their error. */
+    private static final long CUT_MILLIS = 2_000;
+
+    private void awaitIdle(long millis) {
+        long deadline = System.currentTimeMillis() + millis;
         synchronized (drainLock) {
             while (inFlight.get() > 0 && System.currentTimeMillis() < deadline) {
                 try {
                     drainLock.wait(Math.max(1, Math.min(100, deadline - System.currentTimeMillis())));
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    break;
+                    return;
                 }
             }
         }
+    }
+
+    /** Refuses new requests, waits for those in flight (up to the drain timeout), then stops. */
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        draining = true;
+        awaitIdle(drainMillis);
+        // Out of time: requests still in flight are ended with an error they can report (a stream's
+        // error event and [DONE]) rather than cut mid-answer by the connectors closing.
+        if (inFlight.get() > 0 && cutoff.cutAll() > 0) awaitIdle(CUT_MILLIS);
         // Answers are flushed before the count drops; this pause lets Jetty end those exchanges
         // (the last chunk of a chunked stream) before its connectors close.
         try {
