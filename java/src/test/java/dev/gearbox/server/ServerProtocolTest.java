@@ -102,6 +102,9 @@ class ServerProtocolTest {
         assertOpenAiError(Raw.exchange(port, "GET /v1/models HTTP/1.1\r\nConnection: close\r\n\r\n"), 400);  // HTTP/1.1 without Host
         assertOpenAiError(get("/v1/%2e%2e/%2e%2e/etc"), 400);                                                 // a path escaping the root
         assertOpenAiError(get("/v1/mod%zzels"), 400);                                                         // bad percent-encoding
+        assertOpenAiError(get("/v1/models/..;/x"), 400);                                                      // ambiguous path parameter
+        assertOpenAiError(get("/v1/models/%c0%ae"), 400);                                                     // overlong UTF-8 in the path
+        assertOpenAiError(get("/%00"), 400);
         assertOpenAiError(get("/v1/models%2Fs"), 404);
         assertOpenAiError(Raw.exchange(port, "GET /v1/models HTTP/9.9\r\n\r\n"), 505);
     }
