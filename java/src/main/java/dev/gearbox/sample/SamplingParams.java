@@ -12,7 +12,8 @@ import java.util.Map;
  * @param minP             drop tokens less likely than minP times the most likely one; 0 = off. Default 0.05.
  * @param repeatPenalty    logits of tokens seen in the last {@code repeatLastN} are divided by it (multiplied
  *                         when negative); 1 = off. Default 1.0.
- * @param repeatLastN      how many recent tokens (prompt included) the penalties look at; 0 = none, -1 = all. Default 64.
+ * @param repeatLastN      how many recent tokens (prompt included) the repeat penalty, and the presence and frequency
+ *                         penalties in {@link PenaltyScope#WINDOW} scope, look at; 0 = none, -1 = all. Default 64.
  * @param presencePenalty  subtracted once from the logit of every token counted (see {@code penaltyScope}); 0 = off.
  * @param frequencyPenalty subtracted per counted occurrence; 0 = off.
  * @param seed             seed of the request's own random generator, any value; null = none (a random one is drawn).
