@@ -7,7 +7,9 @@ import java.io.IOException;
 /**
  * A client that went away before its request was read or answered (it closed the connection in
  * the middle of its body, say) is not a server error: it is counted as status 499 (nginx's
- * "client closed request"), and logged as one line without a stack trace.
+ * "client closed request"), and logged as one line without a stack trace. Jetty 12 reports a body
+ * cut short as {@code org.eclipse.jetty.http.HttpEofException: Early EOF} (an IOException) thrown
+ * from Javalin's body read, which reaches the route's exception handler.
  */
 final class ClientGone {
     static final int STATUS = 499;

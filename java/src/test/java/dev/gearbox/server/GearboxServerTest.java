@@ -231,8 +231,8 @@ class GearboxServerTest {
         // presence counts each token once: a greedy answer with repeated digits changes
         String digits = text("s", "mul:3487*3=", ",\"temperature\":0");
         assertThat(text("s", "mul:3487*3=", ",\"temperature\":0,\"presence_penalty\":2")).isNotEqualTo(digits);
-        // the prompt is not counted (OpenAI's window: the answer so far): a one-token answer cannot change
-        assertThat(text("l", "add:12+34=", ",\"temperature\":0,\"presence_penalty\":2,\"frequency_penalty\":2")).isEqualTo("64");
+        // the prompt's eight a's are not counted (OpenAI's window: the answer so far): the first a's go unpenalized
+        assertThat(frequency).startsWith("aaaa");
     }
 
     @Test
