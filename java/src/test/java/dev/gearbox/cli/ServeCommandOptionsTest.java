@@ -30,4 +30,20 @@ class ServeCommandOptionsTest {
         assertThatThrownBy(() -> ServeCommand.keys(List.of(), empty)).hasMessageContaining("holds no keys");
         assertThat(ServeCommand.keys(List.of(), null)).isEmpty();
     }
+
+    @Test
+    void badAccessSettingsStopServeBeforeItListens(@TempDir Path dir) throws Exception {
+        Path empty = dir.resolve("keys");
+        Files.writeString(empty, "\n");
+        CliRun noKeys = CliRun.run("serve", "--port", "0", "--api-keys", empty.toString());
+        assertThat(noKeys.exitCode()).isEqualTo(Main.EXIT_ERROR);
+        assertThat(noKeys.err()).contains("holds no keys");
+        CliRun origin = CliRun.run("serve", "--port", "0", "--cors-origin", "http://app.example/page");
+        assertThat(origin.exitCode()).isEqualTo(Main.EXIT_ERROR);
+        assertThat(origin.err()).contains("CORS origin");
+        CliRun protect = CliRun.run("serve", "--port", "0", "--protect-health-metrics");
+        assertThat(protect.exitCode()).isEqualTo(Main.EXIT_ERROR);
+        assertThat(protect.err()).contains("API key");
+        assertThat(noKeys.out() + origin.out() + protect.out()).doesNotContain("listening");
+    }
 }
