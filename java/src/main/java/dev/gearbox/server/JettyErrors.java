@@ -28,6 +28,7 @@ final class JettyErrors extends ErrorHandler {
         ObjectNode o = JSON.createObjectNode();
         ObjectNode e = o.putObject("error");
         String text = HttpStatus.getMessage(status);
+        if (status >= 500) reason = null;   // a server-side reason may carry an exception's text: only the status's name
         e.put("message", reason == null || reason.isBlank() ? "HTTP " + status + " " + text : reason + " (HTTP " + status + ")");
         e.put("type", status >= 500 ? "server_error" : status == 404 ? "not_found_error" : "invalid_request_error");
         e.putNull("param");
