@@ -1,5 +1,7 @@
 // Talks to a running `gearbox serve` with the official openai npm package and prints one JSON
 // object with what it saw. Usage: node client.mjs http://127.0.0.1:PORT/v1
+// With OPENAI_API_KEY set (a server started with --api-key), it is sent as the client sends keys
+// (Authorization: Bearer), and a wrong key is tried too.
 import OpenAI from 'openai';
 
 const baseURL = process.argv[2];
@@ -7,7 +9,8 @@ if (!baseURL) {
   console.error('usage: node client.mjs BASE_URL   (e.g. http://127.0.0.1:8080/v1)');
   process.exit(2);
 }
-const client = new OpenAI({ baseURL, apiKey: 'none', maxRetries: 0, timeout: 120_000 });
+const apiKey = process.env.OPENAI_API_KEY || 'none';
+const client = new OpenAI({ baseURL, apiKey, maxRetries: 0, timeout: 120_000 });
 const prompt = 'add:12+34=';
 const out = {};
 
@@ -68,6 +71,28 @@ try {
   out.unknown_model = { status: null };
 } catch (e) {
   out.unknown_model = { status: e.status, code: e.code, type: e.type, is_not_found: e instanceof OpenAI.NotFoundError };
+}
+
+{
+  const m = await client.models.retrieve('l');
+  out.model_l = { id: m.id, object: m.object };
+}
+
+try {
+  await client.completions.create({ model: 'l', prompt: '1'.repeat(400), max_tokens: 4 });
+  out.too_long = { status: null };
+} catch (e) {
+  out.too_long = { status: e.status, code: e.code, param: e.param, is_bad_request: e instanceof OpenAI.BadRequestError };
+}
+
+if (process.env.OPENAI_API_KEY) {
+  const wrong = new OpenAI({ baseURL, apiKey: 'not-the-key', maxRetries: 0, timeout: 30_000 });
+  try {
+    await wrong.models.list();
+    out.wrong_key = { status: null };
+  } catch (e) {
+    out.wrong_key = { status: e.status, code: e.code, is_authentication: e instanceof OpenAI.AuthenticationError };
+  }
 }
 
 console.log(JSON.stringify(out));

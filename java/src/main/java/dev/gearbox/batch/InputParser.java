@@ -129,11 +129,12 @@ final class InputParser {
             if (b.hasNonNull(maxField)) s.maxTokens((int) number(id, b, maxField, 0, Integer.MAX_VALUE));
             if (b.hasNonNull("seed")) {
                 if (!b.get("seed").isIntegralNumber()) throw new BadLineException(id, "invalid_type", "seed", "seed must be an integer");
-                s.seed(b.get("seed").asLong() & Long.MAX_VALUE);
+                s.seed(b.get("seed").asLong());   // every integer is a seed, negative ones too
             }
             if (b.hasNonNull("presence_penalty")) s.presencePenalty((float) number(id, b, "presence_penalty", -2, 2));
             if (b.hasNonNull("frequency_penalty")) s.frequencyPenalty((float) number(id, b, "frequency_penalty", -2, 2));
-            if (b.hasNonNull("presence_penalty") || b.hasNonNull("frequency_penalty")) s.repeatLastN(-1);
+            // OpenAI's penalties count the answer's own tokens, never the prompt (as gearbox serve does).
+            if (b.hasNonNull("presence_penalty") || b.hasNonNull("frequency_penalty")) s.penaltyScope(SamplingParams.PenaltyScope.ANSWER);
             if (b.hasNonNull("n") && b.get("n").asInt() != 1) throw new BadLineException(id, "invalid_value", "n", "n must be 1");
             if (b.path("stream").asBoolean(false)) throw new BadLineException(id, "invalid_value", "stream", "stream is not supported in a batch");
             JsonNode stop = b.get("stop");

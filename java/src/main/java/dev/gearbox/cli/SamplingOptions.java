@@ -45,7 +45,7 @@ final class SamplingOptions {
     float frequencyPenalty;
 
     @Option(names = {"-s", "--seed"}, paramLabel = "S", defaultValue = "-1",
-            description = "Random seed; -1 = a random one, reported on stderr (default: ${DEFAULT-VALUE}).")
+            description = "Random seed, any integer; -1 = a random one, reported on stderr (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--stop", paramLabel = "STR",
@@ -57,7 +57,8 @@ final class SamplingOptions {
                 .maxTokens(maxTokens).temperature(temperature).topK(topK).topP(topP).minP(minP)
                 .repeatPenalty(repeatPenalty).repeatLastN(repeatLastN)
                 .presencePenalty(presencePenalty).frequencyPenalty(frequencyPenalty)
-                .seed(seed).stop(stop)
+                // llama.cpp's convention, kept on the command line only: -1 asks for a random seed.
+                .seed(seed == -1 ? null : Long.valueOf(seed)).stop(stop)
                 .build();
     }
 }

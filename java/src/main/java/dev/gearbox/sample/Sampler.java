@@ -7,10 +7,12 @@ import java.util.SplittableRandom;
 
 /**
  * Chooses the next token from a vector of logits, applying {@link SamplingParams} in llama.cpp's
- * order: penalties, top-k, top-p, min-p, temperature, then a random draw. Temperature 0 is greedy.
+ * order: penalties, logit bias, top-k, top-p, min-p, temperature, then a random draw. Temperature 0
+ * is greedy (over the penalized and biased logits).
  * <p>
  * One sampler per request: it owns the request's random generator (so the same seed gives the same
- * tokens) and the window of recent tokens that the penalties look at ({@link #accept}).
+ * tokens), the window of recent tokens that the penalties look at and the answer's own token counts
+ * ({@link #accept}, {@link #acceptAll}).
  * Not thread-safe.
  */
 public final class Sampler {
@@ -18,6 +20,10 @@ public final class Sampler {
     private final long seed;
     private final SplittableRandom random;
     private final TokenWindow window;
+    /** Occurrences of each token the answer generated ({@link #accept}), for {@link SamplingParams.PenaltyScope#ANSWER}. */
+    private final Map<Integer, Integer> answerCounts = new HashMap<>();
+    private final int[] biasTokens;
+    private final float[] biasValues;
 
     // Scratch reused across steps so that a 150k vocabulary costs no allocation per token.
     private float[] penalized = new float[0];
@@ -29,9 +35,17 @@ public final class Sampler {
 
     public Sampler(SamplingParams params) {
         this.params = params;
-        this.seed = params.seed() >= 0 ? params.seed() : new SplittableRandom().nextLong() & Long.MAX_VALUE;
+        // A drawn seed is kept non-negative so that it can be given back to the CLI, where -1 means "random".
+        this.seed = params.seed() != null ? params.seed() : new SplittableRandom().nextLong() & Long.MAX_VALUE;
         this.random = new SplittableRandom(seed);
         this.window = new TokenWindow(params.repeatLastN());
+        biasTokens = new int[params.logitBias().size()];
+        biasValues = new float[biasTokens.length];
+        int i = 0;
+        for (Map.Entry<Integer, Float> e : params.logitBias().entrySet()) {
+            biasTokens[i] = e.getKey();
+            biasValues[i++] = e.getValue();
+        }
     }
 
     public SamplingParams params() {
@@ -43,11 +57,13 @@ public final class Sampler {
         return seed;
     }
 
-    /** Records a token that is now part of the context (prompt or generated), for the penalties. */
+    /** Records a token the answer generated (now part of the context), for the penalties. */
     public void accept(int token) {
         window.add(token);
+        answerCounts.merge(token, 1, Integer::sum);
     }
 
+    /** Records context that is not the answer (the prompt): the window sees it, the answer's counts do not. */
     public void acceptAll(int[] tokens) {
         for (int t : tokens) window.add(t);
     }
@@ -55,7 +71,12 @@ public final class Sampler {
     /** Picks the next token. {@code logits} is read, never modified. */
     public Choice sample(float[] logits) {
         if (logits.length == 0) throw new IllegalArgumentException("cannot sample from an empty vocabulary");
-        float[] work = applyPenalties(logits);
+        for (int t : biasTokens) {
+            if (t >= logits.length) {
+                throw new IllegalArgumentException("logit bias token id " + t + " is outside the vocabulary [0, " + logits.length + ")");
+            }
+        }
+        float[] work = applyBias(applyPenalties(logits), logits);
         int token = params.temperature() == 0 ? argmax(work) : draw(work);
         return new Choice(token, logSoftmaxAt(logits, token));
     }
@@ -85,22 +106,45 @@ public final class Sampler {
     }
 
     // llama.cpp's penalties: each distinct token of the window once by the repeat penalty, then
-    // frequency (per occurrence) and presence (once) subtracted.
+    // frequency (per occurrence) and presence (once) subtracted, counted over the window (llama.cpp)
+    // or over the answer's own tokens (OpenAI), as the params' penalty scope says.
     private float[] applyPenalties(float[] logits) {
-        boolean active = params.repeatLastN() != 0 && window.size() > 0
-                && (params.repeatPenalty() != 1f || params.presencePenalty() != 0f || params.frequencyPenalty() != 0f);
-        if (!active) return logits;
+        boolean windowed = params.repeatLastN() != 0 && window.size() > 0;
+        boolean repeat = windowed && params.repeatPenalty() != 1f;
+        boolean counted = params.presencePenalty() != 0f || params.frequencyPenalty() != 0f;
+        boolean answerScope = params.penaltyScope() == SamplingParams.PenaltyScope.ANSWER;
+        boolean subtract = counted && (answerScope ? !answerCounts.isEmpty() : windowed);
+        if (!repeat && !subtract) return logits;
+        float[] out = scratch(logits);
+        Map<Integer, Integer> windowCounts = repeat || (subtract && !answerScope) ? window.counts() : Map.of();
+        if (repeat) {
+            for (int t : windowCounts.keySet()) {
+                if (t < 0 || t >= out.length) continue;
+                out[t] = out[t] <= 0 ? out[t] * params.repeatPenalty() : out[t] / params.repeatPenalty();
+            }
+        }
+        if (subtract) {
+            for (Map.Entry<Integer, Integer> e : (answerScope ? answerCounts : windowCounts).entrySet()) {
+                int t = e.getKey();
+                if (t < 0 || t >= out.length) continue;
+                out[t] -= e.getValue() * params.frequencyPenalty() + params.presencePenalty();
+            }
+        }
+        return out;
+    }
+
+    /** OpenAI's logit_bias: the bias added to the token's logit (after the penalties), before any cut or draw. */
+    private float[] applyBias(float[] work, float[] logits) {
+        if (biasTokens.length == 0) return work;
+        if (work == logits) work = scratch(logits);
+        for (int i = 0; i < biasTokens.length; i++) work[biasTokens[i]] += biasValues[i];
+        return work;
+    }
+
+    /** A copy of the logits in reused scratch, for the penalties and the bias to change. */
+    private float[] scratch(float[] logits) {
         if (penalized.length != logits.length) penalized = new float[logits.length];
         System.arraycopy(logits, 0, penalized, 0, logits.length);
-        Map<Integer, Integer> counts = window.counts();
-        for (Map.Entry<Integer, Integer> e : counts.entrySet()) {
-            int t = e.getKey();
-            if (t < 0 || t >= penalized.length) continue;
-            float l = penalized[t];
-            l = l <= 0 ? l * params.repeatPenalty() : l / params.repeatPenalty();
-            l -= e.getValue() * params.frequencyPenalty() + params.presencePenalty();
-            penalized[t] = l;
-        }
         return penalized;
     }
 

@@ -26,13 +26,16 @@ public record TokenChoice(float temperature, int topK, float topP, float minP, l
     }
 
     /**
-     * The choice {@code params} describe with {@code seed}, or null when it needs more than one
-     * step's logits (repetition, presence or frequency penalties look at earlier tokens).
+     * The choice {@code params} describe with {@code seed}, or null when only the host's
+     * {@link Sampler} can make it: penalties look at earlier tokens, and a logit bias changes the
+     * logits, which the device draw (gbx_sample) takes as they are. This is the one place that
+     * decides between the device's choice and the host's.
      */
     public static TokenChoice of(SamplingParams params, long seed) {
-        boolean penalties = params.repeatLastN() != 0
-                && (params.repeatPenalty() != 1f || params.presencePenalty() != 0f || params.frequencyPenalty() != 0f);
-        if (penalties) return null;
+        boolean windowed = params.repeatLastN() != 0 || params.penaltyScope() == SamplingParams.PenaltyScope.ANSWER;
+        boolean repeat = params.repeatLastN() != 0 && params.repeatPenalty() != 1f;
+        boolean counted = windowed && (params.presencePenalty() != 0f || params.frequencyPenalty() != 0f);
+        if (repeat || counted || !params.logitBias().isEmpty()) return null;
         return new TokenChoice(params.temperature(), params.topK(), params.topP(), params.minP(), seed);
     }
 

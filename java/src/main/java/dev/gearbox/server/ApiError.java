@@ -33,8 +33,21 @@ public final class ApiError extends RuntimeException {
                 "The model '" + model + "' does not exist (GET /v1/models lists the tiers and 'auto')");
     }
 
+    /**
+     * A prompt over the context (or the KV budget): 400 {@code context_length_exceeded}, as OpenAI
+     * answers it, so that clients map it to BadRequestError and may shorten and retry. The
+     * {@code param} is the prompt's field, which only the endpoint knows ({@link #onEndpoint}).
+     */
     public static ApiError tooLong(String message) {
-        return new ApiError(413, "invalid_request_error", "messages", "context_length_exceeded", message);
+        return new ApiError(400, "invalid_request_error", null, CONTEXT_LENGTH_EXCEEDED, message);
+    }
+
+    public static final String CONTEXT_LENGTH_EXCEEDED = "context_length_exceeded";
+
+    /** This error as the endpoint reports it: a too-long prompt names {@code messages} (chat) or {@code prompt}. */
+    public ApiError onEndpoint(boolean chat) {
+        if (!CONTEXT_LENGTH_EXCEEDED.equals(code) || param != null) return this;
+        return new ApiError(status, type, chat ? "messages" : "prompt", code, getMessage(), retryAfterSeconds);
     }
 
     public static ApiError queueFull(int retryAfterSeconds) {

@@ -17,8 +17,9 @@ public interface CompletionEngine extends AutoCloseable {
     List<String> tierNames();
 
     /**
-     * Validates and queues a job. Throws {@link ApiError} (404 unknown tier, 413 prompt over the
-     * context, 429 queue full) before anything is reported to the listener.
+     * Validates and queues a job. Throws {@link ApiError} (404 unknown tier, 400 prompt over the
+     * context ({@code context_length_exceeded}) or a logit_bias id outside the vocabulary, 429
+     * queue full); such a throw ends the request, whatever the listener was told before.
      */
     Ticket submit(CompletionJob job, CompletionListener listener);
 

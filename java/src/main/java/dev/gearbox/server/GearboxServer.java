@@ -31,21 +31,34 @@ public final class GearboxServer implements AutoCloseable {
     public static final String TIER_HEADER = "x-gearbox-tier";
     /** Longest a request waits for the engine's next report before it is failed (a stuck engine must not hang clients). */
     private static final long EVENT_TIMEOUT_MS = 300_000;
+    /**
+     * How long a stream waits after its routing decision before the headers go out: a request its
+     * tier can never take (a prompt over the context) fails right after routing, and should be an
+     * HTTP 400 rather than a 200 stream that carries an error.
+     */
+    private static final long PLACEMENT_GRACE_MS = 250;
 
     private final CompletionEngine engine;
     private final int defaultMaxTokens;
     private final ObjectMapper json = new ObjectMapper();
     private final ServerMetrics metrics;
     private final AtomicInteger inFlight = new AtomicInteger();
+    private final Cutoff cutoff = new Cutoff();
     private final Object drainLock = new Object();
     private volatile boolean draining;
     private final long drainMillis;
     private final Javalin app;
     private boolean closed;
 
-    /** Settings: where to listen, the largest body accepted, how long close() waits for requests in flight. */
-    public record Settings(String host, int port, long maxBodyBytes, long drainMillis) {
+    /** Settings: where to listen, the largest body accepted, how long close() waits for requests in flight, who may connect. */
+    public record Settings(String host, int port, long maxBodyBytes, long drainMillis, Security.Options security) {
+        public Settings(String host, int port, long maxBodyBytes, long drainMillis) {
+            this(host, port, maxBodyBytes, drainMillis, Security.Options.open());
+        }
+
         public static Settings loopback(int port) { return new Settings("127.0.0.1", port, 1 << 20, 30_000); }
+
+        public Settings withSecurity(Security.Options o) { return new Settings(host, port, maxBodyBytes, drainMillis, o); }
     }
 
     public GearboxServer(CompletionEngine engine, int defaultMaxTokens, Settings settings) {
@@ -53,6 +66,7 @@ public final class GearboxServer implements AutoCloseable {
         this.defaultMaxTokens = defaultMaxTokens;
         this.drainMillis = settings.drainMillis();
         this.metrics = new ServerMetrics(engine, inFlight::get);
+        Security security = new Security(settings.security(), settings.host());
         app = Javalin.create(config -> {
             config.startup.showJavalinBanner = false;
             config.startup.showOldJavalinVersionWarning = false;
@@ -62,9 +76,12 @@ public final class GearboxServer implements AutoCloseable {
             config.concurrency.useVirtualThreads = true;                  // a blocked stream costs no platform thread
             config.jetty.host = settings.host();
             config.jetty.port = settings.port();
+            config.jetty.modifyServer(server -> server.setErrorHandler(new JettyErrors()));   // Jetty's own errors as JSON
+            config.routes.before(security::check);
             config.routes.post("/v1/chat/completions", ctx -> completion(ctx, true));
             config.routes.post("/v1/completions", ctx -> completion(ctx, false));
             config.routes.get("/v1/models", this::models);
+            config.routes.get("/v1/models/{id}", this::model);
             TemplateEndpoints templates = new TemplateEndpoints(engine, json);
             config.routes.post("/apply-template", templates::applyTemplate);
             config.routes.post("/tokenize", templates::tokenize);
@@ -74,6 +91,11 @@ public final class GearboxServer implements AutoCloseable {
             config.routes.exception(ApiError.class, (e, ctx) -> error(ctx, e));
             config.routes.exception(HttpResponseException.class, (e, ctx) -> error(ctx, fromHttp(e.getStatus(), e.getMessage())));
             config.routes.exception(Exception.class, (e, ctx) -> {
+                if (ClientGone.is(e)) {
+                    ClientGone.log(ctx, e);
+                    ctx.status(ClientGone.STATUS);
+                    return;
+                }
                 System.err.println("gearbox serve: internal error on " + ctx.method() + " " + ctx.path() + ": " + e);
                 error(ctx, new ApiError(500, "server_error", null, null, "Internal server error"));
             });
@@ -102,14 +124,24 @@ public final class GearboxServer implements AutoCloseable {
         ObjectNode o = json.createObjectNode();
         o.put("object", "list");
         ArrayNode data = o.putArray("data");
-        for (String id : modelIds()) {
-            ObjectNode m = data.addObject();
-            m.put("id", id);
-            m.put("object", "model");
-            m.put("created", 0);
-            m.put("owned_by", "gearbox");
-        }
+        for (String id : modelIds()) data.add(modelObject(id));
         ctx.contentType("application/json").result(o.toString());
+    }
+
+    /** GET /v1/models/{id}: OpenAI's model object, or 404 model_not_found. */
+    private void model(Context ctx) {
+        String id = ctx.pathParam("id");
+        if (!modelIds().contains(id)) throw ApiError.unknownModel(id);
+        ctx.contentType("application/json").result(modelObject(id).toString());
+    }
+
+    private ObjectNode modelObject(String id) {
+        ObjectNode m = json.createObjectNode();
+        m.put("id", id);
+        m.put("object", "model");
+        m.put("created", 0);
+        m.put("owned_by", "gearbox");
+        return m;
     }
 
     private List<String> modelIds() {
@@ -120,7 +152,7 @@ public final class GearboxServer implements AutoCloseable {
 
     private void completion(Context ctx, boolean chat) throws Exception {
         if (draining) throw ApiError.unavailable("the server is shutting down");
-        OpenAiRequest req = OpenAiRequest.parse(json, ctx.body(), chat);
+        OpenAiRequest req = OpenAiRequest.parse(json, RequestBody.text(ctx), chat);
         if (!modelIds().contains(req.model())) throw ApiError.unknownModel(req.model());
         CompletionJob job = req.job(defaultMaxTokens);
         Session session = new Session();
@@ -129,12 +161,17 @@ public final class GearboxServer implements AutoCloseable {
         try {
             CompletionEngine.Ticket ticket = engine.submit(job, session);
             Reply reply = new Reply(req, chat, accepted);
-            if (req.stream()) stream(ctx, reply, session, ticket);
-            else whole(ctx, reply, session, ticket);
+            Cutoff.Handle registered = cutoff.register(session, ticket);
+            try {
+                if (req.stream()) stream(ctx, reply, session, ticket);
+                else whole(ctx, reply, session, ticket);
+            } finally {
+                registered.close();
+            }
         } catch (ApiError e) {
             // Written here, not by the exception handler after return, so that a draining close()
             // cannot stop the server between the count going to zero and the bytes going out.
-            error(ctx, e);
+            error(ctx, e.onEndpoint(chat));
             commit(ctx);
         } finally {
             if (inFlight.decrementAndGet() == 0) synchronized (drainLock) { drainLock.notifyAll(); }
@@ -153,6 +190,12 @@ public final class GearboxServer implements AutoCloseable {
         long firstText = -1, lastText = -1;
         int pieces;
         final List<TokenLogprob> pendingLogprobs = new java.util.ArrayList<>();
+
+        /** Whether the answer is read for tool calls (chat with tools, tool_choice not none). */
+        boolean toolsActive() { return chat && req.tools() != null && req.tools().active(); }
+
+        /** The calls in the answer when tools are active, else null. */
+        ToolCalls.Parsed toolCalls(String answer) { return toolsActive() ? req.tools().read(answer) : null; }
         int logprobOffset;
 
         Reply(OpenAiRequest req, boolean chat, long accepted) {
@@ -215,16 +258,25 @@ public final class GearboxServer implements AutoCloseable {
                         body.put("model", o.tier());   // a whole answer names the tier that produced it
                         ObjectNode choice = body.putArray("choices").addObject();
                         choice.put("index", 0);
+                        String finish = o.finishReason();
                         if (r.chat) {
                             ObjectNode msg = choice.putObject("message");
                             msg.put("role", "assistant");
-                            msg.put("content", r.text.toString());
+                            ToolCalls.Parsed calls = r.toolCalls(r.text.toString());
+                            if (calls != null && !calls.calls().isEmpty()) {
+                                if (calls.content().isEmpty()) msg.putNull("content");
+                                else msg.put("content", calls.content());
+                                msg.set("tool_calls", ToolCalls.json(calls.calls(), false));
+                                finish = "tool_calls";
+                            } else {
+                                msg.put("content", r.text.toString());
+                            }
                         } else {
                             choice.put("text", r.text.toString());
                         }
                         if (o.tokenLogprobs() == null) choice.putNull("logprobs");
                         else choice.set("logprobs", logprobs(r, o.tokenLogprobs()));
-                        choice.put("finish_reason", o.finishReason());
+                        choice.put("finish_reason", finish);
                         body.set("usage", usage(o));
                         body.set("gearbox", gearbox(r.routing, o));
                         ctx.header(TIER_HEADER, r.routing != null ? r.routing.tier() : o.decision().choice());
@@ -247,7 +299,10 @@ public final class GearboxServer implements AutoCloseable {
                 Session.Event ev = next(s);
                 if (out == null) {
                     if (ev instanceof Session.Failed f) throw failure(f.error());   // nothing sent yet: a plain error response
-                    if (ev instanceof Session.Routed e) r.routed(e.routing());
+                    if (ev instanceof Session.Routed e) {
+                        r.routed(e.routing());
+                        if (s.peek(PLACEMENT_GRACE_MS) instanceof Session.Failed f) throw failure(f.error());
+                    }
                     // Headers go out with the first event, the tier among them.
                     ctx.status(200);
                     ctx.header(TIER_HEADER, r.routing != null ? r.routing.tier() : "");
@@ -265,19 +320,37 @@ public final class GearboxServer implements AutoCloseable {
                     case Session.Logprobs e -> r.pendingLogprobs.addAll(e.tokens());
                     case Session.Text e -> {
                         r.text(e.delta());
+                        // With tools, the answer may turn out to be calls: it goes out whole at the end, as content or tool_calls.
+                        if (r.toolsActive()) continue;
                         ObjectNode c = chunk(r, r.chat ? json.createObjectNode().put("content", e.delta()) : null, e.delta(), null);
                         attachLogprobs(r, c);
                         send(out, c.toString());
                     }
                     case Session.Failed e -> {
-                        ApiError err = failure(e.error());
-                        send(out, errorBody(err).toString());
+                        // The status is already 200: the error is the stream's last event, then its end marker.
+                        send(out, errorBody(failure(e.error()).onEndpoint(r.chat)).toString());
+                        send(out, "[DONE]");
                         return;
                     }
                     case Session.Done e -> {
                         Result o = e.result();
                         r.done(o);
-                        ObjectNode last = chunk(r, r.chat ? json.createObjectNode() : null, "", o.finishReason());
+                        String finish = o.finishReason();
+                        if (r.toolsActive()) {
+                            ToolCalls.Parsed calls = r.toolCalls(r.text.toString());
+                            ObjectNode delta = json.createObjectNode();
+                            if (!calls.calls().isEmpty()) {
+                                delta.set("tool_calls", ToolCalls.json(calls.calls(), true));
+                                if (!calls.content().isEmpty()) delta.put("content", calls.content());
+                                finish = "tool_calls";
+                            } else {
+                                delta.put("content", r.text.toString());
+                            }
+                            ObjectNode c = chunk(r, delta, "", null);
+                            attachLogprobs(r, c);
+                            send(out, c.toString());
+                        }
+                        ObjectNode last = chunk(r, r.chat ? json.createObjectNode() : null, "", finish);
                         attachLogprobs(r, last);   // tokens whose text never showed (a held-back stop-string prefix)
                         last.set("gearbox", gearbox(r.routing, o));
                         send(out, last.toString());
@@ -407,11 +480,28 @@ public final class GearboxServer implements AutoCloseable {
         String p = ctx.path();
         return switch (p) {
             case "/v1/chat/completions", "/v1/completions", "/v1/models", "/health", "/metrics", "/apply-template", "/tokenize", "/detokenize" -> p;
-            default -> "other";   // bounded label values whatever paths clients try
+            default -> p.startsWith("/v1/models/") ? "/v1/models/{id}" : "other";   // bounded label values whatever paths clients try
         };
     }
 
     // ---- shutdown ----
+
+    /** How long requests cut at the drain timeout get to write their error. */
+    private static final long CUT_MILLIS = 2_000;
+
+    private void awaitIdle(long millis) {
+        long deadline = System.currentTimeMillis() + millis;
+        synchronized (drainLock) {
+            while (inFlight.get() > 0 && System.currentTimeMillis() < deadline) {
+                try {
+                    drainLock.wait(Math.max(1, Math.min(100, deadline - System.currentTimeMillis())));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
 
     /** Refuses new requests, waits for those in flight (up to the drain timeout), then stops. */
     @Override
@@ -419,17 +509,10 @@ public final class GearboxServer implements AutoCloseable {
         if (closed) return;
         closed = true;
         draining = true;
-        long deadline = System.currentTimeMillis() + drainMillis;
-        synchronized (drainLock) {
-            while (inFlight.get() > 0 && System.currentTimeMillis() < deadline) {
-                try {
-                    drainLock.wait(Math.max(1, Math.min(100, deadline - System.currentTimeMillis())));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    break;
-                }
-            }
-        }
+        awaitIdle(drainMillis);
+        // Out of time: requests still in flight are ended with an error they can report (a stream's
+        // error event and [DONE]) rather than cut mid-answer by the connectors closing.
+        if (inFlight.get() > 0 && cutoff.cutAll() > 0) awaitIdle(CUT_MILLIS);
         // Answers are flushed before the count drops; this pause lets Jetty end those exchanges
         // (the last chunk of a chunked stream) before its connectors close.
         try {

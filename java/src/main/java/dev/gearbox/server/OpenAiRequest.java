@@ -3,7 +3,9 @@ package dev.gearbox.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import dev.gearbox.sample.SamplingParams;
+import dev.gearbox.constrain.Grammar;
 import dev.gearbox.template.Conversation;
 
 import java.util.ArrayList;
@@ -12,26 +14,31 @@ import java.util.List;
 /**
  * A parsed and checked body of {@code POST /v1/chat/completions} or {@code /v1/completions}.
  * Parsed by hand from the JSON tree so that every wrong field gets a 400 naming it; unknown
- * fields are ignored as OpenAI's own clients send extras.
+ * fields are ignored as OpenAI's own clients send extras, but fields that would change the answer
+ * and are not implemented are refused ({@link RequestChecks}).
  */
 public record OpenAiRequest(boolean chat, String model, String prompt, Integer maxTokens, Double temperature, Double topP,
-                            Long seed, List<String> stop, boolean stream, boolean includeUsage, int topLogprobs,
-                            Conversation conversation) {
+                            Long seed, List<String> stop, boolean stream, boolean includeUsage, SamplingFields sampling,
+                            int topLogprobs, Conversation conversation, Grammar grammar, ToolCalls tools) {
 
     private static final int MAX_STOPS = 4;
 
     public static OpenAiRequest parse(ObjectMapper json, String body, boolean chat) {
         JsonNode root;
         try {
-            root = json.readTree(body);
+            // One JSON value and nothing after it: "{...} x" or two objects are not one request.
+            root = json.readerFor(JsonNode.class).with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).readValue(body);
         } catch (JsonProcessingException e) {
             throw ApiError.invalid(null, "The body is not valid JSON: " + e.getOriginalMessage());
         }
         if (root == null || !root.isObject()) throw ApiError.invalid(null, "The body must be a JSON object");
+        RequestChecks.refuseUnsupported(root);
         String model = string(root, "model", true);
         String prompt = chat ? messages(root) : prompt(root);
-        Integer maxTokens = integer(root, chat && root.has("max_completion_tokens") ? "max_completion_tokens" : "max_tokens");
-        if (maxTokens != null && maxTokens < 1) throw ApiError.invalid("max_tokens", "max_tokens must be at least 1, got " + maxTokens);
+        // null means absent: a null max_completion_tokens leaves max_tokens in force, and the other way round.
+        String maxField = chat && present(root, "max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
+        Integer maxTokens = integer(root, maxField);
+        if (maxTokens != null && maxTokens < 1) throw ApiError.invalid(maxField, maxField + " must be at least 1, got " + maxTokens);
         Double temperature = number(root, "temperature");
         if (temperature != null && (temperature < 0 || temperature > 2))
             throw ApiError.invalid("temperature", "temperature must be between 0 and 2, got " + temperature);
@@ -49,23 +56,32 @@ public record OpenAiRequest(boolean chat, String model, String prompt, Integer m
         JsonNode n = root.get("n");
         if (n != null && !n.isNull() && !(n.isIntegralNumber() && n.asLong() == 1))
             throw ApiError.invalid("n", "only n = 1 is supported");
-        return new OpenAiRequest(chat, model, prompt, maxTokens, temperature, topP, seed, stop, stream, includeUsage,
-                RequestLogprobs.parse(root, chat), chat ? conversation(json, root, prompt) : null);
+        SamplingFields sampling = SamplingFields.parse(root);
+        ToolCalls tools = chat ? ToolCalls.parse(root) : null;
+        Grammar grammar = StructuredOutput.parse(root);
+        if (tools != null && tools.grammar() != null) {
+            if (grammar != null) throw ApiError.invalid("tool_choice", "tool_choice " + tools.choice() + " and response_format cannot both constrain the answer");
+            grammar = tools.grammar();
+        }
+        return new OpenAiRequest(chat, model, prompt, maxTokens, temperature, topP, seed, stop, stream, includeUsage, sampling,
+                RequestLogprobs.parse(root, chat), chat ? conversation(json, root, prompt) : null, grammar, tools);
     }
 
     /**
-     * The job: greedy unless the client asked for sampling (temperature above 0), OpenAI's
-     * top_p default 1, no top-k or min-p so that temperature and top_p mean what they mean there.
+     * The job: greedy (temperature 0) or sampled, OpenAI's defaults (temperature 1, top_p 1, no
+     * top-k or min-p) so that temperature and top_p mean what they mean there, and the extra
+     * sampling fields on top ({@link SamplingFields}); a greedy request with none of them leaves
+     * the sampling to the engine's greedy default. Any seed value is a seed; none = a random one.
      */
     public CompletionJob job(int defaultMaxTokens) {
-        SamplingParams sampling = null;
+        SamplingParams params = null;
         double t = temperature != null ? temperature : 1.0;
-        if (t > 0) {
+        if (t > 0 || sampling.any()) {
             var b = SamplingParams.builder().temperature((float) t).topK(0).minP(0).topP(topP != null ? topP.floatValue() : 1f)
-                    .seed(seed != null ? seed : -1);
-            sampling = b.build();
+                    .seed(seed);
+            params = sampling.applyTo(b).build();
         }
-        return new CompletionJob(prompt, model, maxTokens != null ? maxTokens : defaultMaxTokens, sampling, stop, topLogprobs, conversation);
+        return new CompletionJob(prompt, model, maxTokens != null ? maxTokens : defaultMaxTokens, params, stop, topLogprobs, conversation, grammar);
     }
 
     // The contents joined by newlines: the prompt of a tier without a chat template (the default
@@ -90,8 +106,8 @@ public record OpenAiRequest(boolean chat, String model, String prompt, Integer m
             else if (content.isArray()) {
                 StringBuilder parts = new StringBuilder();
                 for (JsonNode part : content) {
-                    if (!part.isObject() || !"text".equals(part.path("type").asText()) || !part.path("text").isTextual())
-                        throw ApiError.invalid(p + ".content", "only text content parts are supported");
+                    if (!part.isObject() || !"text".equals(part.path("type").asText())) throw RequestChecks.unsupportedPart(p + ".content", part);
+                    if (!part.path("text").isTextual()) throw ApiError.invalid(p + ".content", "a text content part needs a string 'text'");
                     parts.append(part.get("text").asText());
                 }
                 text = parts.toString();
@@ -165,6 +181,11 @@ public record OpenAiRequest(boolean chat, String model, String prompt, Integer m
         if (out.size() > MAX_STOPS) throw ApiError.invalid("stop", "at most " + MAX_STOPS + " stop sequences, got " + out.size());
         for (String x : out) if (x.isEmpty()) throw ApiError.invalid("stop", "a stop sequence must not be empty");
         return out;
+    }
+
+    private static boolean present(JsonNode root, String field) {
+        JsonNode v = root.get(field);
+        return v != null && !v.isNull();
     }
 
     private static String string(JsonNode root, String field, boolean required) {

@@ -11,6 +11,8 @@ import dev.gearbox.schedule.RequestHandle;
 import dev.gearbox.schedule.Result;
 import dev.gearbox.schedule.Scheduler;
 import dev.gearbox.schedule.StreamListener;
+import dev.gearbox.ladder.Tier;
+import dev.gearbox.tokenizer.Vocabularies;
 
 import java.util.List;
 import java.util.concurrent.CompletionException;
@@ -89,6 +91,7 @@ public final class SchedulerEngine implements CompletionEngine {
     @Override
     public Ticket submit(CompletionJob job, CompletionListener listener) {
         if (!job.auto() && !tiers.contains(job.model())) throw ApiError.unknownModel(job.model());
+        if (job.sampling() != null) checkLogitBias(job.model(), job.sampling());
         SamplingParams.Builder b = job.sampling() != null ? job.sampling().toBuilder() : SamplingParams.greedy().toBuilder();
         SamplingParams params = b.maxTokens(job.maxTokens()).stop(job.stop()).build();
         // The routing decision reaches the listener before any text (the scheduler calls onRouted first).
@@ -99,6 +102,7 @@ public final class SchedulerEngine implements CompletionEngine {
             @Override public void onLogprobs(List<TokenLogprob> tokens) { listener.logprobs(tokens); }
         });
         if (job.topLogprobs() >= 0) request = request.withLogprobs(job.topLogprobs());
+        if (job.grammar() != null) request = request.withGrammar(job.grammar());
         RequestHandle handle;
         try {
             handle = scheduler.submit(request);
@@ -110,6 +114,27 @@ public final class SchedulerEngine implements CompletionEngine {
             else listener.failed(apiError(error instanceof CompletionException && error.getCause() != null ? error.getCause() : error));
         });
         return handle::cancel;
+    }
+
+    /**
+     * logit_bias names token ids of the answering tier's vocabulary: each must exist there. For
+     * {@code auto} (any tier may answer, escalation included) and {@code ensemble} the tiers must
+     * share one vocabulary, else an id would mean different tokens on different tiers.
+     */
+    private void checkLogitBias(String model, SamplingParams sampling) {
+        if (sampling.logitBias().isEmpty()) return;
+        List<Tier> on = tiers.contains(model) && !dev.gearbox.router.Decision.ENSEMBLE.equals(model)
+                ? List.of(scheduler.ladder().tier(model)) : scheduler.ladder().tiers();
+        for (Tier t : on) {
+            if (!Vocabularies.same(on.getFirst().model().tokenizer(), t.model().tokenizer())) {
+                throw ApiError.invalid("logit_bias", "logit_bias needs one vocabulary, but the tiers '" + model
+                        + "' may answer on have different ones; name a tier as the model");
+            }
+        }
+        int vocab = on.getFirst().vocabSize();
+        for (int id : sampling.logitBias().keySet()) {
+            if (id >= vocab) throw ApiError.invalid("logit_bias", "logit_bias token id " + id + " is outside the vocabulary [0, " + vocab + ")");
+        }
     }
 
     /** What the client is told for a scheduler's refusal or failure, whether it came at submit or after routing. */

@@ -21,6 +21,7 @@ final class Session implements CompletionListener {
     record Failed(Throwable error) implements Event {}
 
     private final LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
+    private Event pending;   // looked at by peek, not yet taken (only the request's thread reads)
 
     @Override public void routed(Routing routing) { events.add(new Routed(routing)); }
     @Override public void text(String delta) { events.add(new Text(delta)); }
@@ -30,6 +31,17 @@ final class Session implements CompletionListener {
 
     /** The next report, or null after {@code timeoutMillis}. */
     Event next(long timeoutMillis) throws InterruptedException {
+        if (pending != null) {
+            Event e = pending;
+            pending = null;
+            return e;
+        }
         return events.poll(timeoutMillis, TimeUnit.MILLISECONDS);
+    }
+
+    /** The next report without taking it (the next {@link #next} returns it), or null after {@code timeoutMillis}. */
+    Event peek(long timeoutMillis) throws InterruptedException {
+        if (pending == null) pending = events.poll(timeoutMillis, TimeUnit.MILLISECONDS);
+        return pending;
     }
 }

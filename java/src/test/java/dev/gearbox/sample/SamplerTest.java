@@ -164,9 +164,51 @@ class SamplerTest {
     }
 
     @Test
+    void negativeSeedsAreSeedsToo() {
+        float[] logits = new float[1000];
+        Random r = new Random(2);
+        for (int i = 0; i < logits.length; i++) logits[i] = (float) r.nextGaussian();
+        SamplingParams p = plain().topK(0).build();
+        int[] a = draws(p.toBuilder().seed(-1).build(), logits, 50);
+        assertThat(draws(p.toBuilder().seed(-1).build(), logits, 50)).isEqualTo(a);
+        assertThat(draws(p.toBuilder().seed(-2).build(), logits, 50)).isNotEqualTo(a);
+        assertThat(new Sampler(p.toBuilder().seed(-5).build()).seed()).isEqualTo(-5);
+    }
+
+    @Test
+    void logitBiasIsAddedBeforeTheChoice() {
+        float[] logits = {3.0f, 2.0f, 1.0f};
+        assertThat(new Sampler(plain().temperature(0).logitBias(java.util.Map.of(2, 100f)).build()).sample(logits).token()).isEqualTo(2);
+        assertThat(new Sampler(plain().temperature(0).logitBias(java.util.Map.of(0, -100f)).build()).sample(logits).token()).isEqualTo(1);
+        // sampled: a banned token is never drawn
+        Sampler banned = new Sampler(plain().logitBias(java.util.Map.of(0, -100f, 1, -100f)).seed(3).build());
+        for (int i = 0; i < 200; i++) assertThat(banned.sample(logits).token()).isEqualTo(2);
+        // the log-probability stays the model's own
+        Sampler.Choice c = new Sampler(plain().temperature(0).logitBias(java.util.Map.of(2, 100f)).build()).sample(logits);
+        assertThat(c.logprob()).isEqualTo(Sampler.logSoftmaxAt(logits, 2));
+        assertThatThrownBy(() -> new Sampler(plain().logitBias(java.util.Map.of(3, 1f)).build()).sample(logits))
+                .hasMessageContaining("outside the vocabulary");
+    }
+
+    @Test
+    void answerScopedPenaltiesCountOnlyGeneratedTokens() {
+        float[] logits = {3.0f, 2.0f};
+        SamplingParams p = plain().temperature(0).presencePenalty(1.5f).repeatLastN(0)
+                .penaltyScope(SamplingParams.PenaltyScope.ANSWER).build();
+        Sampler s = new Sampler(p);
+        s.acceptAll(new int[] {0, 0, 0});   // the prompt: not counted
+        assertThat(s.sample(logits).token()).isEqualTo(0);
+        s.accept(0);                        // the answer: counted, whatever repeatLastN says
+        assertThat(s.sample(logits).token()).isEqualTo(1);
+        Sampler window = new Sampler(p.toBuilder().penaltyScope(SamplingParams.PenaltyScope.WINDOW).repeatLastN(-1).build());
+        window.acceptAll(new int[] {0});    // llama.cpp's window counts the prompt
+        assertThat(window.sample(logits).token()).isEqualTo(1);
+    }
+
+    @Test
     void unseededSamplerReportsTheSeedItDrew() {
         float[] logits = logitsOf(0.25, 0.25, 0.25, 0.25);
-        Sampler s = new Sampler(plain().seed(-1).build());
+        Sampler s = new Sampler(plain().randomSeed().build());
         int[] first = new int[30];
         for (int i = 0; i < first.length; i++) first[i] = s.sample(logits).token();
         assertThat(s.seed()).isNotNegative();

@@ -88,6 +88,10 @@ class TokenChoiceTest {
         assertThat(TokenChoice.of(plain.toBuilder().frequencyPenalty(0.5f).build(), 77)).isNull();
         // a penalty over an empty window changes nothing
         assertThat(TokenChoice.of(plain.toBuilder().repeatPenalty(1.1f).repeatLastN(0).build(), 77)).isNotNull();
+        // OpenAI-scoped penalties count the answer whatever the window; a logit bias needs the host too
+        assertThat(TokenChoice.of(plain.toBuilder().presencePenalty(0.5f).repeatLastN(0)
+                .penaltyScope(SamplingParams.PenaltyScope.ANSWER).build(), 77)).isNull();
+        assertThat(TokenChoice.of(plain.toBuilder().logitBias(java.util.Map.of(3, -100f)).build(), 77)).isNull();
         assertThatThrownBy(() -> new TokenChoice(-1f, 0, 1f, 0f, 1)).hasMessageContaining("temperature");
         assertThatThrownBy(() -> new TokenChoice(1f, 0, 1.5f, 0f, 1)).hasMessageContaining("top-p");
     }

@@ -188,12 +188,119 @@ class GearboxServerTest {
     }
 
     @Test
-    void oversizeBodiesAndPromptsOverTheContextAre413() throws Exception {
+    void oversizeBodiesAre413AndPromptsOverTheContext400() throws Exception {
         String huge = "{\"model\":\"l\",\"prompt\":\"" + "a".repeat(100_000) + "\"}";
         assertError(http.post("/v1/completions", huge), 413, null);
-        HttpResponse<String> longPrompt = http.post("/v1/completions", "{\"model\":\"l\",\"prompt\":\"" + "1".repeat(400) + "\"}");
-        assertError(longPrompt, 413, null);
-        assertThat(Http.json(longPrompt).get("error").get("code").asText()).isEqualTo("context_length_exceeded");
+        // OpenAI's answer to a prompt over the context: 400 context_length_exceeded naming the prompt's field,
+        // for a named tier (refused at submit) and for auto (refused after routing), whole and streamed.
+        String digits = "1".repeat(400);
+        for (String model : List.of("l", "auto")) {
+            for (String stream : List.of("false", "true")) {
+                HttpResponse<String> completion = http.post("/v1/completions",
+                        "{\"model\":\"" + model + "\",\"prompt\":\"" + digits + "\",\"stream\":" + stream + "}");
+                assertError(completion, 400, "prompt");
+                assertThat(Http.json(completion).get("error").get("code").asText()).isEqualTo("context_length_exceeded");
+                assertThat(Http.json(completion).get("error").get("type").asText()).isEqualTo("invalid_request_error");
+                HttpResponse<String> chat = http.post("/v1/chat/completions", chat(model, digits, ",\"stream\":" + stream));
+                assertError(chat, 400, "messages");
+                assertThat(Http.json(chat).get("error").get("code").asText()).isEqualTo("context_length_exceeded");
+            }
+        }
+    }
+
+    private static String text(String model, String prompt, String extra) throws Exception {
+        HttpResponse<String> r = http.post("/v1/completions", "{\"model\":\"" + model + "\",\"prompt\":\"" + prompt + "\"" + extra + "}");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        return Http.json(r).get("choices").get(0).get("text").asText();
+    }
+
+    private static long count(String s, char c) { return s.chars().filter(x -> x == c).count(); }
+
+    @Test
+    void penaltiesChangeARepetitiveGreedyAnswer() throws Exception {
+        // Tier s reverses "aaaaaaaa" into eight a's: every penalty acts on that repetition.
+        String greedy = text("s", "rev:aaaaaaaa=", ",\"temperature\":0");
+        assertThat(count(greedy, 'a')).isGreaterThanOrEqualTo(8);
+        String frequency = text("s", "rev:aaaaaaaa=", ",\"temperature\":0,\"frequency_penalty\":2");
+        assertThat(count(frequency, 'a')).isLessThan(count(greedy, 'a'));
+        String encouraged = text("s", "rev:aaaaaaaa=", ",\"temperature\":0,\"frequency_penalty\":-2");
+        assertThat(count(encouraged, 'a')).isGreaterThan(count(greedy, 'a'));
+        String repetition = text("s", "rev:aaaaaaaa=", ",\"temperature\":0,\"repetition_penalty\":3");
+        assertThat(count(repetition, 'a')).isLessThan(count(greedy, 'a'));
+        assertThat(text("s", "rev:aaaaaaaa=", ",\"temperature\":0,\"repeat_penalty\":3")).isEqualTo(repetition);   // llama.cpp's name
+        // presence counts each token once: a greedy answer with repeated digits changes
+        String digits = text("s", "mul:3487*3=", ",\"temperature\":0");
+        assertThat(text("s", "mul:3487*3=", ",\"temperature\":0,\"presence_penalty\":2")).isNotEqualTo(digits);
+        // the prompt's eight a's are not counted (OpenAI's window: the answer so far): the first a's go unpenalized
+        assertThat(frequency).startsWith("aaaa");
+    }
+
+    @Test
+    void logitBiasForcesAndBans() throws Exception {
+        var tok = ladder.tier("s").model().tokenizer();
+        int x = tok.encode("x", false, false)[0];
+        int a = tok.encode("a", false, false)[0];
+        assertThat(text("s", "rev:aaaaaaaa=", ",\"temperature\":0,\"max_tokens\":4,\"logit_bias\":{\"" + x + "\":100}")).isEqualTo("xxxx");
+        String banned = text("s", "rev:aaaaaaaa=", ",\"temperature\":0,\"logit_bias\":{\"" + a + "\":-100}");
+        assertThat(banned).doesNotContain("a").isNotEmpty();
+        // sampled too (the host sampler applies it; a device draw could not)
+        String sampled = text("s", "rev:aaaaaaaa=", ",\"temperature\":1,\"seed\":3,\"max_tokens\":6,\"logit_bias\":{\"" + x + "\":100}");
+        assertThat(sampled).isEqualTo("xxxxxx");
+        // chat too
+        JsonNode c = Http.json(http.post("/v1/chat/completions", chat("s", "rev:aaaaaaaa=", ",\"max_tokens\":3,\"logit_bias\":{\"" + x + "\":100}")));
+        assertThat(c.get("choices").get(0).get("message").get("content").asText()).isEqualTo("xxx");
+    }
+
+    @Test
+    void topKAndMinPCutTheDraw() throws Exception {
+        String greedy = text("s", "mul:3487*3=", ",\"temperature\":0");
+        String hot = ",\"temperature\":1.5,\"seed\":9";
+        assertThat(text("s", "mul:3487*3=", hot)).isNotEqualTo(greedy);
+        assertThat(text("s", "mul:3487*3=", hot + ",\"top_k\":1")).isEqualTo(greedy);
+        assertThat(text("s", "mul:3487*3=", hot + ",\"min_p\":1")).isEqualTo(greedy);
+        assertThat(text("s", "mul:3487*3=", hot + ",\"top_k\":0")).isEqualTo(text("s", "mul:3487*3=", hot));   // 0 = off
+    }
+
+    @Test
+    void negativeSeedsAreSeeds() throws Exception {
+        String hot = ",\"temperature\":2";
+        String a = text("s", "mul:3487*3=", hot + ",\"seed\":-3");
+        assertThat(text("s", "mul:3487*3=", hot + ",\"seed\":-3")).isEqualTo(a);
+        assertThat(text("s", "mul:3487*3=", hot + ",\"seed\":-4")).isNotEqualTo(a);
+        assertThat(text("s", "mul:3487*3=", hot + ",\"seed\":-9223372036854775808")).isEqualTo(text("s", "mul:3487*3=", hot + ",\"seed\":-9223372036854775808"));
+    }
+
+    @Test
+    void nullMaxTokenFieldsMeanAbsent() throws Exception {
+        String base = "{\"model\":\"s\",\"messages\":[{\"role\":\"user\",\"content\":\"rev:aaaaaaaa=\"}],\"temperature\":0";
+        JsonNode a = Http.json(http.post("/v1/chat/completions", base + ",\"max_tokens\":2,\"max_completion_tokens\":null}"));
+        assertThat(a.get("usage").get("completion_tokens").asInt()).isEqualTo(2);
+        JsonNode b = Http.json(http.post("/v1/chat/completions", base + ",\"max_completion_tokens\":3,\"max_tokens\":null}"));
+        assertThat(b.get("usage").get("completion_tokens").asInt()).isEqualTo(3);
+        JsonNode c = Http.json(http.post("/v1/chat/completions", base + ",\"max_completion_tokens\":3,\"max_tokens\":2}"));
+        assertThat(c.get("usage").get("completion_tokens").asInt()).isEqualTo(3);   // the newer field wins
+        assertError(http.post("/v1/chat/completions", base + ",\"max_completion_tokens\":0}"), 400, "max_completion_tokens");
+    }
+
+    @Test
+    void samplingFieldsOutOfRangeAre400() throws Exception {
+        String p = "{\"model\":\"s\",\"prompt\":\"x\",";
+        assertError(http.post("/v1/completions", p + "\"presence_penalty\":2.5}"), 400, "presence_penalty");
+        assertError(http.post("/v1/completions", p + "\"frequency_penalty\":-2.01}"), 400, "frequency_penalty");
+        assertError(http.post("/v1/completions", p + "\"frequency_penalty\":\"1\"}"), 400, "frequency_penalty");
+        assertError(http.post("/v1/completions", p + "\"logit_bias\":{\"abc\":1}}"), 400, "logit_bias");
+        assertError(http.post("/v1/completions", p + "\"logit_bias\":{\"-1\":1}}"), 400, "logit_bias");
+        assertError(http.post("/v1/completions", p + "\"logit_bias\":{\"304\":1}}"), 400, "logit_bias");   // vocabulary [0, 304)
+        assertError(http.post("/v1/completions", "{\"model\":\"auto\",\"prompt\":\"x\",\"logit_bias\":{\"99999\":1}}"), 400, "logit_bias");
+        assertError(http.post("/v1/completions", p + "\"logit_bias\":{\"5\":100.5}}"), 400, "logit_bias");
+        assertError(http.post("/v1/completions", p + "\"logit_bias\":[1]}"), 400, "logit_bias");
+        assertError(http.post("/v1/completions", p + "\"top_k\":-2}"), 400, "top_k");
+        assertError(http.post("/v1/completions", p + "\"top_k\":1.5}"), 400, "top_k");
+        assertError(http.post("/v1/completions", p + "\"min_p\":1.5}"), 400, "min_p");
+        assertError(http.post("/v1/completions", p + "\"repetition_penalty\":0}"), 400, "repetition_penalty");
+        assertError(http.post("/v1/completions", p + "\"repeat_penalty\":-1}"), 400, "repeat_penalty");
+        assertError(http.post("/v1/completions", p + "\"repeat_penalty\":1.2,\"repetition_penalty\":1.3}"), 400, "repeat_penalty");
+        assertThat(ladder.tier("s").vocabSize()).isEqualTo(304);
     }
 
     @Test

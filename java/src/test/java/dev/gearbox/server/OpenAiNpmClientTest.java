@@ -36,10 +36,16 @@ class OpenAiNpmClientTest {
     }
 
     private static String run(Path dir, long timeoutSeconds, String... cmd) throws Exception {
+        return run(dir, timeoutSeconds, java.util.Map.of(), cmd);
+    }
+
+    private static String run(Path dir, long timeoutSeconds, java.util.Map<String, String> env, String... cmd) throws Exception {
         Path log = Files.createTempFile("gearbox-npm", ".log");
         try {
-            Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(false)
-                    .redirectOutput(log.toFile()).redirectError(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+            ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(false)
+                    .redirectOutput(log.toFile()).redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
+            pb.environment().putAll(env);
+            Process p = pb.start();
             if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 throw new AssertionError(String.join(" ", cmd) + " ran over " + timeoutSeconds + " s:\n" + Files.readString(log));
@@ -59,9 +65,11 @@ class OpenAiNpmClientTest {
             run(CLIENT, 300, "npm", "ci", "--no-audit", "--no-fund");
         }
         try (Ladder ladder = Ladder.open(Ladder.defaultPath());
+             // Behind an API key, as a server others can reach runs: the client sends it as Authorization: Bearer.
              GearboxServer server = new GearboxServer(new SchedulerEngine(Scheduler.open(ladder)), ladder.maxAnswerTokens(),
-                     GearboxServer.Settings.loopback(0))) {
-            String out = run(CLIENT, 180, "node", "client.mjs", "http://127.0.0.1:" + server.port() + "/v1");
+                     GearboxServer.Settings.loopback(0).withSecurity(new Security.Options(List.of("sk-gearbox-test"), false, List.of())))) {
+            String out = run(CLIENT, 180, java.util.Map.of("OPENAI_API_KEY", "sk-gearbox-test"),
+                    "node", "client.mjs", "http://127.0.0.1:" + server.port() + "/v1");
             String last = out.strip().lines().reduce((a, b) -> b).orElse("");
             JsonNode r = Http.JSON.readTree(last);
 
@@ -92,6 +100,21 @@ class OpenAiNpmClientTest {
             assertThat(unknown.get("status").asInt()).isEqualTo(404);
             assertThat(unknown.get("is_not_found").asBoolean()).isTrue();
             assertThat(unknown.get("code").asText()).isEqualTo("model_not_found");
+
+            assertThat(r.get("model_l").get("id").asText()).isEqualTo("l");
+            assertThat(r.get("model_l").get("object").asText()).isEqualTo("model");
+
+            // A prompt over the context is the client's BadRequestError, so that apps can shorten and retry.
+            JsonNode tooLong = r.get("too_long");
+            assertThat(tooLong.get("status").asInt()).isEqualTo(400);
+            assertThat(tooLong.get("is_bad_request").asBoolean()).isTrue();
+            assertThat(tooLong.get("code").asText()).isEqualTo("context_length_exceeded");
+            assertThat(tooLong.get("param").asText()).isEqualTo("prompt");
+
+            JsonNode wrongKey = r.get("wrong_key");
+            assertThat(wrongKey.get("status").asInt()).isEqualTo(401);
+            assertThat(wrongKey.get("is_authentication").asBoolean()).isTrue();
+            assertThat(wrongKey.get("code").asText()).isEqualTo("invalid_api_key");
         }
     }
 

@@ -103,7 +103,7 @@ class ServerFaultsTest {
         try (Socket s = new Socket("127.0.0.1", server.port())) {
             String body = "{\"model\":\"s\",\"prompt\":\"x\",\"stream\":true}";
             OutputStream out = s.getOutputStream();
-            out.write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+            out.write(("POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: "
                     + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8));
             out.flush();
             BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
@@ -113,6 +113,70 @@ class ServerFaultsTest {
             assertThat(data).isEqualTo(3);
         }   // the client hangs up mid-stream
         assertThat(cancelled.await(10, TimeUnit.SECONDS)).as("the engine's request was cancelled").isTrue();
+    }
+
+    @Test
+    void streamsCutAtTheDrainTimeoutEndWithAnErrorEventAndDone() throws Exception {
+        CountDownLatch cancelled = new CountDownLatch(1);
+        AtomicBoolean stop = new AtomicBoolean();
+        server = new GearboxServer(new ScriptedEngine((job, l) -> {
+            l.routed(new Routing("s", null));
+            Thread.ofVirtual().start(() -> {
+                while (!stop.get()) {   // an answer that never ends on its own
+                    l.text("x");
+                    try { Thread.sleep(20); } catch (InterruptedException e) { return; }
+                }
+            });
+            return () -> { stop.set(true); cancelled.countDown(); };
+        }), 8, new GearboxServer.Settings("127.0.0.1", 0, 1 << 16, 300));
+        List<String> data = new java.util.ArrayList<>();
+        try (Socket s = new Socket("127.0.0.1", server.port())) {
+            s.setSoTimeout(20_000);
+            String body = "{\"model\":\"s\",\"prompt\":\"x\",\"stream\":true}";
+            OutputStream out = s.getOutputStream();
+            out.write(("POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: "
+                    + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+            String line;
+            Thread closer = null;
+            while ((line = in.readLine()) != null) {
+                if (!line.startsWith("data: ")) continue;
+                data.add(line.substring(6));
+                if (data.size() == 3) closer = Thread.ofPlatform().start(server::close);   // drains for 300 ms, then cuts
+                if (line.equals("data: [DONE]")) break;
+            }
+            assertThat(closer).isNotNull();
+            closer.join(20_000);
+        }
+        server = null;
+        assertThat(data.getLast()).isEqualTo("[DONE]");
+        JsonNode error = Http.JSON.readTree(data.get(data.size() - 2)).get("error");
+        assertThat(error).as(data.toString()).isNotNull();
+        assertThat(error.get("code").asText()).isEqualTo("shutting_down");
+        assertThat(error.get("type").asText()).isEqualTo("server_error");
+        assertThat(cancelled.await(10, TimeUnit.SECONDS)).as("the engine's request was cancelled").isTrue();
+    }
+
+    @Test
+    void wholeAnswersCutAtTheDrainTimeoutAre503() throws Exception {
+        // an engine that never answers, a drain of 300 ms
+        server = new GearboxServer(new ScriptedEngine((job, l) -> { l.routed(new Routing("s", null)); return () -> {}; }), 8,
+                new GearboxServer.Settings("127.0.0.1", 0, 1 << 16, 300));
+        Http slow = new Http(server.port());
+        CompletableFuture<HttpResponse<String>> r = CompletableFuture.supplyAsync(() -> {
+            try {
+                return slow.post("/v1/completions", "{\"model\":\"s\",\"prompt\":\"x\"}");
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        Thread.sleep(300);
+        server.close();
+        server = null;
+        HttpResponse<String> cut = r.get(20, TimeUnit.SECONDS);
+        assertThat(cut.statusCode()).isEqualTo(503);
+        assertThat(Http.json(cut).get("error").get("code").asText()).isEqualTo("shutting_down");
     }
 
     @Test
