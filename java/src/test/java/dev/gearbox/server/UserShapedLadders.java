@@ -108,10 +108,11 @@ public final class UserShapedLadders {
     public static String renderedPrompt(Tier tier, JsonNode messages, JsonNode tools) {
         List<JsonNode> msgs = new ArrayList<>();
         for (JsonNode m : messages) {
-            // An assistant turn that only calls tools comes with "content": null (the SDKs send it so). Many
-            // templates (Qwen3's: '</think>' in content) cannot take None, so null content renders as "",
-            // as llama.cpp does for templates that need a string.
-            if (m.isObject() && m.has("content") && m.get("content").isNull()) {
+            // An assistant turn that only calls tools comes with "content": null (the openai SDKs) or with no
+            // content at all (LangChain4j). Qwen3's template, like many, cannot take either (transformers' Jinja
+            // raises on '...' + content, and so does ChatRenderer), so such content renders as "", as llama.cpp
+            // does for templates that need a string.
+            if (m.isObject() && (!m.has("content") || m.get("content").isNull())) {
                 m = ((com.fasterxml.jackson.databind.node.ObjectNode) m.deepCopy()).put("content", "");
             }
             msgs.add(m);
