@@ -173,7 +173,7 @@ def _():
 @case("json_schema_parse")
 def _():
     # The SDK turns the pydantic model into a strict json_schema response_format and parses the answer back.
-    r = client.chat.completions.parse(model="l", messages=JSON_MESSAGES, temperature=0.8, seed=3, max_tokens=64,
+    r = client.chat.completions.parse(model="l", messages=JSON_MESSAGES, temperature=0, max_tokens=64,
                                       response_format=Answer)
     c = r.choices[0]
     parsed = c.message.parsed
@@ -190,6 +190,26 @@ def _():
                                        max_tokens=64)
     return {"sent": {"messages": TOOL_MESSAGES, "tools": TOOLS}, "choices": [choice_summary(c) for c in r.choices],
             "usage": usage(r.usage)}
+
+
+@case("tools_stream")
+def _():
+    # Agents stream tool calls: the name comes first, the arguments in pieces, joined by index.
+    stream = client.chat.completions.create(model="l", messages=TOOL_MESSAGES, tools=TOOLS, tool_choice="required", temperature=0,
+                                            max_tokens=64, stream=True)
+    calls, finish = {}, None
+    for chunk in stream:
+        for c in chunk.choices:
+            for t in c.delta.tool_calls or []:
+                call = calls.setdefault(t.index, {"id": None, "name": "", "arguments": ""})
+                if t.id:
+                    call["id"] = t.id
+                if t.function is not None:
+                    call["name"] += t.function.name or ""
+                    call["arguments"] += t.function.arguments or ""
+            if c.finish_reason:
+                finish = c.finish_reason
+    return {"tool_calls": [calls[i] for i in sorted(calls)], "finish_reason": finish}
 
 
 @case("tools_round_trip")

@@ -201,6 +201,20 @@ class OpenAiPythonClientTest {
                 .isEqualTo(UserShapedLadders.templatedPromptTokens(l(), c.get("sent").get("messages"), c.get("sent").get("tools")));
     }
 
+    /** [NEEDS: tools] streamed, the tool call arrives as delta.tool_calls pieces that join into a call with JSON arguments. */
+    @Test
+    void streamedToolCallJoinsIntoACall() throws Exception {
+        JsonNode c = ok("tools_stream");
+        assertThat(c.get("finish_reason").asText()).isEqualTo("tool_calls");
+        assertThat(c.get("tool_calls").size()).as("no delta.tool_calls in the stream").isPositive();
+        JsonNode call = c.get("tool_calls").get(0);
+        assertThat(call.get("id").asText()).isNotBlank();
+        assertThat(call.get("name").asText()).isEqualTo("get_weather");
+        JsonNode args = Http.JSON.readTree(call.get("arguments").asText());
+        assertThat(args.get("city").asText()).isIn("Paris", "Tokyo");
+        assertThat(args.get("unit").asText()).isIn("c", "f");
+    }
+
     /** [NEEDS: tools, chat-template] an agent's second turn (assistant tool_calls + tool result) is accepted and templated. */
     @Test
     void toolResultTurnIsTemplated() {
