@@ -56,8 +56,8 @@ class OpenAiPythonClientTest {
 
     @BeforeAll
     static void runClient() throws Exception {
-        Path ladderFile = UserShapedLadders.write(dir, UserShapedLadders.Shape.QWEN3);
         venv();
+        Path ladderFile = UserShapedLadders.write(dir, UserShapedLadders.Shape.QWEN3);
         ladder = Ladder.open(ladderFile);
         server = new GearboxServer(new SchedulerEngine(Scheduler.open(ladder)), ladder.maxAnswerTokens(), GearboxServer.Settings.loopback(0));
         Processes.Result out = Processes.run(null, 600, List.of(python().toString(), SCRIPT.toString(), "http://127.0.0.1:" + server.port() + "/v1"));
