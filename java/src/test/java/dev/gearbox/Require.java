@@ -22,6 +22,9 @@ import java.util.stream.Collectors;
  *   <li>{@code assets}: the tokenizer packages {@code scripts/fetch-test-assets.sh} puts in {@code target/test-assets}</li>
  *   <li>{@code shared}: the read-only {@code ../shared} data</li>
  *   <li>{@code node}: node and npm, for the official {@code openai} npm client</li>
+ *   <li>{@code python-openai}: python3 with venv and a pip that can install the official {@code openai}
+ *       Python package (and pydantic) into target/; not required by scripts/test, since pip needs a
+ *       package index</li>
  * </ul>
  */
 public final class Require {

@@ -4,9 +4,11 @@ import dev.gearbox.Require;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gearbox.ladder.Ladder;
+import dev.gearbox.ladder.Tier;
 import dev.gearbox.schedule.Scheduler;
-import org.junit.jupiter.api.Assumptions;
+import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -116,6 +118,88 @@ class OpenAiNpmClientTest {
             assertThat(wrongKey.get("is_authentication").asBoolean()).isTrue();
             assertThat(wrongKey.get("code").asText()).isEqualTo("invalid_api_key");
         }
+    }
+
+    /**
+     * The same client, as an instruct application uses it, on a Qwen3-shaped ladder ({@link UserShapedLadders}):
+     * a system + user chat (streamed too), a required tool, a json_schema response format. Soft assertions,
+     * so one run reports every broken feature.
+     *
+     * <p><b>Depends on work in progress</b>: the server applying the tier's own chat template
+     * ([NEEDS: chat-template]: usage.prompt_tokens), tools ([NEEDS: tools]) and response_format
+     * ([NEEDS: response-format]); each assertion's description names what it needs.
+     */
+    @Test
+    void officialOpenAiClientOnAQwen3ShapedLadder(@TempDir Path dir) throws Exception {
+        Path ladderFile = UserShapedLadders.write(dir, UserShapedLadders.Shape.QWEN3);
+        Require.capability("node", runs("node", "--version") && runs("npm", "--version"), "node and npm are not installed");
+        if (!Files.isDirectory(CLIENT.resolve("node_modules/openai"))) {
+            run(CLIENT, 300, "npm", "ci", "--no-audit", "--no-fund");
+        }
+        try (Ladder ladder = Ladder.open(ladderFile);
+             GearboxServer server = new GearboxServer(new SchedulerEngine(Scheduler.open(ladder)), ladder.maxAnswerTokens(),
+                     GearboxServer.Settings.loopback(0))) {
+            String out = run(CLIENT, 300, "node", "client.mjs", "http://127.0.0.1:" + server.port() + "/v1", "user-shaped");
+            JsonNode r = Http.JSON.readTree(out.strip().lines().reduce((a, b) -> b).orElse(""));
+            Tier l = ladder.tier("l");
+            SoftAssertions soft = new SoftAssertions();
+
+            JsonNode chat = r.get("chat");
+            if (noError(soft, chat, "chat")) {
+                Tier tier = ladder.tier(chat.get("header_tier").asText());
+                soft.assertThat(chat.get("choices").get(0).get("role").asText()).isEqualTo("assistant");
+                soft.assertThat(chat.get("usage").get("completion_tokens").asInt()).isBetween(1, UserShapedLadders.MAX_ANSWER_TOKENS);
+                soft.assertThat(chat.get("usage").get("prompt_tokens").asInt())
+                        .as("[NEEDS: chat-template] chat usage.prompt_tokens = the tier's template of system + user, tokenized:\n"
+                                + UserShapedLadders.renderedPrompt(tier, chat.get("sent").get("messages"), null))
+                        .isEqualTo(UserShapedLadders.templatedPromptTokens(tier, chat.get("sent").get("messages"), null));
+            }
+            JsonNode stream = r.get("chat_stream");
+            if (noError(soft, stream, "chat_stream")) {
+                soft.assertThat(stream.get("finish_reason").asText()).isIn("stop", "length");
+                soft.assertThat(stream.get("usage").get("prompt_tokens").asInt())
+                        .as("[NEEDS: chat-template] streamed chat usage.prompt_tokens = templated count")
+                        .isEqualTo(UserShapedLadders.templatedPromptTokens(l, stream.get("sent").get("messages"), null));
+            }
+            JsonNode tools = r.get("tools_required");
+            if (noError(soft, tools, "[NEEDS: tools] tools_required")) {
+                JsonNode choice = tools.get("choices").get(0);
+                soft.assertThat(choice.get("finish_reason").asText()).as("[NEEDS: tools] finish_reason with tool_choice=required").isEqualTo("tool_calls");
+                soft.assertThat(choice.get("tool_calls").size()).as("[NEEDS: tools] message.tool_calls; content: " + choice.get("content")).isPositive();
+                if (choice.get("tool_calls").size() > 0) {
+                    JsonNode call = choice.get("tool_calls").get(0);
+                    soft.assertThat(call.get("name").asText()).isEqualTo("get_weather");
+                    JsonNode args = Http.JSON.readTree(call.get("arguments").asText());
+                    soft.assertThat(args.path("city").asText()).as("[NEEDS: tools] arguments " + args).isIn("Paris", "Tokyo");
+                    soft.assertThat(args.path("unit").asText()).as("[NEEDS: tools] arguments " + args).isIn("c", "f");
+                }
+                soft.assertThat(tools.get("usage").get("prompt_tokens").asInt())
+                        .as("[NEEDS: tools, chat-template] prompt_tokens = the template with the tools, tokenized")
+                        .isEqualTo(UserShapedLadders.templatedPromptTokens(l, tools.get("sent").get("messages"), tools.get("sent").get("tools")));
+            }
+            JsonNode json = r.get("json_schema");
+            if (noError(soft, json, "[NEEDS: response-format] json_schema")) {
+                JsonNode choice = json.get("choices").get(0);
+                soft.assertThat(choice.get("finish_reason").asText()).as("[NEEDS: response-format] json_schema finish_reason; content: "
+                        + choice.get("content")).isEqualTo("stop");
+                try {
+                    JsonNode a = Http.JSON.readTree(choice.get("content").asText());
+                    soft.assertThat(a.isObject() && a.size() == 2 && a.path("confident").isBoolean()
+                            && List.of("yes", "no").contains(a.path("answer").asText()))
+                            .as("[NEEDS: response-format] the answer validates against the schema: " + a).isTrue();
+                } catch (Exception e) {
+                    soft.fail("[NEEDS: response-format] json_schema content is not JSON: " + choice.get("content"));
+                }
+            }
+            soft.assertAll();
+        }
+    }
+
+    private static boolean noError(SoftAssertions soft, JsonNode c, String what) {
+        soft.assertThat(c).as(what + " missing from the client's output").isNotNull();
+        if (c == null) return false;
+        soft.assertThat(c.has("error")).as(what + " failed in the openai npm client: " + c.path("error").asText()).isFalse();
+        return !c.has("error");
     }
 
     @Test
