@@ -63,7 +63,8 @@ final class InputParser {
                 if (!m.isObject() || !m.path("role").isTextual()) throw new BadLineException(id, "invalid_value", at, at + " needs a string role");
                 String role = m.get("role").asText();
                 String content = m.get("content") == null || m.get("content").isNull() ? "" : content(id, m.get("content"), at + ".content");
-                messages.add(m);
+                // A tool-calling assistant turn's null content reaches the template as "" (as in serve).
+                messages.add(m.get("content") == null || m.get("content").isNull() ? ((com.fasterxml.jackson.databind.node.ObjectNode) m.deepCopy()).put("content", "") : m);
                 if (role.equals("user")) lastUser = content;
                 // As the server does: a tier without a chat template reads the contents joined by newlines.
                 if (!content.isEmpty()) {

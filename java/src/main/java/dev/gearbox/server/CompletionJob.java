@@ -16,9 +16,10 @@ import java.util.List;
  * @param topLogprobs -1 = no log-probabilities; 0 = each token's; n = also the n most likely tokens per step
  * @param chat      the conversation of a chat request (each tier renders it with its chat template), or null
  * @param grammar   what the answer must be a sentence of (response_format, grammar, a required tool call), or null
+ * @param n         how many choices (independent answers to the same prompt)
  */
 public record CompletionJob(String prompt, String model, int maxTokens, SamplingParams sampling, List<String> stop, int topLogprobs,
-                            Conversation chat, dev.gearbox.constrain.Grammar grammar) {
+                            Conversation chat, dev.gearbox.constrain.Grammar grammar, int n) {
     public static final String AUTO = "auto";
 
     public CompletionJob {
@@ -26,7 +27,7 @@ public record CompletionJob(String prompt, String model, int maxTokens, Sampling
     }
 
     public CompletionJob(String prompt, String model, int maxTokens, SamplingParams sampling, List<String> stop) {
-        this(prompt, model, maxTokens, sampling, stop, -1, null, null);
+        this(prompt, model, maxTokens, sampling, stop, -1, null, null, 1);
     }
 
     public boolean auto() { return AUTO.equals(model); }

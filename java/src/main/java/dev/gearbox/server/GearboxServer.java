@@ -186,22 +186,33 @@ public final class GearboxServer implements AutoCloseable {
         final String id;
         final long created = System.currentTimeMillis() / 1000;
         Routing routing;
-        final StringBuilder text = new StringBuilder();
+        final Choice[] choices;
         long firstText = -1, lastText = -1;
-        int pieces;
-        final List<TokenLogprob> pendingLogprobs = new java.util.ArrayList<>();
+        int pieces, finished;
+
+        /** One choice's answer as it arrives. */
+        final class Choice {
+            final int index;
+            final StringBuilder text = new StringBuilder();
+            final List<TokenLogprob> pendingLogprobs = new java.util.ArrayList<>();
+            int logprobOffset;
+            Result result;
+
+            Choice(int index) { this.index = index; }
+        }
 
         /** Whether the answer is read for tool calls (chat with tools, tool_choice not none). */
         boolean toolsActive() { return chat && req.tools() != null && req.tools().active(); }
 
         /** The calls in the answer when tools are active, else null. */
         ToolCalls.Parsed toolCalls(String answer) { return toolsActive() ? req.tools().read(answer) : null; }
-        int logprobOffset;
 
         Reply(OpenAiRequest req, boolean chat, long accepted) {
             this.req = req;
             this.chat = chat;
             this.accepted = accepted;
+            this.choices = new Choice[req.n()];
+            for (int i = 0; i < choices.length; i++) choices[i] = new Choice(i);
             this.id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
         }
 
@@ -210,21 +221,32 @@ public final class GearboxServer implements AutoCloseable {
             metrics.routed(r.tier());
         }
 
-        void text(String delta) {
+        void text(int choice, String delta) {
             long now = System.nanoTime();
             if (firstText < 0) metrics.firstTokenNanos(now - accepted);
             firstText = firstText < 0 ? now : firstText;
             lastText = now;
             pieces++;
-            text.append(delta);
+            choices[choice].text.append(delta);
         }
 
-        void done(Result o) {
+        /** Records a finished choice; true when it was the last one. */
+        boolean done(int choice, Result o) {
+            choices[choice].result = o;
             int completion = o.usage().completionTokens();
-            metrics.tokens(o.usage().promptTokens(), completion);
-            if (o.decision() != null && !"forced".equals(o.decision().source())) metrics.gatekeeperNanos(o.decision().nanos());
-            if (completion > 1 && firstText >= 0 && lastText > firstText)
+            metrics.tokens(choice == 0 ? o.usage().promptTokens() : 0, completion);
+            if (choice == 0 && o.decision() != null && !"forced".equals(o.decision().source())) metrics.gatekeeperNanos(o.decision().nanos());
+            if (choices.length == 1 && completion > 1 && firstText >= 0 && lastText > firstText)
                 metrics.perOutputTokenNanos((lastText - firstText) / (completion - 1));
+            return ++finished == choices.length;
+        }
+
+        /** The request's usage: the prompt once, every choice's answer tokens. */
+        ObjectNode usage() {
+            int completion = 0;
+            for (Choice c : choices) completion += c.result.usage().completionTokens();
+            var u0 = choices[0].result.usage();
+            return RoutingJson.usage(new dev.gearbox.schedule.Usage(u0.promptTokens(), completion, u0.cachedTokens()));
         }
 
         ObjectNode envelope(String object) {
@@ -248,36 +270,17 @@ public final class GearboxServer implements AutoCloseable {
             while (true) {
                 switch (next(s)) {
                     case Session.Routed e -> r.routed(e.routing());
-                    case Session.Text e -> r.text(e.delta());
+                    case Session.Text e -> r.text(e.choice(), e.delta());
                     case Session.Logprobs e -> { }   // a whole answer takes them from the result
                     case Session.Failed e -> throw failure(e.error());
                     case Session.Done e -> {
-                        Result o = e.result();
-                        r.done(o);
+                        if (!r.done(e.choice(), e.result())) continue;
+                        Result o = r.choices[0].result;
                         ObjectNode body = r.envelope(r.chat ? "chat.completion" : "text_completion");
                         body.put("model", o.tier());   // a whole answer names the tier that produced it
-                        ObjectNode choice = body.putArray("choices").addObject();
-                        choice.put("index", 0);
-                        String finish = o.finishReason();
-                        if (r.chat) {
-                            ObjectNode msg = choice.putObject("message");
-                            msg.put("role", "assistant");
-                            ToolCalls.Parsed calls = r.toolCalls(r.text.toString());
-                            if (calls != null && !calls.calls().isEmpty()) {
-                                if (calls.content().isEmpty()) msg.putNull("content");
-                                else msg.put("content", calls.content());
-                                msg.set("tool_calls", ToolCalls.json(calls.calls(), false));
-                                finish = "tool_calls";
-                            } else {
-                                msg.put("content", r.text.toString());
-                            }
-                        } else {
-                            choice.put("text", r.text.toString());
-                        }
-                        if (o.tokenLogprobs() == null) choice.putNull("logprobs");
-                        else choice.set("logprobs", logprobs(r, o.tokenLogprobs()));
-                        choice.put("finish_reason", finish);
-                        body.set("usage", usage(o));
+                        ArrayNode choices = body.putArray("choices");
+                        for (Reply.Choice c : r.choices) choices.add(wholeChoice(r, c));
+                        body.set("usage", r.usage());
                         body.set("gearbox", gearbox(r.routing, o));
                         ctx.header(TIER_HEADER, r.routing != null ? r.routing.tier() : o.decision().choice());
                         ctx.contentType("application/json").result(body.toString());
@@ -290,6 +293,34 @@ public final class GearboxServer implements AutoCloseable {
             ticket.cancel();
             throw ex;
         }
+    }
+
+    /** One choice of a whole answer: the message (or text), its tool calls, log-probabilities and finish reason. */
+    private ObjectNode wholeChoice(Reply r, Reply.Choice c) {
+        Result o = c.result;
+        ObjectNode choice = json.createObjectNode();
+        choice.put("index", c.index);
+        String finish = o.finishReason();
+        String text = c.text.toString();
+        if (r.chat) {
+            ObjectNode msg = choice.putObject("message");
+            msg.put("role", "assistant");
+            ToolCalls.Parsed calls = r.toolCalls(text);
+            if (calls != null && !calls.calls().isEmpty()) {
+                if (calls.content().isEmpty()) msg.putNull("content");
+                else msg.put("content", calls.content());
+                msg.set("tool_calls", ToolCalls.json(calls.calls(), false));
+                finish = "tool_calls";
+            } else {
+                msg.put("content", text);
+            }
+        } else {
+            choice.put("text", text);
+        }
+        if (o.tokenLogprobs() == null) choice.putNull("logprobs");
+        else choice.set("logprobs", logprobs(r, c, o.tokenLogprobs()));
+        choice.put("finish_reason", finish);
+        return choice;
     }
 
     private void stream(Context ctx, Reply r, Session s, CompletionEngine.Ticket ticket) throws Exception {
@@ -310,20 +341,22 @@ public final class GearboxServer implements AutoCloseable {
                     ctx.header("X-Accel-Buffering", "no");
                     ctx.contentType("text/event-stream; charset=utf-8");
                     out = ctx.res().getOutputStream();
-                    ObjectNode first = chunk(r, r.chat ? json.createObjectNode().put("role", "assistant").put("content", "") : null, "", null);
-                    first.set("gearbox", gearbox(r.routing, null));
-                    send(out, first.toString());
+                    for (Reply.Choice c : r.choices) {
+                        ObjectNode first = chunk(r, c.index, r.chat ? json.createObjectNode().put("role", "assistant").put("content", "") : null, "", null);
+                        if (c.index == 0) first.set("gearbox", gearbox(r.routing, null));
+                        send(out, first.toString());
+                    }
                     if (ev instanceof Session.Routed) continue;
                 }
                 switch (ev) {
                     case Session.Routed e -> r.routed(e.routing());
-                    case Session.Logprobs e -> r.pendingLogprobs.addAll(e.tokens());
+                    case Session.Logprobs e -> r.choices[e.choice()].pendingLogprobs.addAll(e.tokens());
                     case Session.Text e -> {
-                        r.text(e.delta());
+                        r.text(e.choice(), e.delta());
                         // With tools, the answer may turn out to be calls: it goes out whole at the end, as content or tool_calls.
                         if (r.toolsActive()) continue;
-                        ObjectNode c = chunk(r, r.chat ? json.createObjectNode().put("content", e.delta()) : null, e.delta(), null);
-                        attachLogprobs(r, c);
+                        ObjectNode c = chunk(r, e.choice(), r.chat ? json.createObjectNode().put("content", e.delta()) : null, e.delta(), null);
+                        attachLogprobs(r, r.choices[e.choice()], c);
                         send(out, c.toString());
                     }
                     case Session.Failed e -> {
@@ -333,31 +366,33 @@ public final class GearboxServer implements AutoCloseable {
                         return;
                     }
                     case Session.Done e -> {
+                        Reply.Choice ch = r.choices[e.choice()];
+                        boolean all = r.done(e.choice(), e.result());
                         Result o = e.result();
-                        r.done(o);
                         String finish = o.finishReason();
                         if (r.toolsActive()) {
-                            ToolCalls.Parsed calls = r.toolCalls(r.text.toString());
+                            ToolCalls.Parsed calls = r.toolCalls(ch.text.toString());
                             ObjectNode delta = json.createObjectNode();
                             if (!calls.calls().isEmpty()) {
                                 delta.set("tool_calls", ToolCalls.json(calls.calls(), true));
                                 if (!calls.content().isEmpty()) delta.put("content", calls.content());
                                 finish = "tool_calls";
                             } else {
-                                delta.put("content", r.text.toString());
+                                delta.put("content", ch.text.toString());
                             }
-                            ObjectNode c = chunk(r, delta, "", null);
-                            attachLogprobs(r, c);
+                            ObjectNode c = chunk(r, ch.index, delta, "", null);
+                            attachLogprobs(r, ch, c);
                             send(out, c.toString());
                         }
-                        ObjectNode last = chunk(r, r.chat ? json.createObjectNode() : null, "", finish);
-                        attachLogprobs(r, last);   // tokens whose text never showed (a held-back stop-string prefix)
-                        last.set("gearbox", gearbox(r.routing, o));
+                        ObjectNode last = chunk(r, ch.index, r.chat ? json.createObjectNode() : null, "", finish);
+                        attachLogprobs(r, ch, last);   // tokens whose text never showed (a held-back stop-string prefix)
+                        if (all) last.set("gearbox", gearbox(r.routing, r.choices[0].result));
                         send(out, last.toString());
+                        if (!all) continue;
                         if (r.req.includeUsage()) {
                             ObjectNode u = r.envelope(r.chat ? "chat.completion.chunk" : "text_completion");
                             u.putArray("choices");
-                            u.set("usage", usage(o));
+                            u.set("usage", r.usage());
                             send(out, u.toString());
                         }
                         send(out, "[DONE]");
@@ -388,10 +423,10 @@ public final class GearboxServer implements AutoCloseable {
         }
     }
 
-    private ObjectNode chunk(Reply r, ObjectNode delta, String text, String finish) {
+    private ObjectNode chunk(Reply r, int index, ObjectNode delta, String text, String finish) {
         ObjectNode o = r.envelope(r.chat ? "chat.completion.chunk" : "text_completion");
         ObjectNode c = o.putArray("choices").addObject();
-        c.put("index", 0);
+        c.put("index", index);
         if (r.chat) c.set("delta", delta);
         else c.put("text", text);
         c.putNull("logprobs");
@@ -400,19 +435,19 @@ public final class GearboxServer implements AutoCloseable {
         return o;
     }
 
-    /** Per-token log-probabilities in the endpoint's shape; {@code r.logprobOffset} counts streamed text for text_offset. */
-    private ObjectNode logprobs(Reply r, List<TokenLogprob> tokens) {
+    /** Per-token log-probabilities in the endpoint's shape; the choice's offset counts its streamed text for text_offset. */
+    private ObjectNode logprobs(Reply r, Reply.Choice c, List<TokenLogprob> tokens) {
         if (r.chat) return LogprobsJson.chat(tokens);
-        ObjectNode o = LogprobsJson.completion(tokens, r.logprobOffset, r.req.topLogprobs() > 0);
-        for (TokenLogprob t : tokens) r.logprobOffset += t.token().length();
+        ObjectNode o = LogprobsJson.completion(tokens, c.logprobOffset, r.req.topLogprobs() > 0);
+        for (TokenLogprob t : tokens) c.logprobOffset += t.token().length();
         return o;
     }
 
-    /** Puts the log-probabilities reported since the last chunk into this one (streams). */
-    private void attachLogprobs(Reply r, ObjectNode chunk) {
-        if (r.req.topLogprobs() < 0 || r.pendingLogprobs.isEmpty()) return;
-        ((ObjectNode) chunk.get("choices").get(0)).set("logprobs", logprobs(r, r.pendingLogprobs));
-        r.pendingLogprobs.clear();
+    /** Puts the log-probabilities a choice reported since its last chunk into this one (streams). */
+    private void attachLogprobs(Reply r, Reply.Choice c, ObjectNode chunk) {
+        if (r.req.topLogprobs() < 0 || c.pendingLogprobs.isEmpty()) return;
+        ((ObjectNode) chunk.get("choices").get(0)).set("logprobs", logprobs(r, c, c.pendingLogprobs));
+        c.pendingLogprobs.clear();
     }
 
     private static void send(OutputStream out, String data) throws IOException {

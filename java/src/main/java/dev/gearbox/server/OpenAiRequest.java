@@ -19,7 +19,10 @@ import java.util.List;
  */
 public record OpenAiRequest(boolean chat, String model, String prompt, Integer maxTokens, Double temperature, Double topP,
                             Long seed, List<String> stop, boolean stream, boolean includeUsage, SamplingFields sampling,
-                            int topLogprobs, Conversation conversation, Grammar grammar, ToolCalls tools) {
+                            int topLogprobs, Conversation conversation, Grammar grammar, ToolCalls tools, int n) {
+    /** Most choices one request may ask for ({@code n}). */
+    static final int MAX_CHOICES = 16;
+
 
     private static final int MAX_STOPS = 4;
 
@@ -53,9 +56,13 @@ public record OpenAiRequest(boolean chat, String model, String prompt, Integer m
             if (!so.isObject()) throw ApiError.invalid("stream_options", "stream_options must be an object");
             includeUsage = bool(so, "include_usage");
         }
-        JsonNode n = root.get("n");
-        if (n != null && !n.isNull() && !(n.isIntegralNumber() && n.asLong() == 1))
-            throw ApiError.invalid("n", "only n = 1 is supported");
+        JsonNode nNode = root.get("n");
+        int n = 1;
+        if (nNode != null && !nNode.isNull()) {
+            if (!nNode.isIntegralNumber() || !nNode.canConvertToInt()) throw ApiError.invalid("n", "n must be an integer");
+            n = nNode.intValue();
+            if (n < 1 || n > MAX_CHOICES) throw ApiError.invalid("n", "n must be between 1 and " + MAX_CHOICES + ", got " + n);
+        }
         SamplingFields sampling = SamplingFields.parse(root);
         ToolCalls tools = chat ? ToolCalls.parse(root) : null;
         Grammar grammar = StructuredOutput.parse(root);
@@ -64,7 +71,7 @@ public record OpenAiRequest(boolean chat, String model, String prompt, Integer m
             grammar = tools.grammar();
         }
         return new OpenAiRequest(chat, model, prompt, maxTokens, temperature, topP, seed, stop, stream, includeUsage, sampling,
-                RequestLogprobs.parse(root, chat), chat ? conversation(json, root, prompt) : null, grammar, tools);
+                RequestLogprobs.parse(root, chat), chat ? conversation(json, root, prompt) : null, grammar, tools, n);
     }
 
     /**
@@ -81,7 +88,7 @@ public record OpenAiRequest(boolean chat, String model, String prompt, Integer m
                     .seed(seed);
             params = sampling.applyTo(b).build();
         }
-        return new CompletionJob(prompt, model, maxTokens != null ? maxTokens : defaultMaxTokens, params, stop, topLogprobs, conversation, grammar);
+        return new CompletionJob(prompt, model, maxTokens != null ? maxTokens : defaultMaxTokens, params, stop, topLogprobs, conversation, grammar, n);
     }
 
     // The contents joined by newlines: the prompt of a tier without a chat template (the default
@@ -125,7 +132,12 @@ public record OpenAiRequest(boolean chat, String model, String prompt, Integer m
      */
     private static Conversation conversation(ObjectMapper json, JsonNode root, String plain) {
         List<JsonNode> messages = new ArrayList<>();
-        root.get("messages").forEach(messages::add);
+        for (JsonNode m : root.get("messages")) {
+            // An assistant turn that only calls tools has content null: templates concatenate content, so
+            // it reaches them as "" (what llama.cpp does; Qwen's template fails on None otherwise).
+            if (m.isObject() && (m.get("content") == null || m.get("content").isNull())) m = ((com.fasterxml.jackson.databind.node.ObjectNode) m.deepCopy()).put("content", "");
+            messages.add(m);
+        }
         String lastUser = plain;
         for (JsonNode m : messages) {
             if ("user".equals(m.path("role").asText())) lastUser = text(m.get("content"));

@@ -94,26 +94,75 @@ public final class SchedulerEngine implements CompletionEngine {
         if (job.sampling() != null) checkLogitBias(job.model(), job.sampling());
         SamplingParams.Builder b = job.sampling() != null ? job.sampling().toBuilder() : SamplingParams.greedy().toBuilder();
         SamplingParams params = b.maxTokens(job.maxTokens()).stop(job.stop()).build();
-        // The routing decision reaches the listener before any text (the scheduler calls onRouted first).
-        Request base = job.chat() != null ? Request.ofChat(job.model(), job.chat(), params) : Request.of(job.model(), job.prompt(), params);
-        Request request = base.withListener(new StreamListener() {
-            @Override public void onRouted(Decision d) { listener.routed(new Routing(d.choice(), d)); }
-            @Override public void onText(String piece) { listener.text(piece); }
-            @Override public void onLogprobs(List<TokenLogprob> tokens) { listener.logprobs(tokens); }
-        });
-        if (job.topLogprobs() >= 0) request = request.withLogprobs(job.topLogprobs());
-        if (job.grammar() != null) request = request.withGrammar(job.grammar());
-        RequestHandle handle;
+        List<RequestHandle> handles = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.concurrent.atomic.AtomicBoolean failed = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicReference<Decision> decision = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicBoolean siblingsStarted = new java.util.concurrent.atomic.AtomicBoolean(job.n() == 1);
+        Runnable cancelAll = () -> handles.forEach(RequestHandle::cancel);
+        java.util.function.Consumer<Throwable> fail = e -> {
+            if (failed.compareAndSet(false, true)) {
+                cancelAll.run();
+                listener.failed(apiError(e));
+            }
+        };
+        // Choices 1..n-1 start once choice 0 has chosen its first token: its prompt is in the tier's prefix
+        // cache by then, so the other choices reuse that prefill and decode beside it.
+        Runnable startSiblings = () -> {
+            if (!siblingsStarted.compareAndSet(false, true)) return;
+            for (int i = 1; i < job.n() && !failed.get(); i++) {
+                try {
+                    RequestHandle h = scheduler.submit(request(job, choiceParams(params, i), i, listener, null), decision.get());
+                    handles.add(h);
+                    watch(h, i, listener, fail);
+                } catch (RuntimeException e) {
+                    fail.accept(e);
+                }
+            }
+        };
+        RequestHandle first;
         try {
-            handle = scheduler.submit(request);
+            first = scheduler.submit(request(job, choiceParams(params, 0), 0, listener, new StreamListener() {
+                @Override public void onRouted(Decision d) {
+                    decision.set(d);
+                    listener.routed(new Routing(d.choice(), d));
+                }
+                @Override public void onText(String piece) { }
+                @Override public void onToken(int token) { startSiblings.run(); }
+            }));
         } catch (RuntimeException e) {
             throw apiError(e);
         }
-        handle.future().whenComplete((Result r, Throwable error) -> {
-            if (error == null) listener.done(r);
-            else listener.failed(apiError(error instanceof CompletionException && error.getCause() != null ? error.getCause() : error));
+        handles.add(first);
+        watch(first, 0, listener, fail);
+        return cancelAll::run;
+    }
+
+    /** Choice {@code i}'s sampling: with a seed, seed + i, so that every choice is reproducible and they differ. */
+    private static SamplingParams choiceParams(SamplingParams p, int i) {
+        if (i == 0 || p.seed() == null) return p;
+        return p.toBuilder().seed(p.seed() + i).build();
+    }
+
+    /** The request of choice {@code i}; {@code extra} (choice 0) also hears the routing decision and the first token. */
+    private static Request request(CompletionJob job, SamplingParams params, int i, CompletionListener listener, StreamListener extra) {
+        Request base = job.chat() != null ? Request.ofChat(job.model(), job.chat(), params) : Request.of(job.model(), job.prompt(), params);
+        Request r = base.withListener(new StreamListener() {
+            @Override public void onRouted(Decision d) { if (extra != null) extra.onRouted(d); }
+            @Override public void onToken(int token) { if (extra != null) extra.onToken(token); }
+            @Override public void onText(String piece) { listener.text(i, piece); }
+            @Override public void onLogprobs(List<TokenLogprob> tokens) { listener.logprobs(i, tokens); }
         });
-        return handle::cancel;
+        if (i > 0) r = r.withEscalation(job.auto());   // choices after the first follow its routing, and escalate as it may
+        if (job.topLogprobs() >= 0) r = r.withLogprobs(job.topLogprobs());
+        if (job.grammar() != null) r = r.withGrammar(job.grammar());
+        return r;
+    }
+
+    private static void watch(RequestHandle h, int i, CompletionListener listener, java.util.function.Consumer<Throwable> fail) {
+        h.future().whenComplete((Result r, Throwable error) -> {
+            if (error == null) listener.done(i, r);
+            else fail.accept(error instanceof CompletionException && error.getCause() != null ? error.getCause() : error);
+        });
     }
 
     /**
@@ -123,10 +172,10 @@ public final class SchedulerEngine implements CompletionEngine {
      */
     private void checkLogitBias(String model, SamplingParams sampling) {
         if (sampling.logitBias().isEmpty()) return;
-        List<Tier> on = tiers.contains(model) && !dev.gearbox.router.Decision.ENSEMBLE.equals(model)
+        List<dev.gearbox.ladder.Tier> on = tiers.contains(model) && !Decision.ENSEMBLE.equals(model)
                 ? List.of(scheduler.ladder().tier(model)) : scheduler.ladder().tiers();
-        for (Tier t : on) {
-            if (!Vocabularies.same(on.getFirst().model().tokenizer(), t.model().tokenizer())) {
+        for (var t : on) {
+            if (!dev.gearbox.tokenizer.Vocabularies.same(on.getFirst().model().tokenizer(), t.model().tokenizer())) {
                 throw ApiError.invalid("logit_bias", "logit_bias needs one vocabulary, but the tiers '" + model
                         + "' may answer on have different ones; name a tier as the model");
             }

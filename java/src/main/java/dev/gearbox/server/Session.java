@@ -15,18 +15,18 @@ import java.util.concurrent.TimeUnit;
 final class Session implements CompletionListener {
     sealed interface Event permits Routed, Text, Logprobs, Done, Failed {}
     record Routed(Routing routing) implements Event {}
-    record Text(String delta) implements Event {}
-    record Logprobs(List<TokenLogprob> tokens) implements Event {}
-    record Done(Result result) implements Event {}
+    record Text(int choice, String delta) implements Event {}
+    record Logprobs(int choice, List<TokenLogprob> tokens) implements Event {}
+    record Done(int choice, Result result) implements Event {}
     record Failed(Throwable error) implements Event {}
 
     private final LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
     private Event pending;   // looked at by peek, not yet taken (only the request's thread reads)
 
     @Override public void routed(Routing routing) { events.add(new Routed(routing)); }
-    @Override public void text(String delta) { events.add(new Text(delta)); }
-    @Override public void logprobs(List<TokenLogprob> tokens) { events.add(new Logprobs(tokens)); }
-    @Override public void done(Result result) { events.add(new Done(result)); }
+    @Override public void text(int choice, String delta) { events.add(new Text(choice, delta)); }
+    @Override public void logprobs(int choice, List<TokenLogprob> tokens) { events.add(new Logprobs(choice, tokens)); }
+    @Override public void done(int choice, Result result) { events.add(new Done(choice, result)); }
     @Override public void failed(Throwable error) { events.add(new Failed(error)); }
 
     /** The next report, or null after {@code timeoutMillis}. */
