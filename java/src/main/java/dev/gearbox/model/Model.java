@@ -99,6 +99,17 @@ public final class Model implements AutoCloseable {
     }
 
     /**
+     * A sequence whose cache holds only the first {@code layers} layers, for a {@link PromptReader}
+     * that runs only those (a gatekeeper reading early layers): the rest of a cache would be
+     * allocated for nothing. It cannot run a whole forward pass.
+     */
+    public Sequence newPartialSequence(int capacity, int layers) {
+        if (capacity < 1) throw new IllegalArgumentException("context size must be at least 1, got " + capacity);
+        if (layers < 1 || layers > config.layers()) throw new IllegalArgumentException("layers must be in 1.." + config.layers() + ", got " + layers);
+        return new Sequence(this, capacity, backend, layers);
+    }
+
+    /**
      * Runs each sequence's new tokens in one batched forward pass (the matrices over all rows
      * together; rope positions, KV stores and attention per sequence) and returns each sequence's
      * logits after its last new token. Allocates fresh activation buffers; an executor that steps

@@ -65,6 +65,7 @@ public final class PromptReader {
             Sequence s = seqs.get(i);
             int[] p = prompts.get(i);
             if (s.model() != model) throw new IllegalArgumentException("sequence " + i + " belongs to another model");
+            if (s.layers() < layers) throw new IllegalArgumentException("sequence " + i + " caches " + s.layers() + " layers, the reader runs " + layers);
             if (p.length == 0) throw new IllegalArgumentException("prompt " + i + " has no tokens");
             if (s.position() + p.length > s.capacity()) {
                 throw new IllegalArgumentException("prompt " + i + " has " + p.length + " tokens but its sequence has room for " + (s.capacity() - s.position()));

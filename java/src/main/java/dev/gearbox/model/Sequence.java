@@ -31,13 +31,21 @@ public final class Sequence implements AutoCloseable {
     private int logitRows;
 
     Sequence(Model model, int capacity, Backend be) {
+        this(model, capacity, be, model.config().layers());
+    }
+
+    /** {@code layers}: how many layers' keys and values the cache holds (fewer only for readers of the first blocks). */
+    Sequence(Model model, int capacity, Backend be, int layers) {
         this.model = model;
         this.c = model.config();
         this.be = be;
-        this.cache = be.allocateKV(c.layers(), capacity, c.kvDim());
+        this.cache = be.allocateKV(layers, capacity, c.kvDim());
         this.caches = new KVCache[] {cache};
         this.pass = new ForwardPass(model, be);
     }
+
+    /** Layers whose keys and values this sequence's cache holds. */
+    public int layers() { return cache.layers(); }
 
     /** Tokens consumed so far, which is also the position of the next token. */
     public int position() { return position; }

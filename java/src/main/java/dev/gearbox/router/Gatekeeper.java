@@ -149,7 +149,7 @@ public final class Gatekeeper implements AutoCloseable {
                     s = model.newSequence(Math.max(keep[i], t.length));
                 } else {
                     s = idle.poll();
-                    if (s == null) s = model.newSequence(context);
+                    if (s == null) s = logits ? model.newSequence(context) : model.newPartialSequence(context, layers);
                     s.truncate(0);
                 }
                 seqs.add(s);

@@ -19,7 +19,7 @@ public final class RoutingBatcher implements AutoCloseable {
     /** A routed prompt: the decision and the kept KV sequence (or null), or the error that stopped it. */
     public record Routed(Decision decision, Sequence kept, float[] lastLogits, RuntimeException error) {}
 
-    private record Item(String prompt, int[] ids, int keep, Consumer<Routed> done) {}
+    private record Item(String prompt, int[] ids, int tokens, int keep, Consumer<Routed> done) {}
 
     private final Router router;
     private final int capacity, batchTokens;
@@ -47,9 +47,10 @@ public final class RoutingBatcher implements AutoCloseable {
 
     /** {@link #offer(String, int, Consumer)} with the prompt's ids made by the caller (a rendered chat), or null. */
     public boolean offer(String prompt, int[] ids, int keep, Consumer<Routed> done) {
+        int[] read = router.gatekeeper().tokens(prompt, ids);   // tokenized here, on the caller's thread, once
         synchronized (queue) {
             if (closing || queue.size() >= capacity) return false;
-            queue.addLast(new Item(prompt, ids, keep, done));
+            queue.addLast(new Item(prompt, read, read.length, keep, done));
             queue.notifyAll();
             return true;
         }
@@ -82,8 +83,7 @@ public final class RoutingBatcher implements AutoCloseable {
                 }
                 int tokens = 0;
                 while (!queue.isEmpty()) {
-                    Item head = queue.peekFirst();
-                    int n = router.gatekeeper().tokens(head.prompt(), head.ids()).length;
+                    int n = queue.peekFirst().tokens();
                     if (!batch.isEmpty() && tokens + n > batchTokens) break;
                     tokens += n;
                     batch.add(queue.pollFirst());
