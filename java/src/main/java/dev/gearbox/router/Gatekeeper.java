@@ -175,11 +175,19 @@ public final class Gatekeeper implements AutoCloseable {
         return out;
     }
 
-    /** Reads a few made-up prompts so the first real one finds the pass compiled (JIT) and its buffers allocated. */
+    /**
+     * Reads made-up prompts so the first real one finds the pass compiled (the JIT needs many runs
+     * of it) and its buffers allocated: up to 64 rounds, at most about 1.5 s (a big gatekeeper gets
+     * fewer rounds, each of which warms more code), at least 3.
+     */
     public void warmUp() {
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < 48; i++) sb.append((char) ('a' + i % 26));
-        for (int round = 0; round < 3; round++) read(List.of(sb.toString(), sb.substring(0, 20)), null, null);
+        long until = System.nanoTime() + 1_500_000_000L;
+        for (int round = 0; round < 64 && (round < 3 || System.nanoTime() < until); round++) {
+            read(List.of(sb.toString(), sb.substring(0, 20 + round % 20)), null, null);
+            features(sb.substring(0, 5 + round % 40));
+        }
     }
 
     /** One prompt's running sums as its rows arrive. */

@@ -37,9 +37,20 @@ final class RoutingStage {
                 ladder.config().gatekeeper().batchTokens(), "gearbox-gatekeeper");
     }
 
-    /** Reads a few prompts so the first request's routing finds the gatekeeper's pass compiled. */
+    /**
+     * Routes made-up prompts through the whole routing path (queue, batched read, head, decision) so
+     * that the first request finds it compiled by the JIT: 3 rounds at least, then until 64 rounds or
+     * about 1.5 s (a big gatekeeper gets fewer, slower rounds).
+     */
     void warmUp() {
         scheduler.router().gatekeeper().warmUp();
+        long until = System.nanoTime() + 1_500_000_000L;
+        String text = "warm up the gatekeeper: 12+34= and some more words";
+        for (int round = 0; round < 64 && (round < 3 || System.nanoTime() < until); round++) {
+            java.util.concurrent.CompletableFuture<RoutingBatcher.Routed> f = new java.util.concurrent.CompletableFuture<>();
+            if (!batcher.offer(text.substring(0, 10 + round % 40), null, 0, f::complete)) break;
+            f.join();
+        }
     }
 
     /** Queues a job for routing; throws {@link QueueFullException} when as many wait as the scheduler's queue capacity. */
