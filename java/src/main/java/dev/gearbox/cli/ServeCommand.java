@@ -41,6 +41,9 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--queue", defaultValue = "64", description = "Requests that may wait per tier before 429 (default: ${DEFAULT-VALUE}).")
     int queue;
 
+    @Option(names = "--no-prefix-cache", description = "Turn prefix caching off (on by default: prompts that start like earlier ones reuse their KV blocks).")
+    boolean noPrefixCache;
+
     @Option(names = "--max-body", defaultValue = "1048576", description = "Largest request body in bytes (default: ${DEFAULT-VALUE}).")
     long maxBody;
 
@@ -83,7 +86,7 @@ final class ServeCommand implements Callable<Integer> {
         if (port < 0 || port > 65535) throw new IllegalArgumentException("--port must be 0..65535, got " + port);
         Security.Options security = new Security.Options(keys(apiKeys, apiKeyFile), protectHealthMetrics, corsOrigins);
         Ladder ladder = ladderOptions.open();
-        Scheduler scheduler = Scheduler.open(ladder, Scheduler.Options.defaults().withQueueCapacity(queue));
+        Scheduler scheduler = Scheduler.open(ladder, Scheduler.Options.defaults().withQueueCapacity(queue).withPrefixCaching(!noPrefixCache));
         GearboxServer server = new GearboxServer(new SchedulerEngine(scheduler), ladder.maxAnswerTokens(),
                 new GearboxServer.Settings(host, port, maxBody, drainSeconds * 1000L, security));
         if (security.apiKeys().isEmpty() && !Security.isLoopback(host)) {
