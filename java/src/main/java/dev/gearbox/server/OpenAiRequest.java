@@ -225,7 +225,8 @@ public record OpenAiRequest(boolean chat, String model, String prompt, Integer m
         return v.longValue();
     }
 
-    private static Double number(JsonNode root, String field) {
+    /** A finite number field, or null when absent; a 400 naming it otherwise. */
+    static Double number(JsonNode root, String field) {
         JsonNode v = root.get(field);
         if (v == null || v.isNull()) return null;
         if (!v.isNumber()) throw ApiError.invalid(field, field + " must be a number");

@@ -93,12 +93,7 @@ public record SamplingFields(Double presencePenalty, Double frequencyPenalty, Ma
     }
 
     private static Double number(JsonNode root, String field) {
-        JsonNode v = root.get(field);
-        if (v == null || v.isNull()) return null;
-        if (!v.isNumber()) throw ApiError.invalid(field, field + " must be a number");
-        double d = v.doubleValue();
-        if (!Double.isFinite(d)) throw ApiError.invalid(field, field + " is out of range");
-        return d;
+        return OpenAiRequest.number(root, field);
     }
 
     private static Double range(JsonNode root, String field, double min, double max) {

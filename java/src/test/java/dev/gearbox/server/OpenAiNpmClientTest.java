@@ -28,13 +28,7 @@ class OpenAiNpmClientTest {
     private static final Path CLIENT = Path.of("scripts", "npm-client");
 
     private static boolean runs(String... cmd) {
-        try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (IOException | InterruptedException e) {
-            return false;
-        }
+        return Processes.runs(cmd);
     }
 
     private static String run(Path dir, long timeoutSeconds, String... cmd) throws Exception {
