@@ -106,9 +106,16 @@ final class TierExecutor {
     /** Keeps the whole blocks of what {@code j}'s sequence holds in the prefix cache, within the KV budget's free room. */
     private void storePrefix(Job j) {
         if (prefixCache == null || j.sequence() == null) return;
+        long room;
         synchronized (scheduler.lock) {
-            // The cache takes only room no sequence has reserved; sequences evict it when they need that room.
-            prefixCache.store(j.sequenceTokens(), j.sequence().position(), j.sequence(), kvBudget - kvUsed - prefixCache.bytes());
+            room = kvBudget - kvUsed - prefixCache.bytes();
+        }
+        // The copy runs outside the scheduler's lock (a long prompt's blocks are many megabytes); the
+        // cache takes only room no sequence had reserved, and gives back any a reservation took meanwhile.
+        prefixCache.store(j.sequenceTokens(), j.sequence().position(), j.sequence(), room);
+        synchronized (scheduler.lock) {
+            long over = kvUsed + prefixCache.bytes() - kvBudget;
+            if (over > 0) prefixCache.evict(over);
         }
     }
 
