@@ -59,5 +59,9 @@ class SvfCommandTest {
         assertThat(r.exitCode()).isEqualTo(Main.EXIT_USAGE);
         assertThat(r.err()).contains("unknown matrix selection 'ffn'");
         assertThat(CliRun.run("svf").exitCode()).isEqualTo(Main.EXIT_USAGE);
+        java.nio.file.Files.delete(dir.resolve("tier-l.gguf"));
+        r = CliRun.run("svf", "decompose", "--ladder", ladder.toString());
+        assertThat(r.exitCode()).isEqualTo(Main.EXIT_ERROR);
+        assertThat(r.err()).contains("tier-l.gguf").contains("model file not found");
     }
 }
