@@ -39,6 +39,7 @@ import java.util.Properties;
                 LoadBenchCommand.class,
                 BatchCommand.class,
                 ProfileCommand.class,
+                SvfCommand.class,
                 CommandLine.HelpCommand.class,
         },
         footer = {"", "Run 'gearbox COMMAND --help' for a command's options. Set GEARBOX_DEBUG=1 for stack traces."})

@@ -6,6 +6,8 @@ import dev.gearbox.device.Backends;
 import dev.gearbox.gguf.GGUFFormatException;
 import dev.gearbox.ladder.LadderConfig.TierConfig;
 import dev.gearbox.model.Model;
+import dev.gearbox.svf.Checksums;
+import dev.gearbox.svf.SvfExpert;
 import dev.gearbox.template.ChatRenderer;
 import dev.gearbox.tokenizer.Vocabularies;
 
@@ -14,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,7 +28,8 @@ import java.util.Map;
  * <p>Checks at open, each failing with a {@link LadderException} that names the file and field:
  * the YAML itself ({@link LadderConfig#read}), backends ({@code cpu} only for now), model files
  * (missing, unreadable, not a model), tiers in size order (parameter count never decreasing), one
- * vocabulary across the ensemble's tiers and across escalations that keep the partial answer.
+ * vocabulary across the ensemble's tiers and across escalations that keep the partial answer, SVF
+ * expert files (present, and made for the tier's exact model file).
  */
 public final class Ladder implements AutoCloseable {
     private final LadderConfig config;
@@ -95,6 +99,7 @@ public final class Ladder implements AutoCloseable {
     public static Ladder open(LadderConfig config) throws IOException {
         Path file = config.file();
         Map<String, Model> loaded = new LinkedHashMap<>();
+        Map<Path, String> checksums = new HashMap<>(); // a model's SHA-256, hashed once however many tiers name it
         try {
             List<Tier> tiers = new ArrayList<>();
             for (int i = 0; i < config.tiers().size(); i++) {
@@ -106,7 +111,7 @@ public final class Ladder implements AutoCloseable {
                             + tc.backend() + "' (known: cpu, cuda)");
                 }
                 Model m = load(config, at, tc.model(), tc.backend(), tc.device(), loaded);
-                tiers.add(new Tier(i, tc, m, chatRenderer(config, at, tc.chatTemplate(), m)));
+                tiers.add(new Tier(i, tc, m, chatRenderer(config, at, tc.chatTemplate(), m), experts(config, at, tc, checksums)));
             }
             for (int i = 1; i < tiers.size(); i++) {
                 Tier lo = tiers.get(i - 1), hi = tiers.get(i);
@@ -165,6 +170,36 @@ public final class Ladder implements AutoCloseable {
         }
         loaded.put(key, m);
         return m;
+    }
+
+    /**
+     * A tier's SVF experts, read and checked: each file must exist and have been made for exactly
+     * this tier's model file (its SHA-256). Only read here; no backend applies them yet (docs/svf.md).
+     */
+    private static Map<String, SvfExpert> experts(LadderConfig config, String at, TierConfig tc, Map<Path, String> checksums) throws LadderException {
+        if (tc.experts().isEmpty()) return Map.of();
+        Path model = config.resolve(tc.model());
+        Map<String, SvfExpert> out = new LinkedHashMap<>();
+        for (var e : tc.experts().entrySet()) {
+            String field = at + ".experts." + e.getKey();
+            Path p = config.resolve(e.getValue());
+            if (!Files.exists(p)) throw new LadderException(config.file(), field, "expert file " + p + " not found");
+            if (!Files.isRegularFile(p) || !Files.isReadable(p)) throw new LadderException(config.file(), field, "expert file " + p + " is not a readable file");
+            try {
+                String sha = checksums.get(model);
+                if (sha == null) checksums.put(model, sha = Checksums.sha256(model));
+                SvfExpert x = SvfExpert.read(p, sha);
+                if (!x.task().equals(e.getKey())) {
+                    throw new LadderException(config.file(), field, "expert file " + p + " is for task '" + x.task() + "', not '" + e.getKey() + "'");
+                }
+                out.put(e.getKey(), x);
+            } catch (LadderException ex) {
+                throw ex;
+            } catch (IOException ex) {
+                throw new LadderException(config.file(), field, "tier '" + tc.name() + "': " + ex.getMessage(), ex);
+            }
+        }
+        return out;
     }
 
     private static void checkVocabularies(LadderConfig config, List<Tier> tiers) throws LadderException {

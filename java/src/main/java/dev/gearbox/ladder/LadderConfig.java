@@ -9,10 +9,14 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * The contents of a ladder file ({@code models/ladder.yaml}), checked field by field but without
@@ -74,9 +78,21 @@ public record LadderConfig(
     /**
      * One rung. {@code costPerToken} is null when the ladder leaves it to the model's shape.
      * {@code streams} and {@code maxSequences} are for the scheduler; the engine here runs one request at a time.
+     * {@code experts}: SVF expert files by task name, as written (relative to the ladder file), in
+     * file order; checked at {@link Ladder#open} but not yet served (docs/svf.md).
      */
     public record TierConfig(String name, String model, String backend, int device, int streams, int maxSequences,
-                             int context, Double costPerToken, EscalateConfig escalate, String chatTemplate) {
+                             int context, Double costPerToken, EscalateConfig escalate, String chatTemplate,
+                             Map<String, String> experts) {
+        public TierConfig {
+            experts = experts == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(experts));
+        }
+
+        public TierConfig(String name, String model, String backend, int device, int streams, int maxSequences,
+                          int context, Double costPerToken, EscalateConfig escalate, String chatTemplate) {
+            this(name, model, backend, device, streams, maxSequences, context, costPerToken, escalate, chatTemplate, Map.of());
+        }
+
         public TierConfig(String name, String model, String backend, int device, int streams, int maxSequences,
                           int context, Double costPerToken, EscalateConfig escalate) {
             this(name, model, backend, device, streams, maxSequences, context, costPerToken, escalate, null);
@@ -227,7 +243,7 @@ public record LadderConfig(
     private static TierConfig tier(Path file, String at, JsonNode node) throws LadderException {
         if (node == null || !node.isObject()) throw new LadderException(file, at, "must be a mapping with at least name and model");
         Fields f = new Fields(file, at + ".", node);
-        f.allow("name", "model", "backend", "device", "streams", "max_sequences", "context", "cost_per_token", "escalate", "chat_template");
+        f.allow("name", "model", "backend", "device", "streams", "max_sequences", "context", "cost_per_token", "escalate", "chat_template", "experts");
         String name = f.requireString("name");
         if (name.isBlank()) throw new LadderException(file, at + ".name", "must not be empty");
         String model = f.requireString("model");
@@ -254,7 +270,28 @@ public record LadderConfig(
             Boolean keep = e.node("keep_partial") == null ? null : e.bool("keep_partial", true);
             esc = new EscalateConfig(window, min, keep);
         }
-        return new TierConfig(name, model, backend, device, streams, maxSeq, context, cost, esc, f.string("chat_template", null));
+        return new TierConfig(name, model, backend, device, streams, maxSeq, context, cost, esc, f.string("chat_template", null),
+                experts(file, at + ".experts", f.node("experts")));
+    }
+
+    // Task names become file names (experts/<tier>-<task>.gguf) and, later, routing labels.
+    private static final Pattern TASK = Pattern.compile("[A-Za-z0-9._-]+");
+
+    /** {@code experts: {task: file, ...}}: SVF expert files by task; the files are checked at open. */
+    private static Map<String, String> experts(Path file, String at, JsonNode node) throws LadderException {
+        if (node == null) return Map.of();
+        if (!node.isObject()) throw new LadderException(file, at, "must be a mapping of task name to expert file, e.g. {math: experts/l-math.gguf}");
+        Map<String, String> out = new LinkedHashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+            var e = it.next();
+            if (!TASK.matcher(e.getKey()).matches()) {
+                throw new LadderException(file, at + "." + e.getKey(), "a task name is letters, digits, '.', '_' or '-'");
+            }
+            JsonNode v = e.getValue();
+            if (v == null || !v.isTextual() || v.asText().isBlank()) throw new LadderException(file, at + "." + e.getKey(), "must be the path of an expert file");
+            out.put(e.getKey(), v.asText());
+        }
+        return out;
     }
 
     /** Typed, named access to one YAML mapping. */

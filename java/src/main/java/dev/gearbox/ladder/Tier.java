@@ -2,7 +2,10 @@ package dev.gearbox.ladder;
 
 import dev.gearbox.ladder.LadderConfig.TierConfig;
 import dev.gearbox.model.Model;
+import dev.gearbox.svf.SvfExpert;
 import dev.gearbox.template.ChatRenderer;
+
+import java.util.Map;
 
 /** One loaded rung of a ladder: its config, its model, and what a token costs on it. */
 public final class Tier {
@@ -10,8 +13,10 @@ public final class Tier {
     private final TierConfig config;
     private final Model model;
     private final ChatRenderer chat;
+    private final Map<String, SvfExpert> experts;
 
-    Tier(int index, TierConfig config, Model model, ChatRenderer chat) {
+    Tier(int index, TierConfig config, Model model, ChatRenderer chat, Map<String, SvfExpert> experts) {
+        this.experts = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(experts)); // keeps the ladder file's order
         this.index = index;
         this.config = config;
         this.model = model;
@@ -25,6 +30,12 @@ public final class Tier {
     public ChatRenderer chatRenderer() { return chat; }
 
     public String name() { return config.name(); }
+
+    /**
+     * The tier's SVF experts by task ({@code experts:} in the ladder), each checked at open against
+     * this tier's model file. Not applied by the engine yet: answers always come from the base weights.
+     */
+    public Map<String, SvfExpert> experts() { return experts; }
 
     /** Position in the ladder, 0 = smallest. */
     public int index() { return index; }
