@@ -92,6 +92,12 @@ class DeployManifestsTest {
         assertThat(kustomization.get("kind")).isEqualTo("Kustomization");
         assertThat(resources).containsExactlyInAnyOrderElementsOf(byFile.keySet());
         for (String r : resources) assertThat(DIR.resolve(r)).exists();
+        // an images entry rewrites nothing unless its name is the container image's name (tag stripped)
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> images = (List<Map<String, Object>>) kustomization.getOrDefault("images", List.of());
+        String image = only(Deployment.class).getSpec().getTemplate().getSpec().getContainers().getFirst().getImage();
+        String imageName = image.contains(":") ? image.substring(0, image.lastIndexOf(':')) : image;
+        assertThat(images).allSatisfy(i -> assertThat(i.get("name")).isEqualTo(imageName));
     }
 
     @Test
