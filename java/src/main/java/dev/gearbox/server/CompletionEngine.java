@@ -29,6 +29,13 @@ public interface CompletionEngine extends AutoCloseable {
     /** KV cache positions in use across tiers, as a share of those allowed (0..1). */
     double kvCacheUsage();
 
+    /**
+     * Requests holding a slot on a tier (being prefilled or decoded), all tiers together; -1 when
+     * this engine does not count them, and the metrics then show the server's completion requests
+     * in flight less those queued (an upper bound: it also counts requests still being routed).
+     */
+    default int runningRequests() { return -1; }
+
     /** The prompt tier {@code model} (null: the smallest) makes of a conversation, as its chat template renders it. */
     default String applyTemplate(String model, dev.gearbox.template.Conversation chat) {
         throw new ApiError(501, "server_error", null, "not_supported", "this engine has no chat templates");

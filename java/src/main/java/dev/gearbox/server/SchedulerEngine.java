@@ -39,6 +39,11 @@ public final class SchedulerEngine implements CompletionEngine {
     }
 
     @Override
+    public int runningRequests() {
+        return scheduler.stats().stream().mapToInt(Scheduler.TierStats::running).sum();
+    }
+
+    @Override
     public double kvCacheUsage() {
         long used = 0, budget = 0;
         for (var s : scheduler.stats()) {

@@ -7,6 +7,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -21,7 +22,10 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code gearbox_prompt_tokens_total}, {@code gearbox_completion_tokens_total}: rate() gives tokens/s</li>
  *   <li>{@code gearbox_kv_cache_usage_ratio}: KV cache positions in use over those allowed</li>
  *   <li>{@code gearbox_requests_in_flight}: requests being answered</li>
+ *   <li>{@code gearbox_requests_running}: requests holding a tier's slot (prefill or decode)</li>
  * </ul>
+ * and, under the names the Gateway API Inference Extension's endpoint picker reads for load-aware
+ * routing (below), the same numbers again.
  */
 public final class ServerMetrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -30,8 +34,12 @@ public final class ServerMetrics {
     private final Timer gatekeeper;
     private final Counter promptTokens;
     private final Counter completionTokens;
+    private final CompletionEngine engine;
+    private final java.util.function.IntSupplier inFlight;
 
     public ServerMetrics(CompletionEngine engine, java.util.function.IntSupplier inFlight) {
+        this.engine = engine;
+        this.inFlight = inFlight;
         ttft = Timer.builder("gearbox.time.to.first.token").description("Time from accepting a request to its first answer text")
                 .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(60))
                 .register(registry);
@@ -47,6 +55,8 @@ public final class ServerMetrics {
         Gauge.builder("gearbox.kv.cache.usage", engine, CompletionEngine::kvCacheUsage).baseUnit("ratio")
                 .description("KV cache positions in use over those allowed, all tiers").register(registry);
         Gauge.builder("gearbox.requests.in.flight", inFlight, s -> s.getAsInt()).strongReference(true).description("Requests being answered").register(registry);
+        Gauge.builder("gearbox.requests.running", this, m -> m.running()).description("Requests holding a tier's slot (prefill or decode)").register(registry);
+        registerInferenceExtensionGauges(engine);
         io.micrometer.core.instrument.FunctionCounter.builder("gearbox.prefix.cache.queries", engine, e -> e.prefixCache()[0])
                 .description("Prefills that looked in their tier's prefix cache").register(registry);
         io.micrometer.core.instrument.FunctionCounter.builder("gearbox.prefix.cache.hits", engine, e -> e.prefixCache()[1])
@@ -54,6 +64,36 @@ public final class ServerMetrics {
         io.micrometer.core.instrument.FunctionCounter.builder("gearbox.prefix.cache.tokens", engine, e -> e.prefixCache()[2])
                 .description("Prompt tokens taken from the prefix cache instead of computed").register(registry);
         for (String tier : engine.tierNames()) routedCounter(tier);   // every tier shows, at 0 before traffic
+    }
+
+    /**
+     * The model-server metrics of the Gateway API Inference Extension (GIE) protocol, which its
+     * endpoint picker (EPP; llm-d's scheduler too) scrapes to pick the least loaded pod. The protocol
+     * document, kubernetes-sigs/gateway-api-inference-extension
+     * docs/proposals/003-model-server-protocol/README.md (commit 84436a96, 2026-08-18), names
+     * TotalQueuedRequests (gauge, {@code vllm:num_requests_waiting}), TotalRunningRequests (gauge,
+     * {@code vllm:num_requests_running}) and KVCacheUtilization (gauge, {@code vllm:kv_cache_usage_perc});
+     * its earlier text (commit 2b934d03) and older EPP releases name the KV gauge
+     * {@code vllm:gpu_cache_usage_perc}, so both are exported. The EPP is told other names by flags,
+     * but the vLLM ones are its defaults, so a stock EPP works without configuration. Values follow
+     * vLLM's meaning: counts of requests, and the KV share as a fraction 0..1 (despite "perc").
+     * No labels: the EPP matches these by name, one pod = one model server.
+     */
+    private void registerInferenceExtensionGauges(CompletionEngine engine) {
+        Gauge.builder("vllm:num_requests_waiting", engine, CompletionEngine::queueDepth)
+                .description("GIE TotalQueuedRequests: requests waiting in the tiers' queues").register(registry);
+        Gauge.builder("vllm:num_requests_running", this, m -> m.running())
+                .description("GIE TotalRunningRequests: requests holding a tier's slot").register(registry);
+        for (String name : List.of("vllm:kv_cache_usage_perc", "vllm:gpu_cache_usage_perc")) {
+            Gauge.builder(name, engine, CompletionEngine::kvCacheUsage)
+                    .description("GIE KVCacheUtilization: KV cache reserved over the tiers' budgets, 0..1").register(registry);
+        }
+    }
+
+    /** The engine's running count, or (an engine that does not count them) completion requests in flight less those queued. */
+    private double running() {
+        int r = engine.runningRequests();
+        return r >= 0 ? r : Math.max(0, inFlight.getAsInt() - engine.queueDepth());
     }
 
     public void request(String endpoint, int status) {
