@@ -65,9 +65,23 @@ class StructuredOutputsAndToolsTest {
 
     @Test
     void jsonObjectAndGbnfGrammarsHoldAndUnsupportedKeywordsAre400() throws Exception {
-        JsonNode o = Http.json(http.post("/v1/chat/completions", chat("m", ",\"response_format\":{\"type\":\"json_object\"}")));
-        assertThat(Http.JSON.readTree(o.at("/choices/0/message/content").asText()).isObject()).isTrue();
-        JsonNode g = Http.json(http.post("/v1/chat/completions", chat("m", ",\"grammar\":\"root ::= [0-9] [0-9]? \\\" apples\\\"\"")));
+        // json_object bounds nothing (a key may go on forever), so an answer cut by max_tokens is a
+        // valid prefix: it parses, or fails only for want of more input, never for a wrong character.
+        for (int seed = 1; seed <= 4; seed++) {
+            JsonNode o = Http.json(http.post("/v1/chat/completions", chat("m", ",\"seed\":" + seed + ",\"response_format\":{\"type\":\"json_object\"}")));
+            String content = o.at("/choices/0/message/content").asText();
+            assertThat(content).startsWith("{");
+            if (o.at("/choices/0/finish_reason").asText().equals("stop")) {
+                assertThat(Http.JSON.readTree(content).isObject()).as(content).isTrue();
+            } else {
+                try {
+                    Http.JSON.readTree(content);
+                } catch (com.fasterxml.jackson.core.io.JsonEOFException cut) {
+                    // a prefix of an object: what a cut answer must be
+                }
+            }
+        }
+        JsonNode g = Http.json(http.post("/v1/chat/completions", chat("m", ",\"temperature\":0,\"grammar\":\"root ::= [0-9] [0-9]? \\\" apples\\\"\"")));
         assertThat(g.at("/choices/0/message/content").asText()).matches("[0-9]{1,2} apples");
         HttpResponse<String> bad = http.post("/v1/chat/completions", chat("m",
                 ",\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"x\",\"schema\":{\"type\":\"string\",\"pattern\":\"^a+$\"}}}"));
