@@ -229,10 +229,13 @@ public final class Sampler {
                 m = (int) Math.min(n, m * 8L);
             }
         } else {
-            // Nothing truncates: draw over the whole vocabulary in index order.
+            // Nothing truncates: draw over the whole vocabulary in index order, leaving out tokens a
+            // mask banned (-inf: weight 0 either way, and the exponentials of a 150k vocabulary are
+            // most of a draw's cost when a grammar allows a few of them).
             ensureKeys(n);
-            for (int i = 0; i < n; i++) keys[i] = key(logits[i], i);
-            count = n;
+            count = 0;
+            for (int i = 0; i < n; i++) if (logits[i] != Float.NEGATIVE_INFINITY) keys[count++] = key(logits[i], i);
+            if (count == 0) keys[count++] = key(logits[0], 0);   // everything banned: nothing sensible to draw
         }
 
         if (params.topP() < 1f) {
