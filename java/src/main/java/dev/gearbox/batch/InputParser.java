@@ -50,6 +50,7 @@ final class InputParser {
         if (body == null || !body.isObject()) throw new BadLineException(id, "invalid_body", "body", "body must be a JSON object");
 
         String model = body.hasNonNull("model") ? text(id, body, "model") : "auto";
+        refuseUnserved(id, body);
         SamplingParams sampling = sampling(id, body);
         if (chat) {
             JsonNode msgs = body.get("messages");
@@ -98,6 +99,21 @@ final class InputParser {
             return new BatchItem(lineNo, id, false, model, null, null, ids, sampling);
         }
         throw new BadLineException(id, "invalid_value", "prompt", "prompt must be a non-empty string, a one-string array or an array of token ids");
+    }
+
+    /**
+     * Fields the server honors but batch jobs do not yet (the output lines carry no tool calls,
+     * or logprobs, and answers are not constrained; n other than 1 is refused with the sampling fields): a clear error line, never an
+     * answer that silently ignored what was asked.
+     */
+    private static void refuseUnserved(String id, JsonNode body) throws BadLineException {
+        for (String f : new String[] {"tools", "tool_choice", "response_format", "grammar", "logprobs", "top_logprobs"}) {
+            JsonNode v = body.get(f);
+            if (v == null || v.isNull() || (v.isBoolean() && !v.asBoolean())) continue;
+            if (f.equals("response_format") && "text".equals(v.path("type").asText())) continue;
+            if (f.equals("tools") && v.isArray() && v.isEmpty()) continue;
+            throw new BadLineException(id, "unsupported_parameter", f, f + " is not supported in batch jobs yet (gearbox serve supports it)");
+        }
     }
 
     private static String content(String id, JsonNode c, String at) throws BadLineException {
