@@ -325,9 +325,6 @@ public final class Answer {
         return topLogprobs < 0 ? null : List.copyOf(logprobEntries);
     }
 
-    /** The current hop's vocabulary size. */
-    public int vocabSize() { return tok.vocabSize(); }
-
     /** Answer tokens so far (never the end-of-generation token). */
     public int count() { return count; }
 

@@ -108,18 +108,6 @@ public final class Router implements AutoCloseable {
         return new Input(text, dev.gearbox.template.ChatPrompt.tokensOfRendered(gatekeeper.model().tokenizer(), text));
     }
 
-    /** Gatekeeper pass and decision for a conversation. */
-    public Decision route(dev.gearbox.template.Conversation c) {
-        Input in = input(c);
-        return route(in.text(), in.ids());
-    }
-
-    /** Decisions for many prompts from one batched gatekeeper pass. */
-    public List<Decision> routeAll(List<String> prompts) {
-        List<Decision> out = new java.util.ArrayList<>(prompts.size());
-        for (Gatekeeper.Reading r : gatekeeper.read(prompts, null)) out.add(decide(r.features(), thresholds));
-        return out;
-    }
 
     /** A decision from already computed features (calibration computes them once and tries many thresholds). */
     public Decision decide(Features f, Map<String, Double> thresholds) {

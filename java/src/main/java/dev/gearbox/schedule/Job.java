@@ -8,6 +8,7 @@ import dev.gearbox.router.Decision;
 import dev.gearbox.sample.Sampler;
 import dev.gearbox.sample.TokenChoice;
 import dev.gearbox.template.ChatPrompt;
+import dev.gearbox.template.ChatRenderer;
 import dev.gearbox.tokenizer.Tokenizer;
 
 import java.util.ArrayList;
@@ -50,6 +51,9 @@ final class Job implements RequestHandle {
     private long firstTokenNanos = -1;
     private final List<Hop> hops = new ArrayList<>();
     private Sequence handoff;               // the gatekeeper's prefill of the prompt, for the first hop (see RoutingStage)
+    private int[] rendered;                 // the chat's ids as the gatekeeper rendered them, with which renderer and tokenizer
+    private ChatRenderer renderedBy;
+    private Tokenizer renderedFor;
     private float[] handoffLogits;          // its logits after the prompt: the first token is chosen from them
 
     Job(Scheduler owner, String id, Request request, long submitNanos) {
@@ -136,7 +140,11 @@ final class Job implements RequestHandle {
     /** The prompt's ids on a tier: the given ids, or the text encoded by the tier's tokenizer. */
     int[] promptOn(Tier tier, Tokenizer from) {
         Tokenizer to = tier.model().tokenizer();
-        if (request.chat() != null) return ChatPrompt.tokens(tier.chatRenderer(), to, request.chat());
+        if (request.chat() != null) {
+            // The gatekeeper rendered this chat already: a tier with the same template and tokenizer reads those ids.
+            if (rendered != null && renderedBy == tier.chatRenderer() && renderedFor == to) return rendered;
+            return ChatPrompt.tokens(tier.chatRenderer(), to, request.chat());
+        }
         if (request.promptTokens() != null) {
             if (from == null || dev.gearbox.tokenizer.Vocabularies.same(from, to)) return request.promptTokens();
             return to.encode(from.decode(request.promptTokens(), false), true, false);
@@ -194,6 +202,13 @@ final class Job implements RequestHandle {
     Sequence sequence() { return seq; }
 
     long hopStartNanos() { return hopStartNanos; }
+
+    /** The chat's prompt ids as {@code by} and {@code tok} made them (the gatekeeper's pass), for a tier that would make the same. */
+    void rendered(int[] ids, ChatRenderer by, Tokenizer tok) {
+        this.rendered = ids;
+        this.renderedBy = by;
+        this.renderedFor = tok;
+    }
 
     /** Takes the gatekeeper's KV cache of the prompt, for the tier that runs the gatekeeper's model. */
     void handOff(Sequence s, float[] logits) {
@@ -295,11 +310,9 @@ final class Job implements RequestHandle {
         return accept(answer.choose(logits), capacity);
     }
 
+    /** A token a device chose (the policy checks it is in the vocabulary). */
     Answer.Step chosen(TokenChoice.Choice c, int capacity) {
-        if (c.token() < 0 || c.token() >= answer.vocabSize()) {
-            throw new IllegalStateException("the device chose token " + c.token() + " but the vocabulary has " + answer.vocabSize() + " tokens");
-        }
-        return accept(new Sampler.Choice(c.token(), c.logprob()), capacity);
+        return after(answer.accept(c, full(capacity)), c.token());
     }
 
     /** For the ensemble, which holds its members' sequences itself: chooses from combined scores. */
@@ -311,13 +324,21 @@ final class Job implements RequestHandle {
     int lastToken() { return pendingToken; }
 
     private Answer.Step accept(Sampler.Choice c, int capacity) {
-        return accept(c, seq != null && seq.position() >= capacity);
+        return accept(c, full(capacity));
     }
 
     private Answer.Step accept(Sampler.Choice c, boolean contextFull) {
-        Answer.Step s = answer.accept(c, contextFull);
+        return after(answer.accept(c, contextFull), c.token());
+    }
+
+    private boolean full(int capacity) {
+        return seq != null && seq.position() >= capacity;
+    }
+
+    /** After the policy took {@code token}: it is fed next step, unless the listener failed (the client is gone). */
+    private Answer.Step after(Answer.Step s, int token) {
         if (listenerFailure != null) return Answer.Step.DONE;
-        pendingToken = c.token();
+        pendingToken = token;
         return s;
     }
 
@@ -332,11 +353,9 @@ final class Job implements RequestHandle {
 
     /** Ends the current hop on {@code tierName} and records it. */
     void endHop(String tierName) {
-        hops.add(new Hop(tierName, hopsStartTokens(), answer.hopTokens(), answer.hopReason(), hopFlops, hopCost,
+        hops.add(new Hop(tierName, answer.count() - answer.hopTokens(), answer.hopTokens(), answer.hopReason(), hopFlops, hopCost,
                 System.nanoTime() - hopStartNanos));
     }
-
-    private int hopsStartTokens() { return answer.count() - answer.hopTokens(); }
 
     /** Ends the text (held text released) and builds the result. */
     Result finish(String finalTier, long now) {

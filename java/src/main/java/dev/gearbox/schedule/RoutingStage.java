@@ -56,6 +56,7 @@ final class RoutingStage {
     /** Queues a job for routing; throws {@link QueueFullException} when as many wait as the scheduler's queue capacity. */
     void submit(Job j) {
         Scheduler.GatekeeperInput in = scheduler.gatekeeperInput(j.request);
+        if (in.ids() != null) j.rendered(in.ids(), scheduler.ladder().gatekeeperChat(), scheduler.ladder().gatekeeperModel().tokenizer());
         int keep = 0;
         Gatekeeper gk = scheduler.router().gatekeeper();
         // The gatekeeper's ids are the tier's own prompt for a plain prompt and for a chat it renders as the tier does.
