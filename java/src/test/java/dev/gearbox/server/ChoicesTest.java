@@ -14,23 +14,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** {@code n}: several choices from one request, sharing the prompt's prefill, each reproducible with a seed. */
 class ChoicesTest {
+    private static DefaultLadderServer running;
     private static Ladder ladder;
-    private static Scheduler scheduler;
-    private static GearboxServer server;
     private static Http http;
+    private static Scheduler scheduler;
 
     @BeforeAll
     static void start() throws Exception {
-        ladder = Ladder.open(Ladder.defaultPath());
-        scheduler = Scheduler.open(ladder);
-        server = new GearboxServer(new SchedulerEngine(scheduler), 24, new GearboxServer.Settings("127.0.0.1", 0, 64 * 1024, 10_000));
-        http = new Http(server.port());
+        running = new DefaultLadderServer(24);
+        ladder = running.ladder;
+        http = running.http;
+        scheduler = running.scheduler;
     }
 
     @AfterAll
     static void stop() {
-        if (server != null) server.close();
-        if (ladder != null) ladder.close();
+        if (running != null) running.close();
     }
 
     private static final String PROMPT = "rev:abcdefghijklmnopqrstuvwxyzab=";

@@ -3,7 +3,6 @@ package dev.gearbox.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gearbox.ladder.Ladder;
 import dev.gearbox.model.Sequence;
-import dev.gearbox.schedule.Scheduler;
 import dev.gearbox.tokenizer.Tokenizer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -21,22 +20,20 @@ import static org.assertj.core.api.Assertions.within;
  * log-softmax in double precision).
  */
 class LogprobsTest {
+    private static DefaultLadderServer running;
     private static Ladder ladder;
-    private static GearboxServer server;
     private static Http http;
 
     @BeforeAll
     static void start() throws Exception {
-        ladder = Ladder.open(Ladder.defaultPath());
-        server = new GearboxServer(new SchedulerEngine(Scheduler.open(ladder)), ladder.maxAnswerTokens(),
-                new GearboxServer.Settings("127.0.0.1", 0, 64 * 1024, 10_000));
-        http = new Http(server.port());
+        running = new DefaultLadderServer(24);   // the default ladder's max_answer_tokens
+        ladder = running.ladder;
+        http = running.http;
     }
 
     @AfterAll
     static void stop() {
-        if (server != null) server.close();
-        if (ladder != null) ladder.close();
+        if (running != null) running.close();
     }
 
     private static final String PROMPT = "add:12+34=";

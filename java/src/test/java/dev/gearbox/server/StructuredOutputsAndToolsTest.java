@@ -5,7 +5,6 @@ import com.networknt.schema.InputFormat;
 import com.networknt.schema.SchemaRegistry;
 import com.networknt.schema.SpecificationVersion;
 import dev.gearbox.ladder.Ladder;
-import dev.gearbox.schedule.Scheduler;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -20,22 +19,21 @@ import static org.assertj.core.api.Assertions.assertThat;
  * valid), checked with an independent JSON Schema validator.
  */
 class StructuredOutputsAndToolsTest {
+    private static DefaultLadderServer running;
     private static Ladder ladder;
-    private static GearboxServer server;
     private static Http http;
     private static final SchemaRegistry SCHEMAS = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12);
 
     @BeforeAll
     static void start() throws Exception {
-        ladder = Ladder.open(Ladder.defaultPath());
-        server = new GearboxServer(new SchedulerEngine(Scheduler.open(ladder)), 48, new GearboxServer.Settings("127.0.0.1", 0, 64 * 1024, 10_000));
-        http = new Http(server.port());
+        running = new DefaultLadderServer(48);
+        ladder = running.ladder;
+        http = running.http;
     }
 
     @AfterAll
     static void stop() {
-        if (server != null) server.close();
-        if (ladder != null) ladder.close();
+        if (running != null) running.close();
     }
 
     private static final String SCHEMA = """
