@@ -97,6 +97,7 @@ public final class CalibrationReport {
                 .append("monotone curve between the smallest tier's compute and the largest's (0.5 = random two-model routing).\n")
                 .append("CPT(x) is the least compute share at which the curve recovers x of the gap. Random routing sends each prompt\n")
                 .append("to a tier at random; its best expected quality at a compute share is the upper hull of the single-tier points.\n\n");
+        if (r.experts() != null) appendExperts(sb, r, largest);
         sb.append("![quality against compute](").append(r.reportSvg().getFileName()).append(")\n\n");
 
         sb.append("## Threshold sweep (held-out; one threshold for every tier)\n\n");
@@ -125,6 +126,24 @@ public final class CalibrationReport {
             r.training().tiers().forEach((name, f) -> sb.append(String.format(Locale.ROOT, "| %s | %d | %.3f | %.3f |%n", name, f.positives(), f.accuracy(), f.logLoss())));
         }
         return sb.toString();
+    }
+
+    /** Routing with SVF experts (router-experts.json), against the same always-largest baseline. */
+    private static void appendExperts(StringBuilder sb, CalibrationResult r, CurvePoint largest) {
+        ExpertCalibration.Summary e = r.experts();
+        sb.append("## Routing with SVF experts (held-out split)\n\n");
+        sb.append("The task head (tasks ").append(String.join(", ", e.tasks())).append(") picks each prompt's expert; every tier that has it\n")
+                .append("answers with it, and a router head trained on those answers picks the tier. Baseline: the largest tier without an expert.\n\n");
+        sb.append("| measure | value |\n|---|---:|\n");
+        row(sb, "task head: tasks named right", fmt(e.taskAccuracy()));
+        row(sb, "routed quality with experts", fmt(e.routed().quality()));
+        row(sb, "routed quality / largest", largest.quality() == 0 ? "n/a" : fmt(e.routed().quality() / largest.quality()));
+        row(sb, "routed compute share (gatekeeper included)", fmt(e.routed().cost()));
+        row(sb, "prompts answered with an expert", fmt(e.expertShare()));
+        for (int t = 0; t < r.tierNames().size(); t++) row(sb, "routed to " + r.tierNames().get(t), fmt(e.shares()[t]));
+        if (e.shares().length > r.tierNames().size()) row(sb, "routed to the ensemble", fmt(e.shares()[r.tierNames().size()]));
+        row(sb, "thresholds", e.thresholds().toString());
+        sb.append("\nWritten to ").append(e.file().getFileName()).append(".\n\n");
     }
 
     private static void row(StringBuilder sb, String k, String v) {

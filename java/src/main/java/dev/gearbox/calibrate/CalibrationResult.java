@@ -20,14 +20,16 @@ public record CalibrationResult(
         Map<String, Double> thresholds, CurvePoint validationPoint, boolean metTarget,
         CurvePoint routed, double[] routedShares, double[] routedAccuracy, CurvePoint ensemble,
         double pgr, double apgr, double cpt50, double cpt80, double randomAtSameCost,
-        RouterHead.Training training, Map<String, Breakdown> byTaskLevel, int escalations) {
+        RouterHead.Training training, Map<String, Breakdown> byTaskLevel, int escalations,
+        ExpertCalibration.Summary experts) {
 
     /** Per-tier accuracy on one group of prompts (e.g. task "add", level 3), over all rows. */
     public record Breakdown(int prompts, double[] accuracy) {}
 
     static CalibrationResult of(Calibrator.Options o, String ladderName, Path ladderDir, Path routerFile, List<String> tierNames, List<Long> params,
                                 List<TaskRow> rows, TierAnswers answers, Splits splits, Outcomes heldOut, Outcomes validation,
-                                ThresholdSearch.Choice choice, Map<String, Double> thresholds, RouterHead head) {
+                                ThresholdSearch.Choice choice, Map<String, Double> thresholds, RouterHead head,
+                                ExpertCalibration.Summary experts) {
         int k = tierNames.size();
         List<CurvePoint> singles = new ArrayList<>();
         for (int t = 0; t < k; t++) singles.add(heldOut.single(t));
@@ -71,7 +73,7 @@ public record CalibrationResult(
                 RoutingMetrics.cpt(curve, weak, strong, 0.5),
                 RoutingMetrics.cpt(curve, weak, strong, 0.8),
                 RoutingMetrics.randomQuality(singles, routed.cost()),
-                head.training(), groups, answers.escalations());
+                head.training(), groups, answers.escalations(), experts);
     }
 
     /** The ensemble answering every prompt (no gatekeeper), or null when the ladder has none. */

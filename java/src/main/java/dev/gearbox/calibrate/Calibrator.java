@@ -92,29 +92,39 @@ public final class Calibrator {
             ThresholdSearch.Choice choice = o.target().targetQuality() != null
                     ? ThresholdSearch.forTargetQuality(validation, o.target().targetQuality())
                     : ThresholdSearch.forBudget(validation, o.target().budget());
-            Map<String, Double> thresholds = new LinkedHashMap<>();
-            for (int t = 0; t + 1 < k; t++) {
-                // A threshold above 1 means "never stop here": router.json says that by leaving the tier out.
-                if (choice.thresholds()[t] <= 1) thresholds.put(ladder.tierNames().get(t), choice.thresholds()[t]);
-            }
-            if (all.hasEnsemble() && choice.thresholds()[k - 1] > 0) {
-                // 0 means "never the ensemble" (no key); above 1, "whenever no tier clears", which 1 says in router.json's range.
-                thresholds.put(Decision.ENSEMBLE, Math.min(1.0, choice.thresholds()[k - 1]));
-            }
+            Map<String, Double> thresholds = thresholdsOf(choice, ladder.tierNames(), all.hasEnsemble());
             RouterHead calibrated = head.withThresholds(thresholds);
             Path routerFile = ladder.routerPath();
             calibrated.save(routerFile);
             say(log, "calibrate: wrote %s", routerFile);
 
+            ExpertCalibration.Summary experts = ExpertCalibration.applies(ladder, rows)
+                    ? ExpertCalibration.run(o, ladder, engine, rows, splits, x, featureNames, gkFlops, answers, log) : null;
+
             Outcomes heldOut = all.subset(splits.heldOut());
             List<Long> params = new ArrayList<>();
             for (var t : ladder.tiers()) params.add(t.parameterCount());
             CalibrationResult result = CalibrationResult.of(o, ladder.name(), ladder.dir(), routerFile, ladder.tierNames(), params,
-                    rows, answers, splits, heldOut, validation, choice, thresholds, calibrated);
+                    rows, answers, splits, heldOut, validation, choice, thresholds, calibrated, experts);
             CalibrationReport.write(result);
             say(log, "calibrate: wrote %s and %s", result.reportMarkdown(), result.reportSvg());
             return result;
         }
+    }
+
+    /** A threshold search's choice as router.json writes it. */
+    static Map<String, Double> thresholdsOf(ThresholdSearch.Choice choice, List<String> tierNames, boolean ensemble) {
+        int k = tierNames.size();
+        Map<String, Double> thresholds = new LinkedHashMap<>();
+        for (int t = 0; t + 1 < k; t++) {
+            // A threshold above 1 means "never stop here": router.json says that by leaving the tier out.
+            if (choice.thresholds()[t] <= 1) thresholds.put(tierNames.get(t), choice.thresholds()[t]);
+        }
+        if (ensemble && choice.thresholds()[k - 1] > 0) {
+            // 0 means "never the ensemble" (no key); above 1, "whenever no tier clears", which 1 says in router.json's range.
+            thresholds.put(Decision.ENSEMBLE, Math.min(1.0, choice.thresholds()[k - 1]));
+        }
+        return thresholds;
     }
 
     private static void say(PrintWriter log, String format, Object... args) {

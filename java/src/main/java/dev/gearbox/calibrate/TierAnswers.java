@@ -129,7 +129,7 @@ public record TierAnswers(List<TaskRow> rows, List<String> tierNames, String[][]
      * from the cache where it has the answer, else through the engine, all missing prompts in
      * flight at once so the tiers batch them; new answers go into the cache.
      */
-    private static AnswerCache.Entry[] answerAll(LadderEngine engine, AnswerCache cache, List<TaskRow> rows, Tier first, List<Path> files,
+    static AnswerCache.Entry[] answerAll(LadderEngine engine, AnswerCache cache, List<TaskRow> rows, Tier first, List<Path> files,
                                                  String variant, String choice, boolean escalate) throws IOException {
         Ladder ladder = engine.ladder();
         int max = ladder.maxAnswerTokens();

@@ -70,6 +70,11 @@ public final class CalibrateCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "held-out (%d prompts): routed quality %.3f vs largest %.3f at %.1f%% of its compute; random routing at that compute %.3f%n",
                     r.heldOutRows(), r.routed().quality(), largest.quality(), 100 * r.routed().cost(), r.randomAtSameCost());
             out.printf(Locale.ROOT, "PGR %s, APGR %s, CPT(50%%) %s, CPT(80%%) %s%n", f(r.pgr()), f(r.apgr()), f(r.cpt50()), f(r.cpt80()));
+            if (r.experts() != null) {
+                var e = r.experts();
+                out.printf(Locale.ROOT, "with SVF experts: %s (thresholds %s): routed quality %.3f at %.1f%% of the largest tier's compute; tasks named right %.3f%n",
+                        e.file(), e.thresholds(), e.routed().quality(), 100 * e.routed().cost(), e.taskAccuracy());
+            }
             out.printf(Locale.ROOT, "report: %s, %s%n", r.reportMarkdown(), r.reportSvg());
             if (!r.metTarget()) out.println("note: no setting met the target on the validation split; the closest was kept");
             out.flush();
