@@ -55,6 +55,13 @@ public interface Backend extends AutoCloseable {
     /** Places a tensor of a mapped GGUF file on the backend, once, for the life of the model. */
     Weight load(GGUFFile file, TensorInfo tensor);
 
+    /**
+     * Places host F32 data on the backend as a {@code rows x cols} matrix (row-major) of type F32,
+     * for weights made at run time rather than read from a model file (an SVF expert's adapted
+     * matrix or its low-rank factors). {@code name} becomes the weight's tensor name.
+     */
+    Weight upload(String name, float[] rowMajor, int rows, int cols);
+
     /** A new zeroed buffer of {@code floats} elements. */
     Buffer allocate(long floats);
 
@@ -63,6 +70,17 @@ public interface Backend extends AutoCloseable {
 
     /** {@code out[t] = W · x[t]} for the first {@code n} rows of {@code x}: out row length is W's rows. */
     void matmul(Weight w, Buffer x, int n, Buffer out);
+
+    /**
+     * {@link #matmul} on a row range: {@code out[t] = W · x[t]} for rows {@code row0 <= t < row0 + n}
+     * of both {@code x} (rows of W's cols) and {@code out} (rows of W's rows); other rows of
+     * {@code out} are left alone. What a batched step needs to give one sequence's rows their own
+     * weights (an SVF expert) while the rest of the batch keeps the base ones.
+     */
+    void matmulRows(Weight w, Buffer x, int row0, int n, Buffer out);
+
+    /** {@code x[t] += y[t]} for rows {@code row0 <= t < row0 + n} of length {@code dim} of both buffers. */
+    void addRows(Buffer x, Buffer y, int row0, int n, int dim);
 
     /** {@code x[t] += b} for each of the {@code n} rows of length {@code dim}. */
     void addBias(Buffer x, Weight b, int n, int dim);

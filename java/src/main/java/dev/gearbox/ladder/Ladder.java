@@ -7,6 +7,7 @@ import dev.gearbox.gguf.GGUFFormatException;
 import dev.gearbox.ladder.LadderConfig.TierConfig;
 import dev.gearbox.model.Model;
 import dev.gearbox.svf.Checksums;
+import dev.gearbox.svf.SvfDecomposer;
 import dev.gearbox.svf.SvfExpert;
 import dev.gearbox.template.ChatRenderer;
 import dev.gearbox.tokenizer.Vocabularies;
@@ -111,7 +112,9 @@ public final class Ladder implements AutoCloseable {
                             + tc.backend() + "' (known: cpu, cuda)");
                 }
                 Model m = load(config, at, tc.model(), tc.backend(), tc.device(), loaded);
-                tiers.add(new Tier(i, tc, m, chatRenderer(config, at, tc.chatTemplate(), m), experts(config, at, tc, checksums)));
+                Path factors = tc.expertServing().factors() != null ? config.resolve(tc.expertServing().factors())
+                        : SvfDecomposer.defaultSidecar(config.resolve(tc.model()));
+                tiers.add(new Tier(i, tc, m, chatRenderer(config, at, tc.chatTemplate(), m), experts(config, at, tc, checksums), factors));
             }
             for (int i = 1; i < tiers.size(); i++) {
                 Tier lo = tiers.get(i - 1), hi = tiers.get(i);

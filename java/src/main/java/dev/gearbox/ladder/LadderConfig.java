@@ -83,9 +83,16 @@ public record LadderConfig(
      */
     public record TierConfig(String name, String model, String backend, int device, int streams, int maxSequences,
                              int context, Double costPerToken, EscalateConfig escalate, String chatTemplate,
-                             Map<String, String> experts) {
+                             Map<String, String> experts, ExpertServing expertServing) {
         public TierConfig {
             experts = experts == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(experts));
+            if (expertServing == null) expertServing = ExpertServing.DEFAULT;
+        }
+
+        public TierConfig(String name, String model, String backend, int device, int streams, int maxSequences,
+                          int context, Double costPerToken, EscalateConfig escalate, String chatTemplate,
+                          Map<String, String> experts) {
+            this(name, model, backend, device, streams, maxSequences, context, costPerToken, escalate, chatTemplate, experts, null);
         }
 
         public TierConfig(String name, String model, String backend, int device, int streams, int maxSequences,
@@ -97,6 +104,17 @@ public record LadderConfig(
                           int context, Double costPerToken, EscalateConfig escalate) {
             this(name, model, backend, device, streams, maxSequences, context, costPerToken, escalate, null);
         }
+    }
+
+    /**
+     * How a tier applies its experts (docs/svf.md): {@code expert_form} {@code exact} (W' rebuilt in
+     * W's place, the default: answers are the trained expert's) or {@code low_rank} (the base product
+     * plus the {@code expert_rank} largest components of the change); {@code svf_factors} is the
+     * sidecar of the tier's model, relative to the ladder file (null: {@code <model>.svf.gguf}).
+     */
+    public record ExpertServing(String form, int rank, String factors) {
+        public static final int DEFAULT_RANK = 16;
+        public static final ExpertServing DEFAULT = new ExpertServing("exact", DEFAULT_RANK, null);
     }
 
     /** Tiers that answer together; weights sum to 1 after normalisation. */
@@ -243,7 +261,8 @@ public record LadderConfig(
     private static TierConfig tier(Path file, String at, JsonNode node) throws LadderException {
         if (node == null || !node.isObject()) throw new LadderException(file, at, "must be a mapping with at least name and model");
         Fields f = new Fields(file, at + ".", node);
-        f.allow("name", "model", "backend", "device", "streams", "max_sequences", "context", "cost_per_token", "escalate", "chat_template", "experts");
+        f.allow("name", "model", "backend", "device", "streams", "max_sequences", "context", "cost_per_token", "escalate", "chat_template", "experts",
+                "expert_form", "expert_rank", "svf_factors");
         String name = f.requireString("name");
         if (name.isBlank()) throw new LadderException(file, at + ".name", "must not be empty");
         String model = f.requireString("model");
@@ -270,8 +289,11 @@ public record LadderConfig(
             Boolean keep = e.node("keep_partial") == null ? null : e.bool("keep_partial", true);
             esc = new EscalateConfig(window, min, keep);
         }
+        String form = f.string("expert_form", ExpertServing.DEFAULT.form());
+        if (!form.equals("exact") && !form.equals("low_rank")) throw new LadderException(file, at + ".expert_form", "must be exact or low_rank, got '" + form + "'");
+        ExpertServing serving = new ExpertServing(form, f.integer("expert_rank", ExpertServing.DEFAULT_RANK, 1, 1 << 16), f.string("svf_factors", null));
         return new TierConfig(name, model, backend, device, streams, maxSeq, context, cost, esc, f.string("chat_template", null),
-                experts(file, at + ".experts", f.node("experts")));
+                experts(file, at + ".experts", f.node("experts")), serving);
     }
 
     // Task names become file names (experts/<tier>-<task>.gguf) and, later, routing labels.

@@ -2,9 +2,11 @@ package dev.gearbox.ladder;
 
 import dev.gearbox.ladder.LadderConfig.TierConfig;
 import dev.gearbox.model.Model;
+import dev.gearbox.svf.SvfAdapter;
 import dev.gearbox.svf.SvfExpert;
 import dev.gearbox.template.ChatRenderer;
 
+import java.nio.file.Path;
 import java.util.Map;
 
 /** One loaded rung of a ladder: its config, its model, and what a token costs on it. */
@@ -14,13 +16,15 @@ public final class Tier {
     private final Model model;
     private final ChatRenderer chat;
     private final Map<String, SvfExpert> experts;
+    private final TierExperts adapted;
 
-    Tier(int index, TierConfig config, Model model, ChatRenderer chat, Map<String, SvfExpert> experts) {
+    Tier(int index, TierConfig config, Model model, ChatRenderer chat, Map<String, SvfExpert> experts, Path factors) {
         this.experts = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(experts)); // keeps the ladder file's order
         this.index = index;
         this.config = config;
         this.model = model;
         this.chat = chat;
+        this.adapted = new TierExperts(this, factors);
     }
 
     /**
@@ -33,9 +37,21 @@ public final class Tier {
 
     /**
      * The tier's SVF experts by task ({@code experts:} in the ladder), each checked at open against
-     * this tier's model file. Not applied by the engine yet: answers always come from the base weights.
+     * this tier's model file. {@link #adaptation} is one ready to run.
      */
     public Map<String, SvfExpert> experts() { return experts; }
+
+    /** Whether this tier has an expert for {@code task} (null: no task, false). */
+    public boolean hasExpert(String task) { return task != null && experts.containsKey(task); }
+
+    /**
+     * The expert for {@code task} built for this tier's model in the tier's form ({@code expert_form},
+     * {@code expert_rank}), with its approximation error: built on first use, then shared by every
+     * sequence of the tier. An unknown task is an {@link IllegalArgumentException} naming the tier's experts.
+     */
+    public SvfAdapter.Built adaptation(String task) {
+        return adapted.get(task);
+    }
 
     /** Position in the ladder, 0 = smallest. */
     public int index() { return index; }

@@ -13,7 +13,8 @@ import java.util.List;
  * sequence's new tokens are concatenated, so each weight matrix is read once per step for the whole
  * batch ([rows × dim] times the matrix), while rope positions, KV stores and attention run per
  * sequence over its own cache. A sequence may bring one token (decode) or a chunk of its prompt
- * (prefill) in the same step. The layers themselves are {@link ForwardPass}, shared with {@link Sequence}.
+ * (prefill) in the same step, and each runs with its own {@link Adaptation} (SVF expert) or none:
+ * the base products run over all rows, the adaptations per sequence. The layers themselves are {@link ForwardPass}, shared with {@link Sequence}.
  *
  * <p>Keeps its activation buffers between steps; not thread-safe (one executor lane owns one).
  */
@@ -95,15 +96,17 @@ public final class BatchStep {
         int[] all = new int[rows];
         int[] start = new int[ns], count = new int[ns], pos0 = new int[ns];
         KVCache[] caches = new KVCache[ns];
+        Adaptation[] adapt = new Adaptation[ns];
         for (int i = 0, r = 0; i < ns; i++) {
             start[i] = r;
             count[i] = newTokens[i].length;
             pos0[i] = seqs.get(i).position();
             caches[i] = seqs.get(i).cache();
+            adapt[i] = seqs.get(i).adaptation();
             System.arraycopy(newTokens[i], 0, all, r, count[i]);
             r += count[i];
         }
-        pass.run(all, caches, pos0, start, count);
+        pass.run(all, caches, pos0, start, count, adapt);
         Weights w = model.weights();
         Buffer x = pass.x;
         // Only each sequence's last row needs the output norm and the vocabulary projection.

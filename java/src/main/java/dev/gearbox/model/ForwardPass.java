@@ -2,7 +2,9 @@ package dev.gearbox.model;
 
 import dev.gearbox.backend.Backend;
 import dev.gearbox.backend.Backend.Buffer;
+import dev.gearbox.backend.Backend.Weight;
 import dev.gearbox.backend.KVCache;
+import dev.gearbox.model.Adaptation.Matrix;
 import dev.gearbox.profile.OpMeter;
 import dev.gearbox.profile.Profiler;
 
@@ -12,7 +14,9 @@ import dev.gearbox.profile.Profiler;
  * attention, output projection, residual, RMSNorm, SwiGLU feed-forward, residual. The rows may
  * belong to several sequences ({@link BatchStep}) or one ({@link Sequence}): the matrices run over
  * all rows at once, while rope, the KV store and attention run per segment at its own positions
- * over its own cache. Leaves the final hidden states, before the output norm, in {@link #x}.
+ * over its own cache. A segment may run with an {@link Adaptation} (an SVF expert), applied after
+ * the products of the matrices it changes ({@link #project}). Leaves the final hidden states,
+ * before the output norm, in {@link #x}.
  *
  * <p>Keeps its activation buffers between calls; not thread-safe.
  */
@@ -26,6 +30,13 @@ final class ForwardPass {
     Buffer x, xb;
     private Buffer tmp, q, att, k, v, hb, hb2;
     private Buffer qs, ks, vs, as; // one segment's rows, when there are several
+    // the current run's segments and their adaptations (see segments)
+    private int rows;
+    private int[] start, count;
+    private Adaptation[] adapt;
+    private Adaptation shared;
+    private Buffer lowA, lowB;     // A·x (rows x r) and B·(A·x) (rows x widest) of a low-rank change
+    private int lowRows, lowRank;
 
     /** Per-op time, bytes and FLOPs of the last run, when profiling was on; the caller laps its own ops and emits. */
     final OpMeter meter = new OpMeter();
@@ -43,7 +54,12 @@ final class ForwardPass {
      * fed to the sequence whose cache is {@code caches[i]} at positions pos0[i], pos0[i] + 1, ...
      */
     void run(int[] tokens, KVCache[] caches, int[] pos0, int[] start, int[] count) {
-        run(tokens, caches, pos0, start, count, c.layers());
+        run(tokens, caches, pos0, start, count, null, c.layers());
+    }
+
+    /** {@link #run} where segment i runs with {@code adapt[i]} (null: the base weights; the array may be null). */
+    void run(int[] tokens, KVCache[] caches, int[] pos0, int[] start, int[] count, Adaptation[] adapt) {
+        run(tokens, caches, pos0, start, count, adapt, c.layers());
     }
 
     /**
@@ -51,11 +67,16 @@ final class ForwardPass {
      * layers' hidden states); the caches then hold keys and values of those layers alone.
      */
     void run(int[] tokens, KVCache[] caches, int[] pos0, int[] start, int[] count, int layers) {
+        run(tokens, caches, pos0, start, count, null, layers);
+    }
+
+    private void run(int[] tokens, KVCache[] caches, int[] pos0, int[] start, int[] count, Adaptation[] adapt, int layers) {
         if (layers < 1 || layers > c.layers()) throw new IllegalArgumentException("layers must be in 1.." + c.layers() + ", got " + layers);
         int rows = tokens.length, ns = caches.length;
         int widest = 0;
         for (int n : count) widest = Math.max(widest, n);
         ensureBuffers(rows, ns > 1 ? widest : 0);
+        segments(adapt, start, count, rows);
         Weights w = model.weights();
         float scale = (float) (1.0 / Math.sqrt(c.headDim()));
         int qd = c.qDim(), kvd = c.kvDim();
@@ -68,12 +89,9 @@ final class ForwardPass {
             // attention
             be.rmsNorm(x, xb, L.attnNorm(), rows, c.dim(), c.rmsEps());
             if (p) meter.other();
-            be.matmul(L.wq(), xb, rows, q);
-            if (p) meter.matmul(L.wq().info(), rows);
-            be.matmul(L.wk(), xb, rows, k);
-            if (p) meter.matmul(L.wk().info(), rows);
-            be.matmul(L.wv(), xb, rows, v);
-            if (p) meter.matmul(L.wv().info(), rows);
+            project(l, Matrix.Q, L.wq(), xb, q);
+            project(l, Matrix.K, L.wk(), xb, k);
+            project(l, Matrix.V, L.wv(), xb, v);
             if (L.bq() != null) {
                 be.addBias(q, L.bq(), rows, qd);
                 be.addBias(k, L.bk(), rows, kvd);
@@ -96,21 +114,88 @@ final class ForwardPass {
                 }
             }
             if (p) meter.other();
-            be.matmul(L.wo(), att, rows, tmp);
-            if (p) meter.matmul(L.wo().info(), rows);
+            project(l, Matrix.O, L.wo(), att, tmp);
             be.add(x, tmp, (long) rows * c.dim());
             // feed-forward (SwiGLU)
             be.rmsNorm(x, xb, L.ffnNorm(), rows, c.dim(), c.rmsEps());
             if (p) meter.other();
-            be.matmul(L.wGate(), xb, rows, hb);
-            if (p) meter.matmul(L.wGate().info(), rows);
-            be.matmul(L.wUp(), xb, rows, hb2);
-            if (p) meter.matmul(L.wUp().info(), rows);
+            project(l, Matrix.GATE, L.wGate(), xb, hb);
+            project(l, Matrix.UP, L.wUp(), xb, hb2);
             be.swiglu(hb, hb2, (long) rows * c.ffDim());
             if (p) meter.other();
-            be.matmul(L.wDown(), hb, rows, tmp);
-            if (p) meter.matmul(L.wDown().info(), rows);
+            project(l, Matrix.DOWN, L.wDown(), hb, tmp);
             be.add(x, tmp, (long) rows * c.dim());
+        }
+    }
+
+    /**
+     * {@code out = W · in} over every row, then each segment's adaptation of that matrix: when
+     * every row shares one adaptation it runs in one go (its W' in place of W, or the low-rank
+     * correction over all rows); in a mixed batch, the segments that change the matrix redo their
+     * rows with W' or add their correction to them.
+     */
+    private void project(int layer, Matrix m, Weight w, Buffer in, Buffer out) {
+        Adaptation.Change all = shared != null ? shared.change(layer, m) : null;
+        if (all != null && !all.lowRank()) {
+            matmul(all.exact(), in, 0, rows, out);
+            return;
+        }
+        matmul(w, in, 0, rows, out);
+        if (all != null) {
+            correct(all, in, 0, rows, out);
+        } else if (adapt != null && shared == null) {
+            for (int i = 0; i < adapt.length; i++) {
+                Adaptation.Change ch = adapt[i] == null ? null : adapt[i].change(layer, m);
+                if (ch == null) continue;
+                if (ch.lowRank()) correct(ch, in, start[i], count[i], out);
+                else matmul(ch.exact(), in, start[i], count[i], out);
+            }
+        }
+    }
+
+    /** {@code out[r] += B · (A · in[r])} for rows r0..r0+n: the low-rank form of one change. */
+    private void correct(Adaptation.Change ch, Buffer in, int r0, int n, Buffer out) {
+        matmul(ch.a(), in, r0, n, lowA);
+        matmul(ch.b(), lowA, r0, n, lowB);
+        be.addRows(out, lowB, r0, n, ch.rows());
+        if (profiling) meter.other();
+    }
+
+    private void matmul(Weight w, Buffer in, int r0, int n, Buffer out) {
+        if (r0 == 0 && n == rows) be.matmul(w, in, n, out);
+        else be.matmulRows(w, in, r0, n, out);
+        if (profiling) meter.matmul(w.info(), n);
+    }
+
+    /**
+     * This run's segments and their adaptations: {@link #shared} is the one every row uses (null
+     * when none does, or when they differ), {@link #adapt} is per segment, null when no row has one.
+     */
+    private void segments(Adaptation[] a, int[] start, int[] count, int rows) {
+        this.rows = rows;
+        this.start = start;
+        this.count = count;
+        this.adapt = null;
+        this.shared = null;
+        if (a == null) return;
+        boolean any = false, same = true;
+        int rank = 0;
+        for (Adaptation x : a) {
+            if (x == null) continue;
+            if (x.model() != model) throw new IllegalArgumentException("adaptation " + x.name() + " belongs to another model");
+            any = true;
+            rank = Math.max(rank, x.maxRank());
+        }
+        if (!any) return;
+        for (Adaptation x : a) same &= x == a[0];
+        this.adapt = a;
+        this.shared = same ? a[0] : null;
+        if (rank > 0 && (rows > lowRows || rank > lowRank)) {
+            lowRows = Math.max(rows, lowRows);
+            lowRank = Math.max(rank, lowRank);
+            int widest = Math.max(Math.max(c.dim(), c.qDim()), Math.max(c.kvDim(), c.ffDim()));
+            lowA = be.allocate((long) lowRows * lowRank);
+            lowB = be.allocate((long) lowRows * widest);
         }
     }
 

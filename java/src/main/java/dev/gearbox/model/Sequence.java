@@ -29,6 +29,7 @@ public final class Sequence implements AutoCloseable {
     private final int[] pos0 = new int[1], count = new int[1];
     private Buffer logits;
     private int logitRows;
+    private final Adaptation[] adaptation = new Adaptation[1];   // ForwardPass's per-segment argument; [0] null = base weights
 
     Sequence(Model model, int capacity, Backend be) {
         this(model, capacity, be, model.config().layers());
@@ -43,6 +44,22 @@ public final class Sequence implements AutoCloseable {
         this.caches = new KVCache[] {cache};
         this.pass = new ForwardPass(model, be);
     }
+
+    /**
+     * Runs this sequence with {@code a} (an SVF expert of this model; null = the base weights) from
+     * its first token on. Only an empty sequence may take one: its keys and values would otherwise
+     * mix two models' (a prefix copied in with {@link #append} must come from the same adaptation).
+     */
+    public void adapt(Adaptation a) {
+        if (a != null && a.model() != model) throw new IllegalArgumentException("adaptation " + a.name() + " belongs to another model");
+        if (position != 0 && a != adaptation[0]) {
+            throw new IllegalStateException("a sequence holding " + position + " positions cannot change its adaptation");
+        }
+        adaptation[0] = a;
+    }
+
+    /** The adaptation this sequence runs with, or null for the base weights. */
+    public Adaptation adaptation() { return adaptation[0]; }
 
     /** Layers whose keys and values this sequence's cache holds. */
     public int layers() { return cache.layers(); }
@@ -180,7 +197,7 @@ public final class Sequence implements AutoCloseable {
         bufferRowsUsed = n;
         pos0[0] = position;
         count[0] = n;
-        pass.run(tokens, caches, pos0, ZERO, count);
+        pass.run(tokens, caches, pos0, ZERO, count, adaptation);
         be.rmsNorm(pass.x, pass.x, model.weights().outputNorm(), n, c.dim(), c.rmsEps());
         if (pass.profiling) {
             pass.meter.other();

@@ -45,12 +45,15 @@ class StepScopeTest {
 
         @Override public String name() { return "scope-log"; }
         @Override public Weight load(GGUFFile file, TensorInfo tensor) { return cpu.load(file, tensor); }
+        @Override public Weight upload(String name, float[] rowMajor, int rows, int cols) { return cpu.upload(name, rowMajor, rows, cols); }
         @Override public Buffer allocate(long floats) { return cpu.allocate(floats); }
         @Override public void embed(Weight table, int[] tokens, Buffer out) { op("embed"); cpu.embed(table, tokens, out); }
         @Override public void matmul(Weight w, Buffer x, int n, Buffer out) {
             op(w.info().name().equals("output.weight") || w.info().name().equals("token_embd.weight") ? "output" : "matmul");
             cpu.matmul(w, x, n, out);
         }
+        @Override public void matmulRows(Weight w, Buffer x, int row0, int n, Buffer out) { op("matmul"); cpu.matmulRows(w, x, row0, n, out); }
+        @Override public void addRows(Buffer x, Buffer y, int row0, int n, int dim) { op("add"); cpu.addRows(x, y, row0, n, dim); }
         @Override public void addBias(Buffer x, Weight b, int n, int dim) { op("add_bias"); cpu.addBias(x, b, n, dim); }
         @Override public void rmsNorm(Buffer in, Buffer out, Weight gain, int rows, int dim, float eps) {
             op(gain.info().name().equals("output_norm.weight") ? "output_norm" : "rms_norm");

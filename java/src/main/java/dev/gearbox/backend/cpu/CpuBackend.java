@@ -5,10 +5,13 @@ import dev.gearbox.backend.KVCache;
 import dev.gearbox.backend.Rope;
 import dev.gearbox.gguf.GGUFFile;
 import dev.gearbox.gguf.TensorInfo;
+import dev.gearbox.tensor.GGMLType;
 import dev.gearbox.tensor.Kernels;
 import dev.gearbox.tensor.Parallel;
 import dev.gearbox.tensor.Quantizer;
 import dev.gearbox.tensor.WeightMatrix;
+
+import java.lang.foreign.MemorySegment;
 
 /**
  * The CPU backend: activations in heap float arrays, weights left quantized in the memory-mapped
@@ -70,6 +73,17 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public Weight upload(String name, float[] rowMajor, int rows, int cols) {
+        if (rows < 1 || cols < 1 || (long) rows * cols != rowMajor.length) {
+            throw new IllegalArgumentException("weight '" + name + "': " + rowMajor.length + " values are not " + rows + " x " + cols);
+        }
+        // A private copy: the caller's array may change after the upload, a model file's bytes never do.
+        MemorySegment data = MemorySegment.ofArray(rowMajor.clone());
+        TensorInfo info = new TensorInfo(name, GGMLType.F32, new long[] {cols, rows}, 0);
+        return new CpuWeight(info, new WeightMatrix(GGMLType.F32, rows, cols, data), null);
+    }
+
+    @Override
     public Buffer allocate(long floats) {
         if (floats > Integer.MAX_VALUE - 16) throw new IllegalArgumentException("CPU buffer of " + floats + " floats is too large");
         return new CpuBuffer(new float[(int) floats]);
@@ -85,6 +99,30 @@ public final class CpuBackend implements Backend {
     @Override
     public void matmul(Weight w, Buffer x, int n, Buffer out) {
         Kernels.matmul(((CpuWeight) w).matrix, f(x), n, f(out));
+    }
+
+    /**
+     * Rows from 0 go straight to the kernel; a range further down is copied out and back, because
+     * {@link Kernels#matmul} reads and writes from the start of its arrays. Only a batch that mixes
+     * adaptations takes this path, for one sequence's few rows (a copy of n x (cols + rows) floats).
+     */
+    @Override
+    public void matmulRows(Weight w, Buffer x, int row0, int n, Buffer out) {
+        WeightMatrix m = ((CpuWeight) w).matrix;
+        if (row0 == 0) {
+            Kernels.matmul(m, f(x), n, f(out));
+            return;
+        }
+        float[] in = java.util.Arrays.copyOfRange(f(x), row0 * m.cols(), (row0 + n) * m.cols());
+        float[] res = new float[n * m.rows()];
+        Kernels.matmul(m, in, n, res);
+        System.arraycopy(res, 0, f(out), row0 * m.rows(), res.length);
+    }
+
+    @Override
+    public void addRows(Buffer x, Buffer y, int row0, int n, int dim) {
+        float[] xs = f(x), ys = f(y);
+        for (int i = row0 * dim, end = (row0 + n) * dim; i < end; i++) xs[i] += ys[i];
     }
 
     @Override

@@ -164,6 +164,18 @@ public final class CudaBackend implements Backend {
         return new CudaWeight(t, mem.uploadTensor(file, t), Math.toIntExact(t.elementCount() / cols), cols);
     }
 
+    /** Host F32 data as an F32 matrix on the device, uploaded once (the products read F32 weights as they read the model's). */
+    @Override
+    public synchronized Weight upload(String name, float[] rowMajor, int rows, int cols) {
+        if (rows < 1 || cols < 1 || (long) rows * cols != rowMajor.length) {
+            throw new IllegalArgumentException("weight '" + name + "': " + rowMajor.length + " values are not " + rows + " x " + cols);
+        }
+        enter();
+        rec.flush();
+        TensorInfo info = new TensorInfo(name, GGMLType.F32, new long[] {cols, rows}, 0);
+        return new CudaWeight(info, mem.uploadFloats(rowMajor), rows, cols);
+    }
+
     /**
      * A zeroed device buffer. The Backend seam has no free for buffers (the CPU's are garbage
      * collected), so a Cleaner frees the device memory once the buffer is unreachable; close()
@@ -214,6 +226,27 @@ public final class CudaBackend implements Backend {
         GGMLType type = m.info().type();
         rec.launch(matvec ? "matvec" : "matmul", m.info().byteSize() + 4L * n * (m.rows() + m.cols()), 2L * n * m.rows() * m.cols(),
                 dp -> products.matmul(type, m.ptr(), m.rows(), m.cols(), xp, n, yp), 2, m.type(), m.ptr(), m.rows(), m.cols(), xp, n, yp);
+    }
+
+    /** {@link #matmul} with both pointers moved to {@code row0}: the same products, kernels and recorded op. */
+    @Override
+    public synchronized void matmulRows(Weight weight, Buffer x, int row0, int n, Buffer out) {
+        enter();
+        CudaWeight m = w(weight);
+        boolean matvec = n <= Products.MATVEC_MAX_ROWS;
+        if (rec.recording() && !matvec) throw new IllegalStateException("a single-token step scope got a product of " + n + " rows");
+        long xp = CudaBuffer.at(x, (long) row0 * m.cols()), yp = CudaBuffer.at(out, (long) row0 * m.rows());
+        GGMLType type = m.info().type();
+        rec.launch(matvec ? "matvec" : "matmul", m.info().byteSize() + 4L * n * (m.rows() + m.cols()), 2L * n * m.rows() * m.cols(),
+                dp -> products.matmul(type, m.ptr(), m.rows(), m.cols(), xp, n, yp), 2, m.type(), m.ptr(), m.rows(), m.cols(), xp, n, yp);
+    }
+
+    @Override
+    public synchronized void addRows(Buffer x, Buffer y, int row0, int n, int dim) {
+        enter();
+        long off = (long) row0 * dim, count = (long) n * dim;
+        long xp = CudaBuffer.at(x, off), yp = CudaBuffer.at(y, off);
+        rec.launch("add", 12L * count, count, dp -> k.add(xp, yp, count, s), 9, xp, yp, count);
     }
 
     @Override
