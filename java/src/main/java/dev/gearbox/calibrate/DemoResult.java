@@ -19,11 +19,29 @@ import java.util.Locale;
  * @param gatekeeperP50Ms        median time of the gatekeeper pass plus decision, per prompt
  * @param escalations            prompts a watched tier handed up
  * @param answers                per prompt, in the data's order, the routed run's result (not part of the JSON)
+ * @param experts                the same workload routed with SVF experts (router-experts.json), or null when the ladder has none
  */
 public record DemoResult(String ladder, String data, int prompts, String router, List<TierLine> tiers,
                          double routedAccuracy, double largestAccuracy, double randomAccuracySameCost,
                          double computeShare, double gatekeeperShare, double gatekeeperP50Ms, double gatekeeperP99Ms, int escalations,
-                         List<dev.gearbox.schedule.Result> answers) {
+                         List<dev.gearbox.schedule.Result> answers, Experts experts) {
+
+    /**
+     * The workload routed with SVF experts: the task head picks each prompt's expert, the expert
+     * router head its tier. Measured against the same always-largest baseline (no expert).
+     *
+     * @param expertShare share of prompts answered (first) with an expert
+     */
+    public record Experts(String router, List<TierLine> tiers, double routedAccuracy, double computeShare, double gatekeeperShare,
+                          int escalations, double expertShare) {
+        /** Issue #13's goal for routing with experts: at least 98% of always-largest's accuracy at most 35% of its compute. */
+        public static final double QUALITY_GOAL = 0.98;
+        public static final double COMPUTE_GOAL = 0.35;
+
+        boolean met(double largestAccuracy) {
+            return routedAccuracy >= QUALITY_GOAL * largestAccuracy && computeShare <= COMPUTE_GOAL;
+        }
+    }
 
     /**
      * {@code share} of prompts routed to {@code name} (by the router's decision; a prompt escalated
@@ -60,6 +78,22 @@ public record DemoResult(String ladder, String data, int prompts, String router,
         o.put("random_accuracy_same_cost", randomAccuracySameCost).put("compute_share", computeShare);
         o.put("gatekeeper_compute_share", gatekeeperShare).put("gatekeeper_p50_ms", gatekeeperP50Ms).put("gatekeeper_p99_ms", gatekeeperP99Ms);
         o.put("escalations", escalations);
+        if (experts != null) {
+            ObjectNode e = o.putObject("experts");
+            e.put("router", experts.router());
+            e.put("routed_accuracy", experts.routedAccuracy()).put("compute_share", experts.computeShare());
+            e.put("gatekeeper_compute_share", experts.gatekeeperShare()).put("escalations", experts.escalations());
+            e.put("expert_share", experts.expertShare());
+            ObjectNode shares = e.putObject("tier_shares");
+            for (TierLine t : experts.tiers()) shares.put(t.name(), t.share());
+            ArrayNode et = e.putArray("tiers");
+            for (TierLine t : experts.tiers()) {
+                ObjectNode x = et.addObject().put("name", t.name()).put("share", t.share());
+                num(x, "accuracy", t.accuracy());
+            }
+            e.putObject("goal").put("quality_ratio", largestAccuracy == 0 ? 0 : experts.routedAccuracy() / largestAccuracy)
+                    .put("quality_goal", Experts.QUALITY_GOAL).put("compute_goal", Experts.COMPUTE_GOAL).put("met", experts.met(largestAccuracy));
+        }
         ObjectNode g = o.putObject("goal");
         g.put("quality_ratio", largestAccuracy == 0 ? 0 : routedAccuracy / largestAccuracy).put("quality_met", qualityGoalMet())
                 .put("compute_met", computeGoalMet()).put("above_random", aboveRandom()).put("met", goalMet());
@@ -94,6 +128,17 @@ public record DemoResult(String ladder, String data, int prompts, String router,
         sb.append(String.format(Locale.ROOT, "  quality %.1f%% of largest (%s), compute %.1f%% (%s), %s random%n",
                 largestAccuracy == 0 ? 0 : 100 * routedAccuracy / largestAccuracy, qualityGoalMet() ? "ok" : "short",
                 100 * computeShare, computeGoalMet() ? "ok" : "over", aboveRandom() ? "above" : "not above"));
+        if (experts != null) {
+            sb.append(String.format(Locale.ROOT, "%nWith SVF experts (router: %s; %.1f%% of prompts answered with an expert)%n", experts.router(), 100 * experts.expertShare()));
+            for (TierLine t : experts.tiers()) {
+                sb.append(String.format(Locale.ROOT, "%-10s %7.1f%% %10s%n", t.name(), 100 * t.share(), pct(t.accuracy())));
+            }
+            sb.append(String.format(Locale.ROOT, "routed accuracy            %s (%.1f%% of largest)%n", pct(experts.routedAccuracy()),
+                    largestAccuracy == 0 ? 0 : 100 * experts.routedAccuracy() / largestAccuracy));
+            sb.append(String.format(Locale.ROOT, "compute vs always-largest  %.1f%% (gatekeeper %.1f%%, %d escalations)%n", 100 * experts.computeShare(),
+                    100 * experts.gatekeeperShare(), experts.escalations()));
+            sb.append(String.format(Locale.ROOT, "goal with experts (>= 98%% of largest at <= 35%% compute): %s%n", experts.met(largestAccuracy) ? "MET" : "NOT MET"));
+        }
         return sb.toString();
     }
 

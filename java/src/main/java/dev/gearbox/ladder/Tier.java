@@ -53,6 +53,14 @@ public final class Tier {
         return adapted.get(task);
     }
 
+    /**
+     * An expert of this tier's model that is not in the ladder (a few-shot mixture, a candidate of
+     * a search) built in the tier's form, not cached.
+     */
+    public SvfAdapter.Built adaptation(SvfExpert expert) {
+        return adapted.build(expert, name() + ":" + expert.task());
+    }
+
     /** Position in the ladder, 0 = smallest. */
     public int index() { return index; }
 

@@ -10,7 +10,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -25,6 +27,7 @@ final class TierExperts {
     private final Path sidecar;
     private final Map<String, SvfAdapter.Built> built = new HashMap<>();
     private Path decomposed;   // the temporary sidecar, when the tier had none
+    private MatrixSelection decomposedSelection;
 
     TierExperts(Tier tier, Path sidecar) {
         this.tier = tier;
@@ -41,7 +44,7 @@ final class TierExperts {
         if (b != null) return b;
         var serving = tier.config().expertServing();
         Path model = tier.model().file().path();
-        try (SvfFactors f = SvfFactors.open(factors(model), model)) {
+        try (SvfFactors f = SvfFactors.open(factors(model, null), model)) {
             b = SvfAdapter.build(tier.model(), f, e, SvfAdapter.Form.parse(serving.form()), serving.rank(), tier.name() + ":" + task);
         } catch (IOException ex) {
             throw new UncheckedIOException("tier '" + tier.name() + "', expert '" + task + "': " + ex.getMessage(), ex);
@@ -50,19 +53,40 @@ final class TierExperts {
         return b;
     }
 
-    /** The sidecar to read: the configured one, else a decomposition of every matrix the tier's experts adapt. */
-    private Path factors(Path model) throws IOException {
+    /**
+     * {@code expert} (one of this tier's model, e.g. a few-shot mixture) built in the tier's form,
+     * not kept: the caller holds it as long as it runs sequences with it.
+     */
+    SvfAdapter.Built build(SvfExpert expert, String name) {
+        var serving = tier.config().expertServing();
+        Path model = tier.model().file().path();
+        try (SvfFactors f = SvfFactors.open(factors(model, expert), model)) {
+            return SvfAdapter.build(tier.model(), f, expert, SvfAdapter.Form.parse(serving.form()), serving.rank(), name);
+        } catch (IOException ex) {
+            throw new UncheckedIOException("tier '" + tier.name() + "', expert '" + name + "': " + ex.getMessage(), ex);
+        }
+    }
+
+    /**
+     * The sidecar to read: the configured one, else a decomposition of every matrix the tier's
+     * experts (and {@code also}, when given) adapt; a later expert needing more matrices than the
+     * temporary sidecar holds decomposes again.
+     */
+    private synchronized Path factors(Path model, SvfExpert also) throws IOException {
         if (Files.exists(sidecar)) return sidecar;
-        if (decomposed == null) {
-            MatrixSelection sel = null;
-            for (SvfExpert x : tier.experts().values()) {
-                MatrixSelection m = MatrixSelection.parse(x.matrices());
-                sel = sel == null || sel == m ? m : MatrixSelection.ALL;
-            }
+        MatrixSelection sel = null;
+        List<SvfExpert> all = new ArrayList<>(tier.experts().values());
+        if (also != null) all.add(also);
+        for (SvfExpert x : all) {
+            MatrixSelection m = MatrixSelection.parse(x.matrices());
+            sel = sel == null || sel == m ? m : MatrixSelection.ALL;
+        }
+        if (decomposed == null || decomposedSelection != sel && decomposedSelection != MatrixSelection.ALL) {
             Path tmp = Files.createTempFile("gearbox-" + tier.name() + "-", ".svf.gguf");
             tmp.toFile().deleteOnExit();
             SvfDecomposer.write(model, tier.name(), sel, tmp, name -> { });
             decomposed = tmp;
+            decomposedSelection = sel;
         }
         return decomposed;
     }

@@ -5,10 +5,12 @@ import dev.gearbox.ladder.LadderException;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Decides where a prompt goes: the gatekeeper reads it, a head (trained {@link RouterHead} from
@@ -24,31 +26,69 @@ public final class Router implements AutoCloseable {
 
     private final dev.gearbox.template.ChatRenderer chat;
     private final boolean readsLastUserTurn;
+    /** Routing with SVF experts (router-experts.json), or null: the head above routes, with no expert. */
+    private final ExpertRouting experts;
+    /** Per tier, the tasks it has experts for. */
+    private final Map<String, Set<String>> tierExperts;
 
-    private Router(Ladder ladder, RouterHead head) {
+    private Router(Ladder ladder, RouterHead head, ExpertRouting experts) {
         this.chat = ladder.gatekeeperChat();
         this.readsLastUserTurn = ladder.config().gatekeeper().readsLastUserTurn();
         this.tierNames = ladder.tierNames();
         this.ensembleEnabled = ladder.ensemble() != null;
         this.gatekeeper = new Gatekeeper(ladder.gatekeeperModel(), ladder.config().gatekeeper());
-        this.head = head;
-        this.thresholds = head != null ? head.thresholds() : zeroShotThresholds(tierNames);
+        this.experts = experts;
+        this.head = experts != null ? experts.head() : head;
+        this.thresholds = this.head != null ? this.head.thresholds() : zeroShotThresholds(tierNames);
+        this.tierExperts = tierExperts(ladder);
     }
 
-    /** The ladder's router: its trained head when router.json exists beside it, else the zero-shot rule. */
+    /**
+     * The ladder's router: with SVF experts when the ladder has them and router-experts.json is
+     * beside it (written by calibrate), else its trained head when router.json exists, else the
+     * zero-shot rule.
+     */
     public static Router forLadder(Ladder ladder) throws IOException {
+        return forLadder(ladder, true);
+    }
+
+    /** {@link #forLadder(Ladder)}, with expert routing only when {@code experts} (false: as if the ladder had none). */
+    public static Router forLadder(Ladder ladder, boolean experts) throws IOException {
+        if (experts && hasExperts(ladder)) {
+            Path file = ladder.dir().resolve(ExpertRouting.FILE);
+            ExpertRouting routing = ExpertRouting.load(file);
+            Router r = new Router(ladder, null, routing);
+            try {
+                routing.checkCompatible(file, r.gatekeeper.featureNames(), ladder.tierNames(), r.tierExperts);
+            } catch (LadderException e) {
+                r.close();
+                throw e;
+            }
+            return r;
+        }
         var path = ladder.routerPath();
         if (!Files.exists(path)) return zeroShot(ladder);
         return withHead(ladder, RouterHead.load(path));
     }
 
+    /** True when some tier has SVF experts and calibrate has written router-experts.json beside the ladder. */
+    public static boolean hasExperts(Ladder ladder) {
+        return ladder.tiers().stream().anyMatch(t -> !t.experts().isEmpty()) && Files.exists(ladder.dir().resolve(ExpertRouting.FILE));
+    }
+
+    private static Map<String, Set<String>> tierExperts(Ladder ladder) {
+        Map<String, Set<String>> m = new LinkedHashMap<>();
+        for (var t : ladder.tiers()) m.put(t.name(), Set.copyOf(t.experts().keySet()));
+        return m;
+    }
+
     public static Router zeroShot(Ladder ladder) {
-        return new Router(ladder, null);
+        return new Router(ladder, null, null);
     }
 
     /** A router with the given head, checked against the ladder's tiers and gatekeeper. */
     public static Router withHead(Ladder ladder, RouterHead head) throws LadderException {
-        Router r = new Router(ladder, head);
+        Router r = new Router(ladder, head, null);
         try {
             head.checkCompatible(ladder.routerPath(), r.gatekeeper.featureNames(), ladder.tierNames());
         } catch (LadderException e) {
@@ -57,6 +97,9 @@ public final class Router implements AutoCloseable {
         }
         return r;
     }
+
+    /** The expert routing in use, or null. */
+    public ExpertRouting experts() { return experts; }
 
     private static Map<String, Double> zeroShotThresholds(List<String> tiers) {
         Map<String, Double> m = new LinkedHashMap<>();
@@ -69,7 +112,7 @@ public final class Router implements AutoCloseable {
     /** The trained head, or null when routing by the zero-shot rule. */
     public RouterHead head() { return head; }
 
-    public String source() { return head != null ? "router.json" : "zero-shot"; }
+    public String source() { return experts != null ? ExpertRouting.FILE : head != null ? "router.json" : "zero-shot"; }
 
     public Map<String, Double> thresholds() { return thresholds; }
 
@@ -115,9 +158,22 @@ public final class Router implements AutoCloseable {
         double[] p = probabilities(f);
         int idx = choose(p, tierNames, thresholds, ensembleEnabled);
         String choice = idx < 0 ? Decision.ENSEMBLE : tierNames.get(idx);
+        String reason = reason(p, idx, tierNames, thresholds);
+        String expert = null;
+        Map<String, Double> taskP = Map.of();
+        if (experts != null) {
+            // Transformer²'s first pass: the task, from the same features; its expert where the chosen tier has one.
+            ExpertRouting.Task task = experts.task(f.vector());
+            taskP = task.probabilities();
+            expert = idx < 0 ? null : ExpertRouting.expertFor(task.task(), tierExperts.get(choice));
+            reason += task.task() == null
+                    ? String.format(Locale.ROOT, "; no task is at least %.2f likely: no expert", experts.minTaskProbability())
+                    : expert != null ? "; task '" + task.task() + "': expert " + expert
+                    : "; task '" + task.task() + "': " + choice + " has no expert for it";
+        }
         long nanos = f.nanos() + (System.nanoTime() - t0);
         return new Decision(choice, idx, tierNames, p, Map.copyOf(thresholds), f.signals(), source(),
-                reason(p, idx, tierNames, thresholds), nanos, f.flops());
+                reason, nanos, f.flops(), expert, taskP);
     }
 
     /**
