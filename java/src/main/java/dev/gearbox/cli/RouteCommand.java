@@ -83,8 +83,8 @@ final class RouteCommand implements Callable<Integer> {
     static String summary(Result r) {
         StringBuilder hops = new StringBuilder();
         for (Hop h : r.hops()) hops.append(hops.isEmpty() ? "" : " -> ").append(h.tier());
-        String how = r.decision().source().equals("forced") ? "forced to " + r.decision().choice()
-                : "routed to " + r.decision().choice() + " by " + r.decision().source();
+        String to = r.decision().choice() + (r.decision().expert() != null ? ":" + r.decision().expert() : "");
+        String how = r.decision().source().equals("forced") ? "forced to " + to : "routed to " + to + " by " + r.decision().source();
         return String.format(Locale.ROOT, "gearbox: %s, tiers %s, %d tokens, %s FLOPs, %.1f ms",
                 how, hops, r.tokens().length, eng(r.flops()), r.timings().totalNanos() / 1e6);
     }
@@ -101,6 +101,15 @@ final class RouteCommand implements Callable<Integer> {
             String ths = largest ? "largest" : th != null ? String.format(Locale.ROOT, "threshold %.3f", th) : "no threshold";
             out.printf(Locale.ROOT, "  %-8s %s  %-16s %s params, %s FLOPs/token%s%n", t.name(), p, ths,
                     eng(t.parameterCount()), eng(t.costPerToken()), t.name().equals(d.choice()) ? "  <- chosen" : "");
+        }
+        if (!d.taskProbabilities().isEmpty()) {
+            // Transformer²'s first pass: which task the prompt is, and so which expert the chosen tier answers with.
+            StringBuilder tp = new StringBuilder();
+            d.taskProbabilities().forEach((task, p) -> tp.append(tp.isEmpty() ? "" : ", ").append(String.format(Locale.ROOT, "%s %.3f", task, p)));
+            out.printf(Locale.ROOT, "tasks:    %s%n", tp);
+            Tier chosen = d.ensemble() ? null : ladder.tier(d.choice());
+            out.printf(Locale.ROOT, "expert:   %s%n", d.expert() != null ? d.choice() + ":" + d.expert()
+                    : "none" + (chosen != null && !chosen.experts().isEmpty() ? " (" + d.choice() + " has " + String.join(", ", chosen.experts().keySet()) + ")" : ""));
         }
         var ens = ladder.ensemble();
         if (ens != null) {
