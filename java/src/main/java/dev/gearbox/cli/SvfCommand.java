@@ -20,8 +20,8 @@ import java.util.concurrent.Callable;
  * ({@code decompose}); see docs/svf.md for what exists and what does not.
  */
 @Command(name = "svf", mixinStandardHelpOptions = true,
-        description = "Singular-value fine-tuning (Transformer² SVF): decompose a tier's weight matrices.",
-        subcommands = {SvfCommand.Decompose.class})
+        description = "Singular-value fine-tuning (Transformer² SVF): decompose a tier's weight matrices; bench experts.",
+        subcommands = {SvfCommand.Decompose.class, SvfBenchCommand.class})
 public final class SvfCommand implements Runnable {
     @Spec CommandSpec spec;
 
