@@ -36,6 +36,12 @@ public final class RoutingJson {
         for (int i = 0; i < d.probabilities().length && i < d.tierNames().size(); i++) p.put(d.tierNames().get(i), d.probabilities()[i]);
         ObjectNode th = g.putObject("thresholds");
         d.thresholds().forEach(th::put);
+        // the expert the answer ran with (the final hop's), else the one decided; null: base weights
+        g.put("expert", result != null ? result.expert() : d.expert());
+        if (!d.taskProbabilities().isEmpty()) {
+            ObjectNode tp = g.putObject("task_probabilities");
+            d.taskProbabilities().forEach(tp::put);
+        }
         g.put("gatekeeper_ms", d.nanos() / 1e6);
         g.put("gatekeeper_flops", d.gatekeeperFlops());
         if (result != null) {

@@ -145,7 +145,11 @@ public record TierAnswers(List<TaskRow> rows, List<String> tierNames, String[][]
                 requests.add(rows.get(i).request(choice, null));
             }
         }
-        List<Result> results = engine.executeAllRequests(requests, java.util.Collections.nCopies(missing.size(), Decision.forced(ladder.tierNames(), choice)),
+        // "m:add" is tier m with its expert for add, as the server names it.
+        int colon = choice.indexOf(':');
+        Decision forced = colon < 0 ? Decision.forced(ladder.tierNames(), choice)
+                : Decision.forced(ladder.tierNames(), choice.substring(0, colon)).withExpert(choice.substring(colon + 1));
+        List<Result> results = engine.executeAllRequests(requests, java.util.Collections.nCopies(missing.size(), forced),
                 LadderEngine.Options.defaults(ladder).withEscalate(escalate));
         for (int m = 0; m < missing.size(); m++) {
             int i = missing.get(m);

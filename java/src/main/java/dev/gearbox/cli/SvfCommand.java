@@ -21,14 +21,14 @@ import java.util.concurrent.Callable;
  * (docs/svf.md). Experts themselves are trained by scripts/train-experts.sh.
  */
 @Command(name = "svf", mixinStandardHelpOptions = true,
-        description = "Singular-value fine-tuning (Transformer² SVF): decompose a tier's matrices, evaluate its experts, adapt to a new task.",
-        subcommands = {SvfCommand.Decompose.class, SvfCommand.Eval.class, SvfCommand.Adapt.class})
+        description = "Singular-value fine-tuning (Transformer² SVF): decompose a tier's matrices, evaluate its experts, adapt to a new task, bench experts.",
+        subcommands = {SvfCommand.Decompose.class, SvfCommand.Eval.class, SvfCommand.Adapt.class, SvfBenchCommand.class})
 public final class SvfCommand implements Runnable {
     @Spec CommandSpec spec;
 
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "Missing a subcommand (decompose, eval, adapt)");
+        throw new ParameterException(spec.commandLine(), "Missing a subcommand (decompose, eval, adapt, bench)");
     }
 
     /** {@code gearbox svf decompose}: the thin SVD of each chosen matrix of one tier's model, to a sidecar GGUF. */

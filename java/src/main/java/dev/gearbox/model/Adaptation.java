@@ -49,6 +49,7 @@ public final class Adaptation {
     private final Change[][] changes;   // [layer][Matrix.ordinal()], null where unchanged
     private final int maxRank;
     private final int changed;
+    private final double extraFlopsPerToken;
 
     private Adaptation(Model model, String name, Change[][] changes) {
         this.model = model;
@@ -64,7 +65,18 @@ public final class Adaptation {
         }
         this.maxRank = r;
         this.changed = n;
+        double f = 0;
+        for (Change[] layer : changes) {
+            for (Change c : layer) {
+                // B (A x): r x cols then rows x r multiply-adds per token; the exact form costs what W does.
+                if (c != null && c.lowRank()) f += 2.0 * c.rank() * (Math.toIntExact(c.a().info().dim(0)) + c.rows());
+            }
+        }
+        this.extraFlopsPerToken = f;
     }
+
+    /** FLOPs a token costs beyond the base model's: the low-rank corrections' products (0 for exact changes). */
+    public double extraFlopsPerToken() { return extraFlopsPerToken; }
 
     public Model model() { return model; }
 

@@ -3,6 +3,7 @@ package dev.gearbox.schedule;
 import dev.gearbox.generate.Answer;
 import dev.gearbox.generate.TokenLogprob;
 import dev.gearbox.ladder.Tier;
+import dev.gearbox.model.Adaptation;
 import dev.gearbox.model.Sequence;
 import dev.gearbox.router.Decision;
 import dev.gearbox.sample.Sampler;
@@ -53,6 +54,8 @@ final class Job implements RequestHandle {
     private Sequence handoff;               // the gatekeeper's prefill of the prompt, for the first hop (see RoutingStage)
     private int[] rendered;                 // the chat's ids as the gatekeeper rendered them, with which renderer and tokenizer
     private ChatRenderer renderedBy;
+    private String expert;                  // the current hop's SVF expert (task), null for the base weights
+    private Adaptation adaptation;          // ... as built for the current tier's model
     private Tokenizer renderedFor;
     private float[] handoffLogits;          // its logits after the prompt: the first token is chosen from them
 
@@ -170,6 +173,18 @@ final class Job implements RequestHandle {
         answer.startHop(tok, prompt, watch, keepOnEscalate);
     }
 
+    /** The current hop runs with {@code task}'s expert as {@code a} (both null: the base weights). */
+    void expert(String task, Adaptation a) {
+        this.expert = task;
+        this.adaptation = a;
+    }
+
+    /** The current hop's expert task, or null. */
+    String expert() { return expert; }
+
+    /** The current hop's adaptation, which its new sequence runs with, or null. */
+    Adaptation adaptation() { return adaptation; }
+
     /** Answer tokens kept so far (what a hop that keeps the answer appends to its prompt). */
     int answerTokens() { return answer.count(); }
 
@@ -286,7 +301,7 @@ final class Job implements RequestHandle {
      * cost; true when the job now picks its next token (its prompt is all in).
      */
     boolean fed(Tier tier, int from, int n) {
-        hopFlops += tier.flops(from, n);
+        hopFlops += tier.flops(from, n) + (adaptation != null ? n * adaptation.extraFlopsPerToken() : 0);
         hopCost += tier.cost(from, n);
         if (prefilling()) prefilled += n;
         return !prefilling();
@@ -362,7 +377,7 @@ final class Job implements RequestHandle {
         answer.finish();
         return new Result(answer.text(), answer.tokens(), answer.logprobs(), new Usage(promptTokens, answer.count(), cachedTokens),
                 answer.finishReason(), finalTier, decision, hops, new Timings(routeNanos, queueNanos, firstTokenNanos, now - submitNanos),
-                answer.tokenLogprobs());
+                answer.tokenLogprobs(), expert);
     }
 
     static int[] concat(int[] a, int[] b) {

@@ -2,6 +2,7 @@ package dev.gearbox.schedule;
 
 import dev.gearbox.backend.Backend;
 import dev.gearbox.backend.KVCache;
+import dev.gearbox.model.Adaptation;
 import dev.gearbox.model.ModelConfig;
 import dev.gearbox.model.Sequence;
 
@@ -15,7 +16,8 @@ import java.util.Map;
 /**
  * A tier's prefix cache, as vLLM's automatic prefix caching: the KV cache of prompts already
  * computed, kept in blocks of {@value #BLOCK} positions, each named by a hash of every token up to
- * its end (so a block is only ever reused after the very same prefix). A new sequence whose prompt
+ * its end and by the SVF expert it ran with (so a block is only ever reused after the very same
+ * prefix under the same weights). A new sequence whose prompt
  * starts with cached blocks gets their keys and values copied in and prefills only the rest: a
  * shared system prompt, earlier chat turns, the n choices of one request, a retry. Blocks are
  * immutable; the least recently used are evicted when the tier's KV budget needs the room (the
@@ -27,7 +29,8 @@ import java.util.Map;
 final class PrefixCache {
     static final int BLOCK = 16;
 
-    private record Block(long parent, int[] tokens, KVCache kv) {}
+    /** {@code adaptation}: the expert the block was computed with (null: base weights); other experts' keys differ. */
+    private record Block(long parent, int[] tokens, Adaptation adaptation, KVCache kv) {}
 
     private final Backend be;
     private final ModelConfig c;
@@ -51,13 +54,13 @@ final class PrefixCache {
     synchronized int reuse(int[] tokens, int max, Sequence seq) {
         if (seq.position() != 0) throw new IllegalArgumentException("a prefix is copied into an empty sequence");
         lookups++;
-        long h = 0;
+        long h = seed(seq.adaptation());
         int filled = 0;
         List<Long> used = new ArrayList<>();
         for (int start = 0; start + BLOCK <= Math.min(max, tokens.length); start += BLOCK) {
             h = chain(h, tokens, start);
             Block b = blocks.get(h);
-            if (b == null || !Arrays.equals(b.tokens(), 0, BLOCK, tokens, start, start + BLOCK)) break;
+            if (b == null || b.adaptation() != seq.adaptation() || !Arrays.equals(b.tokens(), 0, BLOCK, tokens, start, start + BLOCK)) break;
             seq.append(b.kv(), 0, BLOCK);
             filled += BLOCK;
             used.add(h);
@@ -81,7 +84,7 @@ final class PrefixCache {
      * {@code tokens}) that are not cached yet, while {@code room} allows; returns the bytes added.
      */
     synchronized long store(int[] tokens, int n, Sequence seq, long room) {
-        long h = 0, added = 0;
+        long h = seed(seq.adaptation()), added = 0;
         List<Long> chain = new ArrayList<>();
         for (int start = 0; start + BLOCK <= Math.min(n, tokens.length); start += BLOCK) {
             long parent = h;
@@ -90,7 +93,7 @@ final class PrefixCache {
                 if (added + blockBytes > room) break;
                 KVCache kv = be.allocateKV(c.layers(), BLOCK, c.kvDim());
                 seq.copyTo(start, kv, 0, BLOCK);
-                blocks.put(h, new Block(parent, Arrays.copyOfRange(tokens, start, start + BLOCK), kv));
+                blocks.put(h, new Block(parent, Arrays.copyOfRange(tokens, start, start + BLOCK), seq.adaptation(), kv));
                 added += blockBytes;
             }
             chain.add(h);
@@ -118,6 +121,11 @@ final class PrefixCache {
     synchronized void close() {
         for (Block b : blocks.values()) b.kv().close();
         blocks.clear();
+    }
+
+    /** Where a chain's hash starts: the adaptation's name, so each expert's blocks form chains of their own. */
+    private static long seed(Adaptation a) {
+        return a == null ? 0 : a.name().hashCode() * 0xD6E8FEB86659FD93L + 1;
     }
 
     /** The hash of every token up to the end of the block at {@code start}, from the hash before it. */

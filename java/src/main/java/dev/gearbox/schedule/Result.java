@@ -21,12 +21,19 @@ import java.util.List;
  * @param timings      queue wait, time to first token, total
  * @param tokenLogprobs per answer token its log-probability and the most likely alternatives, when the request asked
  *                     ({@link Request#withLogprobs}); else null
+ * @param expert       the SVF expert's task the final answer ran with on {@code tier}, or null for the base weights
  */
 public record Result(String text, int[] tokens, float[] logprobs, Usage usage, String finishReason, String tier, Decision decision,
-                     List<Hop> hops, Timings timings, List<TokenLogprob> tokenLogprobs) {
+                     List<Hop> hops, Timings timings, List<TokenLogprob> tokenLogprobs, String expert) {
     public Result {
         hops = List.copyOf(hops);
         tokenLogprobs = tokenLogprobs == null ? null : List.copyOf(tokenLogprobs);
+    }
+
+    /** A result answered with the base weights. */
+    public Result(String text, int[] tokens, float[] logprobs, Usage usage, String finishReason, String tier, Decision decision,
+                  List<Hop> hops, Timings timings, List<TokenLogprob> tokenLogprobs) {
+        this(text, tokens, logprobs, usage, finishReason, tier, decision, hops, timings, tokenLogprobs, null);
     }
 
     /** True when some tier handed the request up. */

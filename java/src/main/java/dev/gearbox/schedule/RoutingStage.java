@@ -91,7 +91,8 @@ final class RoutingStage {
         j.routed(r.decision(), System.nanoTime() - t0);
         Sequence kept = r.kept();
         if (kept != null) {
-            if (r.decision().tierIndex() == handoffTier.index()) {
+            // The gatekeeper's pass ran the base weights: a prompt answered with an expert is prefilled again under it.
+            if (r.decision().tierIndex() == handoffTier.index() && !handoffTier.hasExpert(r.decision().expert())) {
                 j.handOff(kept, r.lastLogits());   // the prompt's KV and the logits its first token is chosen from
             } else {
                 kept.close();

@@ -130,6 +130,8 @@ public final class Scheduler implements AutoCloseable {
         out.add(Request.AUTO);
         out.addAll(ladder.tierNames());
         if (ladder.ensemble() != null) out.add(Decision.ENSEMBLE);
+        // SGLang names a base model's adapter "base:adapter": a tier's expert is served as "tier:task"
+        for (Tier t : ladder.tiers()) for (String task : t.experts().keySet()) out.add(t.name() + ":" + task);
         return out;
     }
 
@@ -169,9 +171,22 @@ public final class Scheduler implements AutoCloseable {
             }
         }
         if (!models().contains(r.model())) {
-            throw new IllegalArgumentException("unknown model '" + r.model() + "' (models: " + String.join(", ", models()) + ")");
+            throw new IllegalArgumentException(unknownModel(r.model()));
         }
-        return Decision.forced(ladder.tierNames(), r.model());
+        int colon = r.model().indexOf(':');
+        if (colon < 0) return Decision.forced(ladder.tierNames(), r.model());
+        return Decision.forced(ladder.tierNames(), r.model().substring(0, colon)).withExpert(r.model().substring(colon + 1));
+    }
+
+    /** Why {@code model} is not served, naming what is (for {@code tier:task}, the tier's experts). */
+    public String unknownModel(String model) {
+        int colon = model.indexOf(':');
+        if (colon >= 0 && ladder.tierNames().contains(model.substring(0, colon))) {
+            Tier t = ladder.tier(model.substring(0, colon));
+            return "unknown model '" + model + "': tier '" + t.name() + "' has no expert '" + model.substring(colon + 1) + "'"
+                    + (t.experts().isEmpty() ? " (it has none)" : " (its experts: " + String.join(", ", t.experts().keySet()) + ")");
+        }
+        return "unknown model '" + model + "' (models: " + String.join(", ", models()) + ")";
     }
 
     /**
@@ -260,6 +275,9 @@ public final class Scheduler implements AutoCloseable {
         var esc = tier.escalate();
         Answer.Watch watch = j.request.escalates() && !top && esc != null ? new Answer.Watch(esc.window(), esc.minMeanLogprob()) : null;
         j.startHop(i, tier.model().tokenizer(), prompt, watch, ladder.keepsPartialAnswer(i), keep);
+        // The decision's expert on every hop whose tier has that task's expert; a tier without one answers with its base weights.
+        String task = j.decision().expert();
+        j.expert(tier.hasExpert(task) ? task : null, tier.hasExpert(task) ? tier.adaptation(task).adaptation() : null);
         long kv = ex.bytesPerPosition * j.positionsNeeded(tier.context());
         if (kv > ex.kvBudget) {
             throw new CapacityException(String.format("the request needs %d bytes of KV cache on tier '%s' (%d positions × %d bytes) but the tier's "

@@ -175,7 +175,12 @@ final class TierExecutor {
                 try {
                     int need = j.positionsNeeded(tier.context());
                     Sequence handed = j.takeHandoff(need);
-                    j.admitted(now, handed != null ? handed : tier.model().newSequence(need, be));
+                    Sequence seq = handed;
+                    if (seq == null) {
+                        seq = tier.model().newSequence(need, be);
+                        seq.adapt(j.adaptation());
+                    }
+                    j.admitted(now, seq);
                     if (handed == null && prefixCache != null) {
                         // Leave one prompt token to feed: its logits choose the first answer token.
                         j.reusedPrefix(prefixCache.reuse(j.prefix(), j.prefix().length - 1, j.sequence()));

@@ -28,9 +28,15 @@ public final class ApiError extends RuntimeException {
         return new ApiError(400, "invalid_request_error", param, null, message);
     }
 
+    /** {@code why}: the engine's message naming what is served, or null for the generic one. */
+    public static ApiError unknownModel(String model, String why) {
+        if (why == null) return unknownModel(model);
+        return new ApiError(404, "invalid_request_error", "model", "model_not_found", why + " (GET /v1/models lists them)");
+    }
+
     public static ApiError unknownModel(String model) {
         return new ApiError(404, "invalid_request_error", "model", "model_not_found",
-                "The model '" + model + "' does not exist (GET /v1/models lists the tiers and 'auto')");
+                "The model '" + model + "' does not exist (GET /v1/models lists the tiers, their experts as tier:task, and 'auto')");
     }
 
     /**

@@ -51,6 +51,18 @@ public interface CompletionEngine extends AutoCloseable {
         throw new ApiError(501, "server_error", null, "not_supported", "this engine has no tokenizer");
     }
 
+    /**
+     * Why {@code model} is not served, naming what is (a {@code tier:task} whose tier lacks the
+     * expert names the tier's experts), or null for the generic message.
+     */
+    default String unknownModel(String model) { return null; }
+
+    /**
+     * What {@code /v1/models} shows of {@code model} beyond OpenAI's fields (an expert's tier, form
+     * and approximation error), or an empty map.
+     */
+    default java.util.Map<String, Object> modelDetails(String model) { return java.util.Map.of(); }
+
     /** Prefix caches over all tiers: {lookups, lookups that reused a block, tokens reused}. */
     default long[] prefixCache() { return new long[3]; }
 

@@ -131,7 +131,7 @@ public final class GearboxServer implements AutoCloseable {
     /** GET /v1/models/{id}: OpenAI's model object, or 404 model_not_found. */
     private void model(Context ctx) {
         String id = ctx.pathParam("id");
-        if (!modelIds().contains(id)) throw ApiError.unknownModel(id);
+        if (!modelIds().contains(id)) throw ApiError.unknownModel(id, engine.unknownModel(id));
         ctx.contentType("application/json").result(modelObject(id).toString());
     }
 
@@ -141,6 +141,8 @@ public final class GearboxServer implements AutoCloseable {
         m.put("object", "model");
         m.put("created", 0);
         m.put("owned_by", "gearbox");
+        var details = engine.modelDetails(id);
+        if (!details.isEmpty()) m.set("gearbox", json.valueToTree(details));
         return m;
     }
 
@@ -153,7 +155,7 @@ public final class GearboxServer implements AutoCloseable {
     private void completion(Context ctx, boolean chat) throws Exception {
         if (draining) throw ApiError.unavailable("the server is shutting down");
         OpenAiRequest req = OpenAiRequest.parse(json, RequestBody.text(ctx), chat);
-        if (!modelIds().contains(req.model())) throw ApiError.unknownModel(req.model());
+        if (!modelIds().contains(req.model())) throw ApiError.unknownModel(req.model(), engine.unknownModel(req.model()));
         CompletionJob job = req.job(defaultMaxTokens);
         Session session = new Session();
         long accepted = System.nanoTime();
@@ -254,7 +256,7 @@ public final class GearboxServer implements AutoCloseable {
             o.put("id", id);
             o.put("object", object);
             o.put("created", created);
-            o.put("model", routing != null ? routing.tier() : req.model());
+            o.put("model", routing != null ? routing.model() : req.model());
             return o;
         }
     }
@@ -277,7 +279,8 @@ public final class GearboxServer implements AutoCloseable {
                         if (!r.done(e.choice(), e.result())) continue;
                         Result o = r.choices[0].result;
                         ObjectNode body = r.envelope(r.chat ? "chat.completion" : "text_completion");
-                        body.put("model", o.tier());   // a whole answer names the tier that produced it
+                        // a whole answer names the tier that produced it, as tier:task when it ran with that tier's expert
+                        body.put("model", o.expert() != null ? o.tier() + ":" + o.expert() : o.tier());
                         ArrayNode choices = body.putArray("choices");
                         for (Reply.Choice c : r.choices) choices.add(wholeChoice(r, c));
                         body.set("usage", r.usage());

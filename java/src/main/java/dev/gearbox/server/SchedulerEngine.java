@@ -53,10 +53,37 @@ public final class SchedulerEngine implements CompletionEngine {
         return budget == 0 ? 0 : (double) used / budget;
     }
 
+    /** The tier a model id runs on: {@code m} and {@code m:task} both name tier m. */
     private dev.gearbox.ladder.Tier tierFor(String model) {
         if (model == null || model.equals(CompletionJob.AUTO)) return scheduler.ladder().tier(0);
-        if (!scheduler.ladder().tierNames().contains(model)) throw ApiError.unknownModel(model);
-        return scheduler.ladder().tier(model);
+        if (!tiers.contains(model) || Decision.ENSEMBLE.equals(model)) throw ApiError.unknownModel(model, unknownModel(model));
+        return scheduler.ladder().tier(tierName(model));
+    }
+
+    private static String tierName(String model) {
+        int colon = model.indexOf(':');
+        return colon < 0 ? model : model.substring(0, colon);
+    }
+
+    @Override
+    public String unknownModel(String model) { return scheduler.unknownModel(model); }
+
+    /** For {@code tier:task}: the tier, the task, the form it is served in and the low-rank form's error (0 when exact). */
+    @Override
+    public java.util.Map<String, Object> modelDetails(String model) {
+        int colon = model.indexOf(':');
+        if (colon < 0 || !tiers.contains(model)) return java.util.Map.of();
+        var tier = scheduler.ladder().tier(model.substring(0, colon));
+        var built = tier.adaptation(model.substring(colon + 1));
+        var out = new java.util.LinkedHashMap<String, Object>();
+        out.put("tier", tier.name());
+        out.put("expert", model.substring(colon + 1));
+        out.put("expert_form", built.form().label());
+        if (built.form() == dev.gearbox.svf.SvfAdapter.Form.LOW_RANK) out.put("expert_rank", built.rank());
+        out.put("matrices", built.adaptation().changedMatrices());
+        out.put("max_relative_error", built.maxRelativeError());
+        out.put("mean_relative_error", built.meanRelativeError());
+        return out;
     }
 
     @Override
@@ -95,7 +122,7 @@ public final class SchedulerEngine implements CompletionEngine {
 
     @Override
     public Ticket submit(CompletionJob job, CompletionListener listener) {
-        if (!job.auto() && !tiers.contains(job.model())) throw ApiError.unknownModel(job.model());
+        if (!job.auto() && !tiers.contains(job.model())) throw ApiError.unknownModel(job.model(), unknownModel(job.model()));
         if (job.sampling() != null) checkLogitBias(job.model(), job.sampling());
         SamplingParams.Builder b = job.sampling() != null ? job.sampling().toBuilder() : SamplingParams.greedy().toBuilder();
         SamplingParams params = b.maxTokens(job.maxTokens()).stop(job.stop()).build();
@@ -178,7 +205,7 @@ public final class SchedulerEngine implements CompletionEngine {
     private void checkLogitBias(String model, SamplingParams sampling) {
         if (sampling.logitBias().isEmpty()) return;
         List<dev.gearbox.ladder.Tier> on = tiers.contains(model) && !Decision.ENSEMBLE.equals(model)
-                ? List.of(scheduler.ladder().tier(model)) : scheduler.ladder().tiers();
+                ? List.of(scheduler.ladder().tier(tierName(model))) : scheduler.ladder().tiers();
         for (var t : on) {
             if (!dev.gearbox.tokenizer.Vocabularies.same(on.getFirst().model().tokenizer(), t.model().tokenizer())) {
                 throw ApiError.invalid("logit_bias", "logit_bias needs one vocabulary, but the tiers '" + model

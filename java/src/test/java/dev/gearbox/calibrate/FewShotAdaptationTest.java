@@ -27,7 +27,10 @@ class FewShotAdaptationTest {
             ExpertLadders.expert(f, "m", "keep", i -> 1f).write(keep);
             ExpertLadders.expert(f, "m", "wreck", ExpertLadders::wrecking).write(wreck);
         }
-        Path ladderFile = ExpertLadders.ladder(dir, Map.of("m", Map.of("keep", keep, "wreck", wreck)), null);
+        Map<String, Path> experts = new java.util.LinkedHashMap<>();
+        experts.put("keep", keep);
+        experts.put("wreck", wreck);
+        Path ladderFile = ExpertLadders.ladder(dir, Map.of("m", experts), null);
         // Reversal: tier m gets all of them right without an expert (model card), so the task is easy to score.
         List<TaskRow> rev = Dataset.read(ExpertLadders.MODELS.resolve("data/calibration.jsonl")).stream()
                 .filter(r -> "rev".equals(r.extra("task"))).limit(8).toList();

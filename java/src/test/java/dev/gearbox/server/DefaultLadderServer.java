@@ -12,7 +12,12 @@ final class DefaultLadderServer implements AutoCloseable {
 
     /** {@code maxTokens}: the answer length a request gets when it names none. */
     DefaultLadderServer(int maxTokens) throws java.io.IOException {
-        ladder = Ladder.open(Ladder.defaultPath());
+        this(maxTokens, Ladder.defaultPath());
+    }
+
+    /** The same over another ladder file (one with experts, say). */
+    DefaultLadderServer(int maxTokens, java.nio.file.Path ladderFile) throws java.io.IOException {
+        ladder = Ladder.open(ladderFile);
         scheduler = Scheduler.open(ladder);
         server = new GearboxServer(new SchedulerEngine(scheduler), maxTokens, new GearboxServer.Settings("127.0.0.1", 0, 64 * 1024, 10_000));
         http = new Http(server.port());
