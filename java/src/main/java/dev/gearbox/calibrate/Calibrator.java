@@ -57,7 +57,7 @@ public final class Calibrator {
         PrintWriter log = o.progress();
         try (Ladder ladder = Ladder.open(o.ladder());
              Router router = Router.zeroShot(ladder); // only its gatekeeper is used: an old router.json must not get in the way
-             LadderEngine engine = new LadderEngine(ladder, router)) {
+             LadderEngine engine = LadderEngine.measuring(ladder, router)) {
             if (ladder.tiers().size() < 2) throw new IllegalArgumentException(o.ladder() + ": calibration needs at least two tiers");
             say(log, "calibrate: %d prompts from %s, %d tiers (%s), split %d train / %d validation / %d held-out",
                     rows.size(), o.data(), ladder.tiers().size(), String.join(", ", ladder.tierNames()),

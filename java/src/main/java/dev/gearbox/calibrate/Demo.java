@@ -40,7 +40,7 @@ public final class Demo {
         List<TaskRow> rows = Dataset.read(o.data());
         try (Ladder ladder = Ladder.open(o.ladder());
              Router router = Router.forLadder(ladder, false);
-             LadderEngine engine = new LadderEngine(ladder, router)) {
+             LadderEngine engine = LadderEngine.measuring(ladder, router)) {
             PrintWriter log = o.progress();
             if (log != null) {
                 log.printf("demo: %d prompts from %s through ladder '%s' (%s; router: %s)%n", rows.size(), o.data(), ladder.name(),
@@ -64,7 +64,7 @@ public final class Demo {
             DemoResult.Experts experts = null;
             if (o.experts() && Router.hasExperts(ladder)) {
                 try (Router withExperts = Router.forLadder(ladder, true);
-                     LadderEngine expertEngine = new LadderEngine(ladder, withExperts)) {
+                     LadderEngine expertEngine = LadderEngine.measuring(ladder, withExperts)) {
                     Routed e = routeAll(expertEngine, rows, alone, log, "demo: with experts");
                     experts = new DemoResult.Experts(withExperts.source(), e.lines(singles), (double) e.right() / n, e.flops() / largestFlops,
                             e.gatekeeperFlops() / largestFlops, e.escalations(), (double) e.withExpert() / n);

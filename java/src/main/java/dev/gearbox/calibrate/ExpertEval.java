@@ -91,7 +91,7 @@ public final class ExpertEval {
         List<TaskRow> shotsFrom = o.fewShot() == null ? List.of() : Dataset.read(o.fewShot());
         try (Ladder ladder = Ladder.open(o.ladder());
              Router router = Router.forLadder(ladder, false);
-             LadderEngine engine = new LadderEngine(ladder, router)) {
+             LadderEngine engine = LadderEngine.measuring(ladder, router)) {
             if (ladder.tiers().stream().allMatch(t -> t.experts().isEmpty())) {
                 throw new IllegalArgumentException(o.ladder() + ": no tier has experts (experts: in the ladder file); nothing to evaluate");
             }

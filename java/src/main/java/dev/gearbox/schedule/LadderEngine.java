@@ -51,6 +51,20 @@ public final class LadderEngine implements AutoCloseable {
         this.scheduler = Scheduler.open(ladder, router, Scheduler.Options.defaults());
     }
 
+    private LadderEngine(Scheduler scheduler) {
+        this.scheduler = scheduler;
+    }
+
+    /**
+     * An engine for measuring (calibrate, demo, svf eval), with a router the caller made (and
+     * closes), without prefix caching: those runs answer each prompt several times (every tier
+     * alone, then routed), and KV blocks reused from an earlier run of the same prompt would make
+     * the later run look cheaper than serving that prompt is.
+     */
+    public static LadderEngine measuring(Ladder ladder, Router router) {
+        return new LadderEngine(Scheduler.open(ladder, router, Scheduler.Options.defaults().withPrefixCaching(false)));
+    }
+
     public Ladder ladder() { return scheduler.ladder(); }
 
     public Router router() { return scheduler.router(); }
