@@ -84,7 +84,11 @@ class BatchJobTest {
         // executor's scheduler has answered other tests' requests), equal in all else.
         TreeMap<String, String> expectedAnswers = BatchOutputLines.normalized(BatchOutputLines.read(batchOut), false);
         TreeMap<String, String> gotAnswers = BatchOutputLines.normalized(BatchOutputLines.read(sparkOut), false);
+        var expectedP = BatchOutputLines.probabilities(BatchOutputLines.read(batchOut));
+        var gotP = BatchOutputLines.probabilities(BatchOutputLines.read(sparkOut));
         for (String k : expected.keySet()) {
+            assertThat(gotP.get(k).keySet()).as(k).isEqualTo(expectedP.get(k).keySet());
+            for (String t : expectedP.get(k).keySet()) assertThat(gotP.get(k).get(t)).as(k + " P(" + t + ")").isCloseTo(expectedP.get(k).get(t), org.assertj.core.data.Offset.offset(1e-6));
             if (got.get(k).equals(expected.get(k))) continue;
             assertThat(gotAnswers.get(k)).as(k).isEqualTo(expectedAnswers.get(k));
             assertThat(cachedTokens(got.get(k))).as(k + ": differs only where the cache did").isNotEqualTo(cachedTokens(expected.get(k)));

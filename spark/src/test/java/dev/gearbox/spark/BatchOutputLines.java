@@ -28,6 +28,22 @@ final class BatchOutputLines {
         return out;
     }
 
+    /**
+     * Each line's gatekeeper probabilities, to compare within a tolerance: its float sums come out a
+     * few ulps apart when other prompts share its pass (1e-8 seen; the tier and reason they give
+     * are compared exactly).
+     */
+    static TreeMap<String, java.util.Map<String, Double>> probabilities(List<String> lines) throws IOException {
+        TreeMap<String, java.util.Map<String, Double>> out = new TreeMap<>();
+        for (String l : lines) {
+            JsonNode n = JSON.readTree(l);
+            java.util.Map<String, Double> p = new java.util.TreeMap<>();
+            n.path("response").path("body").path("gearbox").path("probabilities").properties().forEach(e -> p.put(e.getKey(), e.getValue().asDouble()));
+            out.put(key(n), p);
+        }
+        return out;
+    }
+
     static String key(JsonNode line) {
         return line.get("custom_id").isTextual() ? "id:" + line.get("custom_id").asText() : "line:" + line.path("error").path("line").asInt();
     }
@@ -36,7 +52,7 @@ final class BatchOutputLines {
      * Keyed, normalized lines; a key seen twice is an error. Removed because they differ between
      * any two runs: the random ids ({@code id}, {@code response.request_id}, {@code
      * response.body.id}), {@code created}, and the measured times ({@code gearbox.gatekeeper_ms},
-     * each hop's {@code time_ms}); the probabilities are rounded (below). Everything else (text, tiers, hops, usage, FLOPs, cost,
+     * each hop's {@code time_ms}); the gatekeeper's probabilities are left to {@link #probabilities}. Everything else (text, tiers, hops, usage, FLOPs, cost,
      * probabilities, errors) must match byte for byte, but with {@code cacheDependent} false also
      * what depends on the prefix cache's state when the request came (which other requests the
      * scheduler had answered before): {@code usage.prompt_tokens_details.cached_tokens} and the
@@ -59,12 +75,8 @@ final class BatchOutputLines {
                     if (body.get("gearbox") instanceof ObjectNode g) {
                         g.remove("gatekeeper_ms");
                         g.path("hops").forEach(h -> ((ObjectNode) h).remove("time_ms"));
-                        // The gatekeeper's probabilities to 6 decimals: its float sums come out a few
-                        // ulps apart when other prompts share its pass (1e-8 seen); the tier, reason
-                        // and thresholds are compared as they are.
-                        if (g.get("probabilities") instanceof ObjectNode p) {
-                            p.properties().forEach(e -> p.put(e.getKey(), Math.round(e.getValue().asDouble() * 1e6) / 1e6));
-                        }
+                        // compared apart, to within a tolerance (probabilities below)
+                        if (g.get("probabilities") instanceof ObjectNode p) { List<String> tiers = new ArrayList<>(); p.fieldNames().forEachRemaining(tiers::add); g.put("probabilities", String.join(",", tiers)); }
                         if (!cacheDependent) {
                             g.remove(List.of("flops", "cost"));
                             g.path("hops").forEach(h -> ((ObjectNode) h).remove(List.of("flops", "cost")));
