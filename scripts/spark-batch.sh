@@ -41,7 +41,8 @@ if [ ! -s "$cpfile" ] || [ -n "$(find "$root/pom.xml" "$root/java/pom.xml" "$roo
 fi
 "$root/scripts/build-native-cpu.sh" >/dev/null || echo "spark-batch: native CPU kernels not built; using the Vector API kernels" >&2
 
-# Spark's own launcher flags for JDK 17+ (its JavaModuleOptions), then the engine's (Vector API, FFM).
+# Spark's own launcher flags for JDK 17+ (its JavaModuleOptions; less sun.security.action, which JDK 25
+# no longer has; Spark's sun.misc.Unsafe use allowed without a warning), then the engine's (Vector API, FFM).
 flags=(-XX:+IgnoreUnrecognizedVMOptions
     --add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.lang.invoke=ALL-UNNAMED
     --add-opens=java.base/java.lang.reflect=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED
@@ -49,8 +50,9 @@ flags=(-XX:+IgnoreUnrecognizedVMOptions
     --add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/java.util.concurrent=ALL-UNNAMED
     --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED --add-opens=java.base/jdk.internal.ref=ALL-UNNAMED
     --add-opens=java.base/sun.nio.ch=ALL-UNNAMED --add-opens=java.base/sun.nio.cs=ALL-UNNAMED
-    --add-opens=java.base/sun.security.action=ALL-UNNAMED --add-opens=java.base/sun.util.calendar=ALL-UNNAMED
+    --add-opens=java.base/sun.util.calendar=ALL-UNNAMED
     -Djdk.reflect.useDirectMethodHandle=false -Dio.netty.tryReflectionSetAccessible=true
+    --sun-misc-unsafe-memory-access=allow
     --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC)
 # shellcheck disable=SC2086
 exec "$JAVA_HOME/bin/java" ${JAVA_OPTS:-} "${flags[@]}" \

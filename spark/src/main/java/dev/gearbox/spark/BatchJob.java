@@ -105,6 +105,12 @@ public final class BatchJob {
             long n = run(spark, o);
             System.err.printf(java.util.Locale.ROOT, "gearbox-spark: %d output lines in %s (%.1f s, master %s)%n",
                     n, o.output(), (System.nanoTime() - t0) / 1e9, spark.sparkContext().master());
+        } catch (Exception e) {
+            // a missing input, an existing OUTPUT_DIR (Spark's AnalysisException, checked in Java's eyes): one line, not a stack trace
+            if (!(e instanceof org.apache.spark.sql.AnalysisException)) throw e;
+            System.err.println("gearbox-spark: " + e.getMessage().lines().findFirst().orElse("") );
+            spark.stop();
+            System.exit(1);
         } finally {
             spark.stop();
         }
