@@ -38,6 +38,7 @@ if [ ! -s "$cpfile" ] || [ -n "$(find "$root/pom.xml" "$root/java/pom.xml" "$roo
         exit 1
     fi
     rm -f "$log"
+    touch "$cpfile"   # the dependency plugin leaves an unchanged classpath file as it was: mark it built
 fi
 "$root/scripts/build-native-cpu.sh" >/dev/null || echo "spark-batch: native CPU kernels not built; using the Vector API kernels" >&2
 
