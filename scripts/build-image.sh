@@ -37,7 +37,7 @@ rm -rf "$img"
 mkdir -p "$img/app/native" "$img/tmp"
 
 # 1. the jar (also what scripts/gearbox runs) and the classes Jib layers
-mvn -q -B -DskipTests package
+mvn -q -B -pl java -DskipTests package
 # 2. native kernels: the CPU ones where gcc exists, the CUDA ones where nvcc exists (both skip with a notice)
 scripts/build-native-cpu.sh
 scripts/build-native.sh
@@ -73,5 +73,5 @@ mkdir -p "$img$(dirname "$loader")"
 cp -L "$loader" "$img$loader"
 
 # 5. the image
-mvn -q -B -Pimage -DskipTests jib:buildTar
+mvn -q -B -pl java -Pimage -DskipTests jib:buildTar
 echo "build-image: $root/target/gearbox-image.tar ($(du -h target/gearbox-image.tar | cut -f1))"

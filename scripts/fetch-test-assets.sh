@@ -18,11 +18,11 @@ mkdir -p "$ASSETS"
 
 if [ ! -f target/classes/dev/gearbox/tokenizer/HfVocabConverter.class ]; then
     echo "compiling (target/classes is missing the converter)"
-    mvn -q -B -DskipTests compile
+    mvn -q -B -pl java -DskipTests compile
 fi
 CP_FILE="$ASSETS/classpath.txt"
 if [ ! -s "$CP_FILE" ]; then
-    mvn -q -B dependency:build-classpath -Dmdep.outputFile="$CP_FILE"
+    mvn -q -B -pl java dependency:build-classpath -Dmdep.outputFile="$CP_FILE"
 fi
 CP="target/classes:$(cat "$CP_FILE")"
 

@@ -7,8 +7,8 @@
 # Prepare on the build machine, from the repository root (everything below is ignored by git and
 # together stays well under the 64 MiB that may travel):
 #   ../shared/gpu/make-bundle.sh                               # .device/: Java 25 runtime, JUnit console
-#   mvn -q -B -DskipTests test-compile                          # target/classes, target/test-classes
-#   mvn -q -B dependency:copy-dependencies -DoutputDirectory=target/lib -DincludeScope=test
+#   mvn -q -B -pl java -DskipTests test-compile                          # target/classes, target/test-classes
+#   mvn -q -B -pl java dependency:copy-dependencies -DoutputDirectory="$PWD/target/lib" -DincludeScope=test
 #   (then drop byte-buddy and the JUnit jars from target/lib: the console launcher has its own)
 #   scripts/build-native.sh                                     # target/native/libgearbox_cuda.so (sm_80, sm_90)
 #   mkdir -p target/gpu-data && cp ../shared/models/stories260K.gguf target/gpu-data/

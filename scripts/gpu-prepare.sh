@@ -9,9 +9,9 @@ cd "$root"
 gearbox_find_jdk
 export JAVA_HOME
 [ -f .device/jre.tgz ] && [ -f .device/junit-platform-console-standalone.jar ] || ../shared/gpu/make-bundle.sh
-mvn -q -B -DskipTests test-compile
+mvn -q -B -pl java -DskipTests test-compile
 rm -rf target/lib
-mvn -q -B dependency:copy-dependencies -DoutputDirectory=target/lib -DincludeScope=test
+mvn -q -B -pl java dependency:copy-dependencies -DoutputDirectory="$root/target/lib" -DincludeScope=test
 # To fit in 64 MiB: JUnit's jars go (the console launcher carries its own) and so does AssertJ's
 # byte-buddy (9 MB, only for soft assertions and proxies, which the gpu tests do not use). Everything
 # the CLI loads stays, since picocli instantiates every subcommand.

@@ -1,5 +1,6 @@
 package dev.gearbox.batch;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gearbox.api.RoutingJson;
@@ -64,37 +65,93 @@ public final class BatchRunner {
 
     private record Routed(BatchItem item, Request request, Decision decision) {}
 
+    /** One input line: its 1-based number in the input and its text. */
+    public record Line(int number, String text) {}
+
+    /**
+     * One output line as it is written: the request's {@code custom_id} (null for an input line
+     * without a usable one), the JSON line, and for an answer the request's latency (queueing and
+     * generation, milliseconds; NaN for an error line).
+     */
+    public record Output(String customId, String json, double latencyMs) {}
+
+    /** Where output lines go; called from several threads. */
+    private interface Sink {
+        void write(Output line) throws IOException;
+    }
+
+    /** The file job: appends to {@code output}, skipping what an earlier run wrote there. */
     public Summary run(Path input, Path output, Progress progress) throws IOException {
         if (!Files.isRegularFile(input)) throw new IOException("batch input " + input + " not found or not a file");
+        try (BatchOutput out = new BatchOutput(output, json)) {
+            List<String> text = readLines(input);
+            List<Line> lines = new ArrayList<>(text.size());
+            for (int i = 0; i < text.size(); i++) lines.add(new Line(i + 1, text.get(i)));
+            Summary s = process(lines, out.doneIds, out.doneLines, o -> out.append(o.json()), progress);
+            return new Summary(s.total(), s.skipped(), s.succeeded(), s.failed(), s.completionTokens(), out.repairedBytes);
+        }
+    }
+
+    /**
+     * Answers input lines exactly as {@link #run} answers a file's (the same parsing, error lines,
+     * routing first and one feeder per tier), with no output file: one output per non-blank line,
+     * in completion order. A {@code custom_id} repeated within {@code lines} is an error line on its
+     * later occurrences, as in a file. The Spark integration answers each partition with it.
+     */
+    public List<Output> answer(List<Line> lines) throws IOException {
+        List<Output> out = new ArrayList<>();
+        process(lines, Set.of(), Set.of(), o -> {
+            synchronized (out) {
+                out.add(o);
+            }
+        }, Progress.NONE);
+        return out;
+    }
+
+    /**
+     * The {@code custom_id} that {@link #run} and {@link #answer} read from an input line (also from
+     * a line that fails validation but names one), or null when it has none: lines with the same
+     * one must be answered together for a repeat to become an error line.
+     */
+    public static String customIdOf(String line) {
+        try {
+            return KEY_PARSER.parse(0, line).customId();
+        } catch (BadLineException e) {
+            return e.customId;
+        }
+    }
+
+    private static final InputParser KEY_PARSER = new InputParser(new ObjectMapper());
+
+    private Summary process(List<Line> lines, Set<String> doneIds, Set<Integer> doneLines, Sink out, Progress progress) throws IOException {
         AtomicInteger ok = new AtomicInteger(), failed = new AtomicInteger();
         AtomicLong tokens = new AtomicLong();
-        try (BatchOutput out = new BatchOutput(output, json)) {
-            List<String> lines = readLines(input);
+        try {
             int total = 0, skipped = 0;
             Set<String> seen = new HashSet<>();
             List<BatchItem> pending = new ArrayList<>();
             List<ObjectNode> errors = new ArrayList<>();
-            for (int i = 0; i < lines.size(); i++) {
-                String line = lines.get(i);
+            for (Line in : lines) {
+                String line = in.text();
                 if (line.isBlank()) continue;
                 total++;
-                int lineNo = i + 1;
+                int lineNo = in.number();
                 try {
                     BatchItem item = parser.parse(lineNo, line);
-                    if (out.doneIds.contains(item.customId())) {
+                    if (doneIds.contains(item.customId())) {
                         skipped++;
                         seen.add(item.customId());
                     } else if (!seen.add(item.customId())) {
-                        if (out.doneLines.contains(lineNo)) skipped++;
+                        if (doneLines.contains(lineNo)) skipped++;
                         else errors.add(lineError(lineNo, "duplicate_custom_id", "custom_id '" + item.customId() + "' appears on an earlier line"));
                     } else {
                         pending.add(item);
                     }
                 } catch (BadLineException e) {
                     if (e.customId != null && !seen.add(e.customId)) {
-                        if (out.doneLines.contains(lineNo)) skipped++;
+                        if (doneLines.contains(lineNo)) skipped++;
                         else errors.add(lineError(lineNo, "duplicate_custom_id", "custom_id '" + e.customId + "' appears on an earlier line"));
-                    } else if (e.customId != null ? out.doneIds.contains(e.customId) : out.doneLines.contains(lineNo)) {
+                    } else if (e.customId != null ? doneIds.contains(e.customId) : doneLines.contains(lineNo)) {
                         skipped++;
                     } else if (e.customId != null) {
                         errors.add(requestError(e.customId, 400, e.code, e.param, e.getMessage()));
@@ -105,7 +162,7 @@ public final class BatchRunner {
             }
             progress.begin(total, skipped);
             for (ObjectNode e : errors) {
-                out.append(json.writeValueAsString(e));
+                out.write(output(e, Double.NaN));
                 failed.incrementAndGet();
                 progress.lineDone(0);
             }
@@ -120,7 +177,7 @@ public final class BatchRunner {
                     Decision d = scheduler.route(r);
                     byTier.computeIfAbsent(d.choice(), k -> new ArrayList<>()).add(new Routed(item, r, d));
                 } catch (RuntimeException e) {
-                    out.append(json.writeValueAsString(requestError(item.customId(), 400, "invalid_value", "model", e.getMessage())));
+                    out.write(output(requestError(item.customId(), 400, "invalid_value", "model", e.getMessage()), Double.NaN));
                     failed.incrementAndGet();
                     progress.lineDone(0);
                 }
@@ -143,7 +200,7 @@ public final class BatchRunner {
                 copy = List.copyOf(all);
             }
             CompletableFuture.allOf(copy.toArray(CompletableFuture[]::new)).join();
-            return new Summary(total, skipped, ok.get(), failed.get(), tokens.get(), out.repairedBytes);
+            return new Summary(total, skipped, ok.get(), failed.get(), tokens.get(), 0);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("batch interrupted", e);
@@ -153,36 +210,42 @@ public final class BatchRunner {
         }
     }
 
-    private CompletableFuture<?> feed(Routed rt, BatchOutput out, Progress progress, AtomicInteger ok, AtomicInteger failed, AtomicLong tokens) {
+    private CompletableFuture<?> feed(Routed rt, Sink out, Progress progress, AtomicInteger ok, AtomicInteger failed, AtomicLong tokens) {
         BatchItem item = rt.item();
         RequestHandle h;
         try {
             h = scheduler.submitWaiting(rt.request(), rt.decision());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return write(out, requestError(item.customId(), 500, "interrupted", null, "the batch was interrupted"), progress, failed, 0);
+            return write(out, requestError(item.customId(), 500, "interrupted", null, "the batch was interrupted"), progress, failed, 0, Double.NaN);
         } catch (RuntimeException e) {
-            return write(out, requestError(item.customId(), 400, "invalid_value", null, e.getMessage()), progress, failed, 0);
+            return write(out, requestError(item.customId(), 400, "invalid_value", null, e.getMessage()), progress, failed, 0, Double.NaN);
         }
         String requestId = "req_" + hex();
         return h.future().handle((res, err) -> {
             if (err == null) {
                 tokens.addAndGet(res.usage().completionTokens());
                 ok.incrementAndGet();
-                write(out, success(item, requestId, res), progress, null, res.usage().completionTokens());
+                double ms = res.timings() != null ? res.timings().totalNanos() / 1e6 : Double.NaN;
+                write(out, success(item, requestId, res), progress, null, res.usage().completionTokens(), ms);
             } else {
                 Throwable c = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
                 int status = c instanceof RequestCancelledException ? 503 : c instanceof IllegalArgumentException ? 400 : 500;
                 write(out, requestError(item.customId(), status, status == 400 ? "invalid_value" : "server_error", null, String.valueOf(c.getMessage())),
-                        progress, failed, 0);
+                        progress, failed, 0, Double.NaN);
             }
             return null;
         });
     }
 
-    private CompletableFuture<?> write(BatchOutput out, ObjectNode line, Progress progress, AtomicInteger failed, long tokens) {
+    private Output output(ObjectNode line, double latencyMs) throws IOException {
+        JsonNode id = line.get("custom_id");
+        return new Output(id != null && id.isTextual() ? id.asText() : null, json.writeValueAsString(line), latencyMs);
+    }
+
+    private CompletableFuture<?> write(Sink out, ObjectNode line, Progress progress, AtomicInteger failed, long tokens, double latencyMs) {
         try {
-            out.append(json.writeValueAsString(line));
+            out.write(output(line, latencyMs));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
