@@ -67,7 +67,7 @@ public final class Demo {
                      LadderEngine expertEngine = LadderEngine.measuring(ladder, withExperts)) {
                     Routed e = routeAll(expertEngine, rows, alone, log, "demo: with experts");
                     experts = new DemoResult.Experts(withExperts.source(), e.lines(singles), (double) e.right() / n, e.flops() / largestFlops,
-                            e.gatekeeperFlops() / largestFlops, e.escalations(), (double) e.withExpert() / n);
+                            e.gatekeeperFlops() / largestFlops, e.escalations(), (double) e.withExpert() / n, e.results());
                 }
             }
             return new DemoResult(ladder.name(), o.data().toString(), n, engine.router().source(), tiers,

@@ -31,9 +31,10 @@ public record DemoResult(String ladder, String data, int prompts, String router,
      * router head its tier. Measured against the same always-largest baseline (no expert).
      *
      * @param expertShare share of prompts answered (first) with an expert
+     * @param answers     per prompt, in the data's order, the routed run's result (not part of the JSON)
      */
     public record Experts(String router, List<TierLine> tiers, double routedAccuracy, double computeShare, double gatekeeperShare,
-                          int escalations, double expertShare) {
+                          int escalations, double expertShare, List<dev.gearbox.schedule.Result> answers) {
         /** Issue #13's goal for routing with experts: at least 98% of always-largest's accuracy at most 35% of its compute. */
         public static final double QUALITY_GOAL = 0.98;
         public static final double COMPUTE_GOAL = 0.35;

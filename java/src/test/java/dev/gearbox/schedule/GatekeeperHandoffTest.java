@@ -28,7 +28,9 @@ class GatekeeperHandoffTest {
         Path file = Path.of("models", "ladder.yaml"), data = Path.of("models", "data", "heldout.jsonl");
         Assumptions.assumeTrue(Files.isRegularFile(file) && Files.isRegularFile(data), "needs the committed default ladder in models/");
         List<TaskRow> rows = Dataset.read(data).subList(0, 120);
-        try (Ladder ladder = Ladder.open(file); Scheduler s = Scheduler.open(ladder); SequentialLadder oracle = new SequentialLadder(ladder)) {
+        // The router without experts: a prompt answered with an SVF expert cannot reuse the base gatekeeper's KV (below).
+        try (Ladder ladder = Ladder.open(file); dev.gearbox.router.Router router = dev.gearbox.router.Router.forLadder(ladder, false);
+             Scheduler s = Scheduler.open(ladder, router, Scheduler.Options.defaults()); SequentialLadder oracle = new SequentialLadder(ladder)) {
             Tier small = ladder.tier(0);
             assertThat(ladder.gatekeeperModel()).isSameAs(small.model());
             SamplingParams greedy = SamplingParams.greedy().toBuilder().maxTokens(ladder.maxAnswerTokens()).build();
@@ -55,6 +57,30 @@ class GatekeeperHandoffTest {
             }
             assertThat(onSmall).as("prompts the router sent to the smallest tier").isGreaterThan(20);
             assertThat(routedFlops / aloneFlops - 1).as("routing's extra compute on the smallest tier's prompts").isLessThan(0.05);
+        }
+    }
+
+    @Test
+    void promptsAnsweredWithAnExpertOnTheGatekeepersTierPayTheirOwnPrefill() throws Exception {
+        Path file = Path.of("models", "ladder.yaml"), data = Path.of("models", "data", "heldout.jsonl");
+        Assumptions.assumeTrue(Files.isRegularFile(file) && Files.isRegularFile(data), "needs the committed default ladder in models/");
+        List<TaskRow> rows = Dataset.read(data).subList(0, 60);
+        try (Ladder ladder = Ladder.open(file); Scheduler s = Scheduler.open(ladder)) {
+            Assumptions.assumeTrue(dev.gearbox.router.Router.hasExperts(ladder), "the default ladder routes with experts");
+            Tier small = ladder.tier(0);
+            SamplingParams greedy = SamplingParams.greedy().toBuilder().maxTokens(ladder.maxAnswerTokens()).build();
+            int checked = 0;
+            for (TaskRow r : rows) {
+                Result got = s.submit(Request.of(Request.AUTO, r.text(), greedy)).future().join();
+                if (got.decision().tierIndex() != 0 || got.escalated() || got.decision().expert() == null) continue;
+                checked++;
+                int n = small.model().tokenizer().encode(r.text(), true, false).length;
+                int decoded = Math.max(0, got.hops().getFirst().reason().equals("max_tokens") ? got.tokens().length - 1 : got.tokens().length);
+                // The gatekeeper read the prompt with the base weights; the expert's keys and values differ, so the hop prefills.
+                assertThat(got.hops().getFirst().flops()).as(r.text()).isCloseTo(small.flops(0, n) + small.flops(n, decoded), within(1e-6 * small.flops(0, n + decoded)));
+                assertThat(got.expert()).isEqualTo(got.decision().expert());
+            }
+            assertThat(checked).as("prompts answered on s with an expert").isGreaterThan(10);
         }
     }
 }

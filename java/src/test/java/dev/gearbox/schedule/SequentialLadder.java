@@ -113,7 +113,7 @@ public final class SequentialLadder implements AutoCloseable {
                 Tier tier = ladder.tier(i);
                 boolean top = i == ladder.tiers().size() - 1;
                 boolean watch = options.escalate() && !top && tier.escalate() != null;
-                last = single(tier, prompt, kept, keptLp, options, watch, keepPartial[i]);
+                last = single(tier, prompt, kept, keptLp, options, watch, keepPartial[i], decision.expert());
                 hops.add(last.hop);
                 if (!last.hop.escalated()) break;
                 if (keepPartial[i]) {
@@ -140,7 +140,8 @@ public final class SequentialLadder implements AutoCloseable {
     /** What one turn produced: the whole answer so far (kept tokens included) and its hop record. */
     private record Turn(int[] tokens, float[] logprobs, Hop hop) {}
 
-    private Turn single(Tier tier, String prompt, int[] kept, float[] keptLp, Options o, boolean watch, boolean keepOnEscalate) {
+    /** One hop on {@code tier}; with {@code expert}'s adaptation where the tier has that task's expert (as the scheduler does). */
+    private Turn single(Tier tier, String prompt, int[] kept, float[] keptLp, Options o, boolean watch, boolean keepOnEscalate, String expert) {
         long t0 = System.nanoTime();
         Tokenizer tok = tier.model().tokenizer();
         int[] promptIds = tok.encode(prompt, true, false);
@@ -159,13 +160,16 @@ public final class SequentialLadder implements AutoCloseable {
         if (sampler != null) sampler.acceptAll(prefix);
         var esc = tier.escalate();
         Sequence seq = tier.model().newSequence(tier.context());
+        dev.gearbox.model.Adaptation adaptation = tier.hasExpert(expert) ? tier.adaptation(expert).adaptation() : null;
+        seq.adapt(adaptation);
+        double extraPerToken = adaptation != null ? adaptation.extraFlopsPerToken() : 0;
         double flops, cost;
         String reason;
         int generated = 0;
         double windowSum = 0;
         try {
             float[] logits = seq.forward(prefix);
-            flops = tier.flops(0, prefix.length);
+            flops = tier.flops(0, prefix.length) + prefix.length * extraPerToken;
             cost = tier.cost(0, prefix.length);
             while (true) {
                 int token;
@@ -200,7 +204,7 @@ public final class SequentialLadder implements AutoCloseable {
                 if (seq.position() >= seq.capacity()) { reason = "context"; break; }
                 int pos = seq.position();
                 logits = seq.forward(new int[] {token});
-                flops += tier.flops(pos, 1);
+                flops += tier.flops(pos, 1) + extraPerToken;
                 cost += tier.cost(pos, 1);
             }
         } finally {

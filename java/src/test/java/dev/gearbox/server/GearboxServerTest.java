@@ -79,7 +79,7 @@ class GearboxServerTest {
         HttpResponse<String> r = http.post("/v1/chat/completions", chat("auto", "add:1+2=", ""));
         assertThat(r.statusCode()).isEqualTo(200);
         JsonNode g = Http.json(r).get("gearbox");
-        assertThat(g.get("source").asText()).isIn("router.json", "zero-shot");
+        assertThat(g.get("source").asText()).isIn("router.json", "router-experts.json", "zero-shot");
         assertThat(g.get("probabilities").has("s")).isTrue();
         assertThat(g.get("probabilities").get("l").asDouble()).isEqualTo(1.0);
         assertThat(g.get("gatekeeper_ms").asDouble()).isPositive();
