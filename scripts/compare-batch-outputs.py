@@ -6,7 +6,7 @@ custom_id (a line without one by its input line number); exit 1 on any differenc
 
 Not compared, since they differ between any two runs: the random ids (id, response.request_id,
 response.body.id), created, and the measured times (gearbox.gatekeeper_ms, each hop's time_ms);
-the gatekeeper's probabilities are compared to within 1e-6 (its float sums come out a few ulps
+the gatekeeper's probabilities (router and task head) are compared to within 1e-6 (its float sums come out a few ulps
 apart when other prompts share its pass; 1e-8 seen). Everything else must be equal, except that where the prefix cache
 held a different part of the prompt (usage.prompt_tokens_details.cached_tokens differs, since other
 requests came before it), the prefill FLOPs and cost it saved (flops, cost) may differ too.
@@ -53,9 +53,10 @@ def normalized(path, cache_dependent):
                 g.pop("gatekeeper_ms", None)
                 for h in g.get("hops", []):
                     h.pop("time_ms", None)
-                if isinstance(g.get("probabilities"), dict):
-                    probs[key_of(n)] = g.pop("probabilities")
-                    g["probabilities"] = sorted(probs[key_of(n)])
+                for field in ("probabilities", "task_probabilities"):   # the router's and the task head's
+                    if isinstance(g.get(field), dict):
+                        probs[(key_of(n), field)] = g.pop(field)
+                        g[field] = sorted(probs[(key_of(n), field)])
                 if not cache_dependent:
                     for o in [g] + g.get("hops", []):
                         o.pop("flops", None)
@@ -78,14 +79,18 @@ la, lb = normalized(a, False), normalized(b, False)
 bad = sorted(set(ea) ^ set(eb))
 exact = cache_only = 0
 def close(k):
-    pa, pb = probs_of[a].get(k, {}), probs_of[b].get(k, {})
-    return pa.keys() == pb.keys() and all(abs(pa[t] - pb[t]) <= 1e-6 for t in pa)
+    for field in ("probabilities", "task_probabilities"):
+        pa, pb = probs_of[a].get((k, field), {}), probs_of[b].get((k, field), {})
+        if pa.keys() != pb.keys() or any(abs(pa[t] - pb[t]) > 1e-6 for t in pa):
+            return False
+    return True
 
 
 for k in sorted(set(ea) & set(eb)):
     if not close(k):
         bad.append(k)
-        print("compare: %s: probabilities differ: %s vs %s" % (k, probs_of[a].get(k), probs_of[b].get(k)))
+        print("compare: %s: probabilities differ: %s vs %s" % (k, {f: probs_of[a].get((k, f)) for f in ("probabilities", "task_probabilities")},
+                                                             {f: probs_of[b].get((k, f)) for f in ("probabilities", "task_probabilities")}))
     elif ea[k] == eb[k]:
         exact += 1
     elif la[k] == lb[k] and cached(ea[k]) != cached(eb[k]):

@@ -463,7 +463,7 @@ def cmd_report(args):
          "### Held-out accuracy per task (greedy, exact match, %)\n",
          "Measured by Gearbox (`TierEvaluator` on `data/heldout.jsonl`, 150 rows per task) on dense copies of the tier with every "
          "adapted matrix replaced by W' (rebuilt by `SvfFactors.reconstruct` from Gearbox's own SVD sidecar and the expert file; "
-         "F32, in build/, not committed): Gearbox cannot apply an expert in its forward pass yet. "
+         "F32, in build/, not committed; `gearbox svf eval`, which serves the experts through the engine, gives the same numbers). "
          "Base = the tier itself. In brackets: PyTorch's greedy accuracy on the same rows from its own W' (a cross-check).\n",
          "| tier | task | base | REINFORCE expert | supervised baseline | REINFORCE − base |",
          "|---|---|---|---|---|---|"]

@@ -38,7 +38,9 @@ final class BatchOutputLines {
         for (String l : lines) {
             JsonNode n = JSON.readTree(l);
             java.util.Map<String, Double> p = new java.util.TreeMap<>();
-            n.path("response").path("body").path("gearbox").path("probabilities").properties().forEach(e -> p.put(e.getKey(), e.getValue().asDouble()));
+            JsonNode g = n.path("response").path("body").path("gearbox");
+            g.path("probabilities").properties().forEach(e -> p.put(e.getKey(), e.getValue().asDouble()));
+            g.path("task_probabilities").properties().forEach(e -> p.put("task:" + e.getKey(), e.getValue().asDouble()));   // the task head's
             out.put(key(n), p);
         }
         return out;
@@ -76,7 +78,9 @@ final class BatchOutputLines {
                         g.remove("gatekeeper_ms");
                         g.path("hops").forEach(h -> ((ObjectNode) h).remove("time_ms"));
                         // compared apart, to within a tolerance (probabilities below)
-                        if (g.get("probabilities") instanceof ObjectNode p) { List<String> tiers = new ArrayList<>(); p.fieldNames().forEachRemaining(tiers::add); g.put("probabilities", String.join(",", tiers)); }
+                        for (String field : List.of("probabilities", "task_probabilities")) {
+                            if (g.get(field) instanceof ObjectNode p) { List<String> keys = new ArrayList<>(); p.fieldNames().forEachRemaining(keys::add); g.put(field, String.join(",", keys)); }
+                        }
                         if (!cacheDependent) {
                             g.remove(List.of("flops", "cost"));
                             g.path("hops").forEach(h -> ((ObjectNode) h).remove(List.of("flops", "cost")));
