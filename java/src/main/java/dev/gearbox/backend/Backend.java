@@ -82,6 +82,19 @@ public interface Backend extends AutoCloseable {
     /** {@code x[t] += y[t]} for rows {@code row0 <= t < row0 + n} of length {@code dim} of both buffers. */
     void addRows(Buffer x, Buffer y, int row0, int n, int dim);
 
+    /**
+     * An SVF expert's low-rank correction: {@code out[t] += B · (A · x[t])} for rows
+     * {@code row0 <= t < row0 + n}, A being {@code r x cols} and B {@code rows x r}; {@code ta}
+     * (n x r) and {@code tb} (n x rows, at the same row offsets) are scratch. This default composes
+     * {@link #matmulRows} and {@link #addRows}; a backend may do it in one pass (the CPU does: at a
+     * small tier's sizes the three calls cost more than their arithmetic).
+     */
+    default void addLowRank(Weight a, Weight b, Buffer x, int row0, int n, Buffer ta, Buffer tb, Buffer out) {
+        matmulRows(a, x, row0, n, ta);
+        matmulRows(b, ta, row0, n, tb);
+        addRows(out, tb, row0, n, Math.toIntExact(b.info().dim(1)));
+    }
+
     /** {@code x[t] += b} for each of the {@code n} rows of length {@code dim}. */
     void addBias(Buffer x, Weight b, int n, int dim);
 

@@ -71,25 +71,50 @@ final class SvfBenchCommand implements Callable<Integer> {
         SvfAdapter.Form f = SvfAdapter.Form.parse(form);
         Path sidecar = Files.createTempFile("gearbox-bench-", ".svf.gguf");
         try (Model model = Model.load(modelFile, new CpuBackend())) {
-            SvfDecomposer.write(modelFile, tier, MatrixSelection.MLP, sidecar, name -> { });
+            // The tier's own experts when the ladder names four; else random ones on its MLP.
+            List<Path> files = new ArrayList<>();
+            for (String e : tc.experts().values()) files.add(config.resolve(e));
+            boolean own = files.size() >= 4;
+            MatrixSelection sel = own ? null : MatrixSelection.MLP;
+            for (Path e : own ? files.subList(0, 4) : List.<Path>of()) {
+                try (var g = dev.gearbox.gguf.GGUFFile.open(e)) {
+                    MatrixSelection m = MatrixSelection.parse(g.getString("svf.matrices", "mlp"));
+                    sel = sel == null || sel == m ? m : MatrixSelection.ALL;
+                }
+            }
+            SvfDecomposer.write(modelFile, tier, sel, sidecar, name -> { });
             List<SvfAdapter.Built> experts = new ArrayList<>();
             try (SvfFactors factors = SvfFactors.open(sidecar, modelFile)) {
-                for (int i = 0; i < 4; i++) experts.add(SvfAdapter.build(model, factors, random(factors, i), f, rank, tier + ":random" + i));
+                for (int i = 0; i < 4; i++) {
+                    SvfExpert e = own ? SvfExpert.read(files.get(i), factors.baseSha256()) : random(factors, i);
+                    experts.add(SvfAdapter.build(model, factors, e, f, rank, tier + ":" + e.task()));
+                }
             }
-            out.printf(Locale.ROOT, "tier %s (%s), experts %s%s on %d MLP matrices, low-rank error max %.3f mean %.3f%n", tier, modelFile,
+            out.printf(Locale.ROOT, "tier %s (%s), %s experts %s%s on %d matrices, low-rank error max %.3f mean %.3f%n", tier, modelFile,
+                    own ? "the tier's" : "random",
                     f.label(), f == SvfAdapter.Form.LOW_RANK ? " rank " + rank : "", experts.getFirst().adaptation().changedMatrices(),
                     experts.getFirst().maxRelativeError(), experts.getFirst().meanRelativeError());
             Adaptation one = experts.getFirst().adaptation();
-            double base = decode(model, null), adapted = decode(model, one);
-            out.printf(Locale.ROOT, "decode, 1 sequence:   base %.1f t/s, expert %.1f t/s (%.1f%%)%n", base, adapted, 100 * adapted / base);
             Adaptation[] same = new Adaptation[batch], mixed = new Adaptation[batch], none = new Adaptation[batch];
             for (int i = 0; i < batch; i++) {
                 same[i] = one;
                 mixed[i] = experts.get(i % experts.size()).adaptation();
             }
-            double b0 = batched(model, none), b1 = batched(model, same), b4 = batched(model, mixed);
+            // Interleaved: every repetition runs each configuration once, after two untimed rounds of
+            // all of them, so JIT warm-up and the machine's drift fall on every configuration alike
+            // (measured one after the other, the second configuration came out 35-40% faster than the
+            // first, on the same work: warm-up, not the expert).
+            double[][] tps = new double[5][reps];
+            BatchStep step = model.newBatchStep();
+            for (int r = -2; r < reps; r++) {
+                double[] round = {decode(model, null), decode(model, one), batched(model, step, none), batched(model, step, same), batched(model, step, mixed)};
+                if (r >= 0) for (int c = 0; c < round.length; c++) tps[c][r] = round[c];
+            }
+            double base = median(tps[0]), adapted = median(tps[1]), b0 = median(tps[2]), b1 = median(tps[3]), b4 = median(tps[4]);
+            out.printf(Locale.ROOT, "decode, 1 sequence:   base %.1f t/s, expert %.1f t/s (%.1f%%)%n", base, adapted, 100 * adapted / base);
             out.printf(Locale.ROOT, "decode, batch of %d:   base %.1f t/s, one expert %.1f t/s (%.1f%% of base), four mixed %.1f t/s (%.1f%% of one)%n",
                     batch, b0, b1, 100 * b1 / b0, b4, 100 * b4 / b1);
+            out.printf(Locale.ROOT, "(medians of %d interleaved repetitions of %d tokens each)%n", reps, tokens);
             out.flush();
         } finally {
             Files.deleteIfExists(sidecar);
@@ -108,27 +133,21 @@ final class SvfBenchCommand implements Callable<Integer> {
         return new SvfExpert(f.tier(), f.baseSha256(), "random" + seed, f.matrices().label(), "random, svf bench", z, null);
     }
 
-    /** Median tokens/s of decoding {@link #tokens} tokens one at a time after a one-token prompt (one warm-up run). */
+    /** Tokens/s of one run decoding {@link #tokens} tokens one at a time after a one-token prompt. */
     private double decode(Model model, Adaptation a) {
-        double[] tps = new double[reps];
-        for (int r = -1; r < reps; r++) {
-            try (Sequence s = model.newSequence(tokens + 1)) {
-                s.adapt(a);
-                s.forward(new int[] {1});
-                long t0 = System.nanoTime();
-                for (int i = 0; i < tokens; i++) s.forward(new int[] {1 + i % 200});
-                if (r >= 0) tps[r] = tokens / ((System.nanoTime() - t0) / 1e9);
-            }
+        try (Sequence s = model.newSequence(tokens + 1)) {
+            s.adapt(a);
+            s.forward(new int[] {1});
+            long t0 = System.nanoTime();
+            for (int i = 0; i < tokens; i++) s.forward(new int[] {1 + i % 200});
+            return tokens / ((System.nanoTime() - t0) / 1e9);
         }
-        return median(tps);
     }
 
-    /** Median tokens/s (all sequences together) of batched decode steps, sequence i running with {@code per[i]}. */
-    private double batched(Model model, Adaptation[] per) {
-        double[] tps = new double[reps];
-        BatchStep step = model.newBatchStep();
-        for (int r = -1; r < reps; r++) {
-            List<Sequence> seqs = new ArrayList<>();
+    /** Tokens/s (all sequences together) of one run of batched decode steps, sequence i running with {@code per[i]}. */
+    private double batched(Model model, BatchStep step, Adaptation[] per) {
+        List<Sequence> seqs = new ArrayList<>();
+        try {
             for (Adaptation a : per) {
                 Sequence s = model.newSequence(tokens + 1);
                 s.adapt(a);
@@ -142,10 +161,10 @@ final class SvfBenchCommand implements Callable<Integer> {
                 for (int i = 0; i < per.length; i++) feed[i] = new int[] {1 + (i + t) % 200};
                 step.step(seqs, feed);
             }
-            if (r >= 0) tps[r] = (double) tokens * per.length / ((System.nanoTime() - t0) / 1e9);
+            return (double) tokens * per.length / ((System.nanoTime() - t0) / 1e9);
+        } finally {
             seqs.forEach(Sequence::close);
         }
-        return median(tps);
     }
 
     private static double median(double[] v) {

@@ -155,9 +155,7 @@ final class ForwardPass {
 
     /** {@code out[r] += B · (A · in[r])} for rows r0..r0+n: the low-rank form of one change. */
     private void correct(Adaptation.Change ch, Buffer in, int r0, int n, Buffer out) {
-        matmul(ch.a(), in, r0, n, lowA);
-        matmul(ch.b(), lowA, r0, n, lowB);
-        be.addRows(out, lowB, r0, n, ch.rows());
+        be.addLowRank(ch.a(), ch.b(), in, r0, n, lowA, lowB, out);
         if (profiling) meter.other();
     }
 

@@ -78,9 +78,32 @@ public final class CpuBackend implements Backend {
             throw new IllegalArgumentException("weight '" + name + "': " + rowMajor.length + " values are not " + rows + " x " + cols);
         }
         // A private copy: the caller's array may change after the upload, a model file's bytes never do.
-        MemorySegment data = MemorySegment.ofArray(rowMajor.clone());
         TensorInfo info = new TensorInfo(name, GGMLType.F32, new long[] {cols, rows}, 0);
-        return new CpuWeight(info, new WeightMatrix(GGMLType.F32, rows, cols, data), null);
+        // The floats are kept as the weight's vector too: addLowRank reads them directly.
+        float[] copy = rowMajor.clone();
+        return new CpuWeight(info, new WeightMatrix(GGMLType.F32, rows, cols, MemorySegment.ofArray(copy)), copy);
+    }
+
+    /**
+     * One pass per row, no calls between: t = A x (r dot products over cols), then out += B t (a dot
+     * product of length r per output). Single-threaded: r (rows + cols) multiply-adds a row, less
+     * than handing work to another thread costs at a small tier's sizes.
+     */
+    @Override
+    public void addLowRank(Weight a, Weight b, Buffer x, int row0, int n, Buffer ta, Buffer tb, Buffer out) {
+        CpuWeight wa = (CpuWeight) a, wb = (CpuWeight) b;
+        if (wa.vector() == null || wb.vector() == null) {
+            Backend.super.addLowRank(a, b, x, row0, n, ta, tb, out);
+            return;
+        }
+        int r = wa.matrix().rows(), cols = wa.matrix().cols(), rows = wb.matrix().rows();
+        float[] av = wa.vector(), bv = wb.vector(), xs = f(x), os = f(out);
+        float[] t = new float[r];
+        for (int row = row0; row < row0 + n; row++) {
+            int xo = row * cols, oo = row * rows;
+            for (int c = 0; c < r; c++) t[c] = LowRankKernels.dot(av, c * cols, xs, xo, cols);
+            for (int i = 0; i < rows; i++) os[oo + i] += LowRankKernels.dot(bv, i * r, t, 0, r);
+        }
     }
 
     @Override
