@@ -80,7 +80,9 @@ public record ExpertAnswers(Map<String, AnswerCache.Entry[]> byModel) {
 
     /** What else than the files an expert's answer depends on: how the tier applies experts. */
     static String variant(Tier tier, String task) {
-        return "expert|" + task;
+        var serving = tier.config().expertServing();
+        // The low-rank form's answers depend on its rank; the exact form's on nothing else.
+        return "expert|" + task + "|" + serving.form() + (serving.form().equals("low_rank") ? "|" + serving.rank() : "");
     }
 
     /** Share of {@code idx}'s prompts that {@code model} answers right. */
