@@ -1,5 +1,5 @@
 /*
- * Prefill (several tokens) products of Q8_0/Q4_0/Q4_K/Q5_K weights with int8 activations; see gearbox_cpu.h.
+ * Prefill (several tokens) products of Q8_0/Q4_0/Q2_K..Q6_K weights with int8 activations; see gearbox_cpu.h.
  *
  * Why this layout: a dot product per (row, token) pair ends in 8 or 16 int32 lane sums that each
  * need converting, scaling by the two block scales and adding; that float work costs more than the
@@ -141,8 +141,176 @@ static inline __attribute__((always_inline)) void tile(const uint8_t *buf, int n
     for (int j = 0; j < nt; j++) _mm512_mask_storeu_ps(out + (size_t)j * rows, keep, acc[j]);
 }
 
+/*
+ * The 16-value sub-block types (Q6_K, Q3_K, Q2_K). Their sub-blocks are half an activation block,
+ * so one float scale per (row, 32 values) does not fit; but their sub-block scales are small
+ * integers, so the two halves are scaled in int32 (exact: |P| < 2^17, |scale| <= 128) and joined
+ * before the one conversion and multiply-add per block that Q8_0 has. Here the roles of vpdpbusd's
+ * operands swap: the weight codes are signed bytes (Q6_K q - 32, Q3_K -4..3, Q2_K 0..3) and the
+ * activations unsigned, x + 128 (gbx_cpu_prepare_u8), so the surplus 128 * sum(codes of a half)
+ * depends on the weights alone and is packed with them as the accumulator's start value. Q2_K's
+ * mins take the per-16 sums of x: one more multiply-add per half.
+ *
+ * Packed block (per 32 values of 16 rows): float dw[16] (the super-block's d), int32 sc0[16] and
+ * sc1[16] (the halves' scales), int32 c0[16], c1[16] (-128 * sum of the half's codes), float
+ * mn0[16], mn1[16] (Q2_K: dmin * m, else 0), then 8 groups of 16 lanes x 4 code bytes.
+ */
+#define B16_SC0 64
+#define B16_SC1 128
+#define B16_C0 192
+#define B16_C1 256
+#define B16_MN0 320
+#define B16_MN1 384
+#define B16_CODES 448
+#define PACKED_BLOCK_16 (B16_CODES + 8 * 64)
+
+/* Row i's codes, scales and mins of the 32-value block c (0..7) of a super-block at blk. */
+static void codes_16(int type, const uint8_t *blk, int c, int8_t w[32], int *sc0, int *sc1, float *d, float *mn0, float *mn1) {
+    const int h = c / 4, j = c % 4;
+    *mn0 = *mn1 = 0;
+    if (type == GBX_Q6_K) {
+        const uint8_t *ql = blk + 64 * h + 32 * (j & 1), *qh = blk + 128 + 32 * h;
+        const int nib = 4 * (j >> 1);
+        for (int l = 0; l < 32; l++) w[l] = (int8_t)((((ql[l] >> nib) & 0xF) | ((qh[l] >> (2 * j)) & 3) << 4) - 32);
+        *sc0 = (int8_t)blk[192 + 2 * c];
+        *sc1 = (int8_t)blk[192 + 2 * c + 1];
+        *d = fp16(blk + 208);
+    } else if (type == GBX_Q3_K) {
+        const uint8_t *qs = blk + 32 + 32 * h, *hm = blk;
+        for (int l = 0; l < 32; l++) w[l] = (int8_t)(((qs[l] >> (2 * j)) & 3) - (((hm[l] >> (4 * h + j)) & 1) ? 0 : 4));
+        const uint8_t *p = blk + 96;
+        for (int e = 0; e < 2; e++) {
+            const int k = 2 * c + e; /* low 4 bits: nibble of byte k % 8; top 2: bits 2 * (k / 4) of byte 8 + k % 4 */
+            const int v = (((p[k & 7] >> (k < 8 ? 0 : 4)) & 0xF) | ((p[8 + (k & 3)] >> (2 * (k >> 2))) & 3) << 4) - 32;
+            if (e == 0) *sc0 = v; else *sc1 = v;
+        }
+        *d = fp16(blk + 108);
+    } else { /* Q2_K */
+        const uint8_t *qs = blk + 16 + 32 * h;
+        for (int l = 0; l < 32; l++) w[l] = (int8_t)((qs[l] >> (2 * j)) & 3);
+        const float dmin = fp16(blk + 82);
+        *sc0 = blk[2 * c] & 0xF;
+        *sc1 = blk[2 * c + 1] & 0xF;
+        *mn0 = dmin * (float)(blk[2 * c] >> 4);
+        *mn1 = dmin * (float)(blk[2 * c + 1] >> 4);
+        *d = fp16(blk + 80);
+    }
+}
+
+/* Repacks Q6_K/Q3_K/Q2_K rows [0, nr) of w as described above; missing rows get zeros. */
+static void pack_16(int type, const uint8_t *w, int64_t row_bytes, int nb, int nr, uint8_t *buf) {
+    const int block_bytes = type == GBX_Q6_K ? 210 : type == GBX_Q3_K ? 110 : 84;
+    if (nr < TILE_ROWS) memset(buf, 0, (size_t)nb * PACKED_BLOCK_16);
+    for (int i = 0; i < nr; i++) {
+        const uint8_t *row = w + (int64_t)i * row_bytes;
+        for (int b = 0; b < nb; b++) {
+            uint8_t *dst = buf + (size_t)b * PACKED_BLOCK_16;
+            int8_t v[32];
+            int sc0, sc1;
+            float d, mn0, mn1;
+            codes_16(type, row + (int64_t)block_bytes * (b / 8), b % 8, v, &sc0, &sc1, &d, &mn0, &mn1);
+            int sum0 = 0, sum1 = 0;
+            for (int l = 0; l < 16; l++) { sum0 += v[l]; sum1 += v[16 + l]; }
+            ((float *)dst)[i] = d;
+            ((int32_t *)(dst + B16_SC0))[i] = sc0;
+            ((int32_t *)(dst + B16_SC1))[i] = sc1;
+            ((int32_t *)(dst + B16_C0))[i] = -128 * sum0;
+            ((int32_t *)(dst + B16_C1))[i] = -128 * sum1;
+            ((float *)(dst + B16_MN0))[i] = mn0;
+            ((float *)(dst + B16_MN1))[i] = mn1;
+            uint32_t *lanes = (uint32_t *)(dst + B16_CODES) + i;
+            for (int k = 0; k < 8; k++) lanes[16 * k] = dword((const uint8_t *)v + 4 * k);
+        }
+    }
+}
+
+/* As tile() for the 16-value types: u holds x + 128, s16 the sums of x over 16 values (Q2_K's mins). */
+static inline __attribute__((always_inline)) void tile_16(const uint8_t *buf, int nb, int cols, int nt, const uint8_t *u,
+                                                          const float *d, const int32_t *s16, float *out, int rows,
+                                                          __mmask16 keep, int mins) {
+    __m512 acc[TILE_TOKENS];
+    __m512i p0[TILE_TOKENS], p1[TILE_TOKENS];
+    for (int j = 0; j < nt; j++) acc[j] = _mm512_setzero_ps();
+    for (int b = 0; b < nb; b++) {
+        const uint8_t *blk = buf + (size_t)b * PACKED_BLOCK_16;
+        const __m512i c0 = _mm512_load_si512((const void *)(blk + B16_C0)), c1 = _mm512_load_si512((const void *)(blk + B16_C1));
+        for (int j = 0; j < nt; j++) { p0[j] = c0; p1[j] = c1; }
+        for (int k = 0; k < 4; k++) {
+            __m512i w0 = _mm512_load_si512((const void *)(blk + B16_CODES + 64 * k));
+            __m512i w1 = _mm512_load_si512((const void *)(blk + B16_CODES + 64 * (k + 4)));
+            for (int j = 0; j < nt; j++) {
+                const uint8_t *x = u + (size_t)j * cols + 32 * b;
+                p0[j] = _mm512_dpbusd_epi32(p0[j], _mm512_set1_epi32((int)dword(x + 4 * k)), w0);
+                p1[j] = _mm512_dpbusd_epi32(p1[j], _mm512_set1_epi32((int)dword(x + 16 + 4 * k)), w1);
+            }
+        }
+        const __m512i sc0 = _mm512_load_si512((const void *)(blk + B16_SC0)), sc1 = _mm512_load_si512((const void *)(blk + B16_SC1));
+        const __m512 dw = _mm512_load_ps((const void *)blk);
+        for (int j = 0; j < nt; j++) {
+            __m512i v = _mm512_add_epi32(_mm512_mullo_epi32(p0[j], sc0), _mm512_mullo_epi32(p1[j], sc1));
+            acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(v), _mm512_mul_ps(dw, _mm512_set1_ps(d[j * nb + b])), acc[j]);
+        }
+        if (mins) {
+            const __m512 m0 = _mm512_load_ps((const void *)(blk + B16_MN0)), m1 = _mm512_load_ps((const void *)(blk + B16_MN1));
+            for (int j = 0; j < nt; j++) {
+                const float dx = d[j * nb + b];
+                acc[j] = _mm512_fnmadd_ps(m0, _mm512_set1_ps(dx * (float)s16[j * 2 * nb + 2 * b]), acc[j]);
+                acc[j] = _mm512_fnmadd_ps(m1, _mm512_set1_ps(dx * (float)s16[j * 2 * nb + 2 * b + 1]), acc[j]);
+            }
+        }
+    }
+    for (int j = 0; j < nt; j++) _mm512_mask_storeu_ps(out + (size_t)j * rows, keep, acc[j]);
+}
+
+void gbx_cpu_prepare_u8(const int8_t *q, int64_t n, uint8_t *u, int32_t *s16) {
+    const __m128i flip = _mm_set1_epi8((char)0x80);
+    for (int64_t i = 0; i < n / 16; i++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(q + 16 * i));
+        _mm_storeu_si128((__m128i *)(u + 16 * i), _mm_xor_si128(v, flip));
+        s16[i] = _mm512_reduce_add_epi32(_mm512_cvtepi8_epi32(v));
+    }
+}
+
+/* gbx_cpu_gemm for the 16-value sub-block types. */
+static int gemm_16(int type, const uint8_t *w, int64_t row_bytes, int rows, int cols, int tile0, int tile1,
+                   int n, const uint8_t *u, const float *d, const int32_t *s16, float *out) {
+    const int nb = cols / 32;
+    const int mins = type == GBX_Q2_K;
+    uint8_t *buf = aligned_alloc(64, (size_t)nb * PACKED_BLOCK_16);
+    if (buf == NULL) return -1;
+    for (int t = tile0; t < tile1; t++) {
+        int r0 = t * TILE_ROWS;
+        int nr = rows - r0 < TILE_ROWS ? rows - r0 : TILE_ROWS;
+        __mmask16 keep = (__mmask16)((1u << nr) - 1);
+        pack_16(type, w + (int64_t)r0 * row_bytes, row_bytes, nb, nr, buf);
+        int j = 0;
+        for (; j + TILE_TOKENS <= n; j += TILE_TOKENS) {
+            const uint8_t *uj = u + (size_t)j * cols;
+            const float *dj = d + (size_t)j * nb;
+            const int32_t *sj = s16 + (size_t)j * 2 * nb;
+            float *oj = out + (size_t)j * rows + r0;
+            if (mins) tile_16(buf, nb, cols, TILE_TOKENS, uj, dj, sj, oj, rows, keep, 1);
+            else tile_16(buf, nb, cols, TILE_TOKENS, uj, dj, sj, oj, rows, keep, 0);
+        }
+        const uint8_t *uj = u + (size_t)j * cols;
+        const float *dj = d + (size_t)j * nb;
+        const int32_t *sj = s16 + (size_t)j * 2 * nb;
+        float *oj = out + (size_t)j * rows + r0;
+        switch (n - j) {
+            case 3: if (mins) tile_16(buf, nb, cols, 3, uj, dj, sj, oj, rows, keep, 1); else tile_16(buf, nb, cols, 3, uj, dj, sj, oj, rows, keep, 0); break;
+            case 2: if (mins) tile_16(buf, nb, cols, 2, uj, dj, sj, oj, rows, keep, 1); else tile_16(buf, nb, cols, 2, uj, dj, sj, oj, rows, keep, 0); break;
+            case 1: if (mins) tile_16(buf, nb, cols, 1, uj, dj, sj, oj, rows, keep, 1); else tile_16(buf, nb, cols, 1, uj, dj, sj, oj, rows, keep, 0); break;
+            default: break;
+        }
+    }
+    free(buf);
+    return 0;
+}
+
 int gbx_cpu_gemm(int type, const uint8_t *w, int64_t row_bytes, int rows, int cols, int tile0, int tile1,
                  int n, const int8_t *q, const float *d, const int32_t *s, float *out) {
+    if (type == GBX_Q6_K || type == GBX_Q3_K || type == GBX_Q2_K)
+        return gemm_16(type, w, row_bytes, rows, cols, tile0, tile1, n, (const uint8_t *)q, d, s, out);
     const int nb = cols / 32;
     const int kq = type == GBX_Q4_K || type == GBX_Q5_K;
     const int off = type == GBX_Q8_0 ? 128 : type == GBX_Q4_0_PACKED ? 8 : 0;
