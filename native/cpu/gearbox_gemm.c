@@ -28,6 +28,13 @@
 /* The same for a K-quant 32-value sub-block, with 16 float row mins after the scales. */
 #define PACKED_BLOCK_K (TILE_ROWS * 8 + 8 * 64)
 
+/* The 32 code bytes of one row's block as 8 lanes of 4 bytes, 16 lanes (64 bytes) apart. */
+static inline void spread_lanes(__m256i codes, uint32_t *lanes) {
+    uint32_t v[8];
+    _mm256_storeu_si256((__m256i *)v, codes);
+    for (int k = 0; k < 8; k++) lanes[16 * k] = v[k];
+}
+
 /* Repacks Q8_0 rows [0, nr) of w into buf as described above; lanes of missing rows get zeros. */
 static void pack_q8_0(const uint8_t *w, int64_t row_bytes, int nb, int nr, uint8_t *buf) {
     if (nr < TILE_ROWS) memset(buf, 0, (size_t)nb * PACKED_BLOCK);
@@ -36,9 +43,9 @@ static void pack_q8_0(const uint8_t *w, int64_t row_bytes, int nb, int nr, uint8
         for (int b = 0; b < nb; b++) {
             uint8_t *dst = buf + (size_t)b * PACKED_BLOCK;
             const uint8_t *blk = row + 34 * b;
-            uint32_t *lanes = (uint32_t *)(dst + TILE_ROWS * 4) + i;
             ((float *)dst)[i] = fp16(blk);
-            for (int k = 0; k < 8; k++) lanes[16 * k] = dword(blk + 2 + 4 * k) ^ 0x80808080u;
+            spread_lanes(_mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(blk + 2)), _mm256_set1_epi8((char)0x80)),
+                         (uint32_t *)(dst + TILE_ROWS * 4) + i);
         }
     }
 }
@@ -87,19 +94,14 @@ static void pack_q45_k(const uint8_t *w, int64_t row_bytes, int nb, int nr, int 
                 uint8_t *dst = buf + (size_t)(8 * sb + j) * PACKED_BLOCK_K;
                 ((float *)dst)[i] = dd * (float)sc;
                 ((float *)dst)[TILE_ROWS + i] = dmin * (float)m;
-                uint32_t *lanes = (uint32_t *)(dst + TILE_ROWS * 8) + i;
-                const uint8_t *src = qs + 32 * (j / 2);
-                const int shift = 4 * (j & 1);
-                for (int k = 0; k < 8; k++) {
-                    uint32_t v = 0;
-                    for (int e = 0; e < 4; e++) {
-                        const int l = 4 * k + e;
-                        uint32_t c = (uint32_t)(src[l] >> shift) & 0xF;
-                        if (fifth) c |= (uint32_t)((qh[l] >> j) & 1) << 4;
-                        v |= c << (8 * e);
-                    }
-                    lanes[16 * k] = v;
+                /* the sub-block's 32 codes in one vector, then 4 bytes to each of row i's 8 lanes */
+                __m256i c = _mm256_loadu_si256((const __m256i *)(qs + 32 * (j / 2)));
+                c = _mm256_and_si256(_mm256_srli_epi16(c, 4 * (j & 1)), _mm256_set1_epi8(0x0F));
+                if (fifth) {
+                    const __m256i h = _mm256_loadu_si256((const __m256i *)qh);
+                    c = _mm256_or_si256(c, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, j), _mm256_set1_epi8(1)), 4));
                 }
+                spread_lanes(c, (uint32_t *)(dst + TILE_ROWS * 8) + i);
             }
         }
     }
@@ -164,20 +166,31 @@ static inline __attribute__((always_inline)) void tile(const uint8_t *buf, int n
 #define B16_CODES 448
 #define PACKED_BLOCK_16 (B16_CODES + 8 * 64)
 
-/* Row i's codes, scales and mins of the 32-value block c (0..7) of a super-block at blk. */
-static void codes_16(int type, const uint8_t *blk, int c, int8_t w[32], int *sc0, int *sc1, float *d, float *mn0, float *mn1) {
+/*
+ * Row i's codes (as signed bytes in one vector), scales and mins of the 32-value block c (0..7) of
+ * a super-block at blk; value 32c + l is l of the vector.
+ */
+static inline __m256i codes_16(int type, const uint8_t *blk, int c, int *sc0, int *sc1, float *d, float *mn0, float *mn1) {
     const int h = c / 4, j = c % 4;
+    const __m256i three = _mm256_set1_epi8(3);
+    __m256i w;
     *mn0 = *mn1 = 0;
     if (type == GBX_Q6_K) {
-        const uint8_t *ql = blk + 64 * h + 32 * (j & 1), *qh = blk + 128 + 32 * h;
-        const int nib = 4 * (j >> 1);
-        for (int l = 0; l < 32; l++) w[l] = (int8_t)((((ql[l] >> nib) & 0xF) | ((qh[l] >> (2 * j)) & 3) << 4) - 32);
+        const __m256i ql = _mm256_loadu_si256((const __m256i *)(blk + 64 * h + 32 * (j & 1)));
+        const __m256i qh = _mm256_loadu_si256((const __m256i *)(blk + 128 + 32 * h));
+        const __m256i lo = _mm256_and_si256(_mm256_srli_epi16(ql, 4 * (j >> 1)), _mm256_set1_epi8(0x0F));
+        const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * j), three);
+        w = _mm256_sub_epi8(_mm256_or_si256(lo, _mm256_slli_epi16(hi, 4)), _mm256_set1_epi8(32));
         *sc0 = (int8_t)blk[192 + 2 * c];
         *sc1 = (int8_t)blk[192 + 2 * c + 1];
         *d = fp16(blk + 208);
     } else if (type == GBX_Q3_K) {
-        const uint8_t *qs = blk + 32 + 32 * h, *hm = blk;
-        for (int l = 0; l < 32; l++) w[l] = (int8_t)(((qs[l] >> (2 * j)) & 3) - (((hm[l] >> (4 * h + j)) & 1) ? 0 : 4));
+        /* low 2 bits, minus 4 where the third bit (bit 4h + j of hmask[l]) is clear */
+        const __m256i qs = _mm256_loadu_si256((const __m256i *)(blk + 32 + 32 * h));
+        const __m256i hm = _mm256_loadu_si256((const __m256i *)blk);
+        const __m256i low = _mm256_and_si256(_mm256_srli_epi16(qs, 2 * j), three);
+        const __m256i high = _mm256_and_si256(_mm256_srli_epi16(hm, 4 * h + j), _mm256_set1_epi8(1));
+        w = _mm256_sub_epi8(_mm256_add_epi8(low, _mm256_slli_epi16(high, 2)), _mm256_set1_epi8(4));
         const uint8_t *p = blk + 96;
         for (int e = 0; e < 2; e++) {
             const int k = 2 * c + e; /* low 4 bits: nibble of byte k % 8; top 2: bits 2 * (k / 4) of byte 8 + k % 4 */
@@ -186,8 +199,7 @@ static void codes_16(int type, const uint8_t *blk, int c, int8_t w[32], int *sc0
         }
         *d = fp16(blk + 108);
     } else { /* Q2_K */
-        const uint8_t *qs = blk + 16 + 32 * h;
-        for (int l = 0; l < 32; l++) w[l] = (int8_t)((qs[l] >> (2 * j)) & 3);
+        w = _mm256_and_si256(_mm256_srli_epi16(_mm256_loadu_si256((const __m256i *)(blk + 16 + 32 * h)), 2 * j), three);
         const float dmin = fp16(blk + 82);
         *sc0 = blk[2 * c] & 0xF;
         *sc1 = blk[2 * c + 1] & 0xF;
@@ -195,6 +207,7 @@ static void codes_16(int type, const uint8_t *blk, int c, int8_t w[32], int *sc0
         *mn1 = dmin * (float)(blk[2 * c + 1] >> 4);
         *d = fp16(blk + 80);
     }
+    return w;
 }
 
 /* Repacks Q6_K/Q3_K/Q2_K rows [0, nr) of w as described above; missing rows get zeros. */
@@ -205,12 +218,13 @@ static void pack_16(int type, const uint8_t *w, int64_t row_bytes, int nb, int n
         const uint8_t *row = w + (int64_t)i * row_bytes;
         for (int b = 0; b < nb; b++) {
             uint8_t *dst = buf + (size_t)b * PACKED_BLOCK_16;
-            int8_t v[32];
             int sc0, sc1;
             float d, mn0, mn1;
-            codes_16(type, row + (int64_t)block_bytes * (b / 8), b % 8, v, &sc0, &sc1, &d, &mn0, &mn1);
-            int sum0 = 0, sum1 = 0;
-            for (int l = 0; l < 16; l++) { sum0 += v[l]; sum1 += v[16 + l]; }
+            const __m256i v = codes_16(type, row + (int64_t)block_bytes * (b / 8), b % 8, &sc0, &sc1, &d, &mn0, &mn1);
+            /* sums of the signed codes of each half: four 8-byte sums of the unsigned bytes v + 128 */
+            const __m256i sad = _mm256_sad_epu8(_mm256_xor_si256(v, _mm256_set1_epi8((char)0x80)), _mm256_setzero_si256());
+            const int sum0 = _mm256_extract_epi32(sad, 0) + _mm256_extract_epi32(sad, 2) - 128 * 16;
+            const int sum1 = _mm256_extract_epi32(sad, 4) + _mm256_extract_epi32(sad, 6) - 128 * 16;
             ((float *)dst)[i] = d;
             ((int32_t *)(dst + B16_SC0))[i] = sc0;
             ((int32_t *)(dst + B16_SC1))[i] = sc1;
@@ -218,8 +232,7 @@ static void pack_16(int type, const uint8_t *w, int64_t row_bytes, int nb, int n
             ((int32_t *)(dst + B16_C1))[i] = -128 * sum1;
             ((float *)(dst + B16_MN0))[i] = mn0;
             ((float *)(dst + B16_MN1))[i] = mn1;
-            uint32_t *lanes = (uint32_t *)(dst + B16_CODES) + i;
-            for (int k = 0; k < 8; k++) lanes[16 * k] = dword((const uint8_t *)v + 4 * k);
+            spread_lanes(v, (uint32_t *)(dst + B16_CODES) + i);
         }
     }
 }
