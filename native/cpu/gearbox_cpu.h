@@ -29,11 +29,22 @@ void gbx_cpu_matvec_q8_0(const uint8_t *w, int64_t row_bytes, int cols, int r0, 
                          const int8_t *q, const float *d, float *y);
 
 
-/* Weight layouts for gbx_cpu_gemm: GGML's Q8_0, Q4_K and Q5_K, and the decode kernel's repacked Q4_0 copy. */
+/* Weight layouts for gbx_cpu_gemm: GGML's Q8_0 and K-quants, and the decode kernel's repacked Q4_0 copy. */
 #define GBX_Q8_0 0
 #define GBX_Q4_0_PACKED 1
 #define GBX_Q4_K 2 /* GGML's layout, as for the Q8_0 matvec */
 #define GBX_Q5_K 3
+/* The 16-value sub-block types (GGML's layout): q and s are then as from gbx_cpu_prepare_u8. */
+#define GBX_Q6_K 4
+#define GBX_Q3_K 5
+#define GBX_Q2_K 6
+
+/*
+ * For gbx_cpu_gemm with GBX_Q6_K/Q3_K/Q2_K: from n bytes q (n a multiple of 16) as quantized by
+ * gbx_cpu_quantize_q8, u[i] = q[i] + 128 as an unsigned byte and s16[k] = sum of q[16k, 16k + 16).
+ * Those types take u in place of q and s16 in place of s (d stays as quantized).
+ */
+void gbx_cpu_prepare_u8(const int8_t *q, int64_t n, uint8_t *u, int32_t *s16);
 
 /*
  * Prefill product: out[t * rows + r] = dot(row r of W, token t of x) for tokens t < n and rows r in

@@ -318,11 +318,39 @@ final class BenchCommand implements Callable<Integer> {
         return m.backend() instanceof CudaBackend cb ? cb.device() : null;
     }
 
-    /** On a GPU: achieved decode bandwidth (weight bytes per token x t/s) next to the card's peak. */
+    /**
+     * The CPU's memory bandwidth as {@code gearbox profile --calibrate-machine} measured and cached it
+     * (every core summing one large array and copying another), or null when nothing is cached.
+     */
+    private static MachineCeilings cpuCeilings() {
+        try {
+            return MachineCeilings.load();
+        } catch (java.io.IOException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Achieved decode bandwidth (weight bytes per token x t/s) next to the ceiling: the card's peak
+     * on a GPU, the machine's measured bandwidth (cached by {@code profile --calibrate-machine}) on the CPU.
+     */
     private void printBandwidth(PrintWriter out, Model m, List<Result> results) {
         CudaDevice d = gpu(m);
-        if (d == null) return;
         long perToken = decodeWeightBytes(m);
+        if (d == null) {
+            MachineCeilings c = cpuCeilings();
+            for (Result r : results) {
+                if (r.nGen() == 0) continue;
+                double bw = perToken * r.mean();
+                out.printf(Locale.ROOT, "decode bandwidth (%s): %.1f GB/s = %s weights per token x %.2f t/s; %s%n",
+                        r.test(), bw / 1e9, bytes(perToken), r.mean(), c == null
+                                ? "machine bandwidth unknown (run gearbox profile --calibrate-machine)"
+                                : String.format(Locale.ROOT, "machine %.1f GB/s (profile --calibrate-machine, %d threads, %s): %.1f%%",
+                                        c.bytesPerSecond() / 1e9, c.cores(), c.measuredAt(), 100 * bw / c.bytesPerSecond()));
+            }
+            out.println();
+            return;
+        }
         for (Result r : results) {
             if (r.nGen() == 0) continue;
             double bw = perToken * r.mean();
@@ -365,6 +393,14 @@ final class BenchCommand implements Callable<Integer> {
             ArrayNode ns = o.putArray("samples_ns");
             for (long v : r.nanos()) ns.add(v);
             CudaDevice d = gpu(m);
+            if (d == null && r.nGen() > 0) {
+                long perToken = decodeWeightBytes(m);
+                o.put("decode_weight_bytes_per_token", perToken);
+                o.put("decode_bandwidth_bytes_per_s", perToken * r.mean());
+                MachineCeilings c = cpuCeilings();
+                if (c != null) o.put("machine_bandwidth_bytes_per_s", c.bytesPerSecond());
+                else o.putNull("machine_bandwidth_bytes_per_s");
+            }
             if (d != null && r.nGen() > 0) {
                 long perToken = decodeWeightBytes(m);
                 o.put("device_name", d.name());

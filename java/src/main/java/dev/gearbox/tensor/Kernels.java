@@ -5,14 +5,14 @@ import java.lang.foreign.MemorySegment;
 /**
  * Matrix products of quantized weights with F32 activations.
  *
- * <p>Q8_0, Q4_0, Q4_K and Q5_K (decode and prefill) and Q2_K, Q3_K, Q6_K (decode) go to native
+ * <p>Q8_0, Q4_0 and the K-quants Q2_K..Q6_K (decode and prefill) go to native
  * kernels ({@link NativeCpu}, {@code native/cpu}) when the library is built and the CPU has AVX-512 VNNI:
  * they quantize the activations to int8 per 32-value block, as llama.cpp does, and multiply bytes
  * with {@code vpdpbusd}. Decode ({@code n == 1}) is a matrix-vector product bound by reading the
  * weights (Q4_0 from a repacked copy, 16 rows per vector; K-quants one sub-block scale per 8 or 4
  * int32 lanes). Prefill ({@code n > 1}) repacks a tile of 16 weight rows so that one int32 lane holds one
  * row (per 32-value block, or per sub-block for Q4_K/Q5_K, whose mins come off with one more
- * multiply-add), then runs every token over the tile, 4 at a time: each weight load serves 4 tokens
+ * multiply-add; Q2_K/Q3_K/Q6_K scale their two 16-value halves in int32), then runs every token over the tile, 4 at a time: each weight load serves 4 tokens
  * and the per-block scaling is one multiply-add per 16 outputs. Measured end to end (README, llama110m, 2
  * threads) this raised pp512 about 2x over the float-lane kernels below.
  *

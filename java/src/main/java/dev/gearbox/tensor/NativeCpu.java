@@ -13,8 +13,8 @@ import java.nio.file.Path;
 /**
  * Optional native kernels ({@code native/cpu}): decode matrix-vector products for Q8_0
  * ({@code gearbox_cpu.c}), Q4_0 ({@code gearbox_q4_0.c}, on a repacked copy) and the K-quants
- * Q2_K..Q6_K ({@code kquants.c}), and prefill products of several tokens for Q8_0, Q4_0, Q4_K and
- * Q5_K ({@code gearbox_gemm.c}), called through Panama. They quantize the
+ * Q2_K..Q6_K ({@code kquants.c}), and prefill products of several tokens for Q8_0, Q4_0 and
+ * Q2_K..Q6_K ({@code gearbox_gemm.c}), called through Panama. They quantize the
  * activations to 8 bits and use AVX-512 VNNI byte dot products, which the Vector API cannot
  * express; that instruction is why llama.cpp runs these types faster than any pure-Java kernel. Used only when the library was built
  * ({@code scripts/build-native-cpu.sh}, run by the launcher and the tests), the CPU has VNNI and
@@ -25,12 +25,12 @@ final class NativeCpu {
     private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG;
     private static final ValueLayout ADDR = ValueLayout.ADDRESS;
 
-    private static final MethodHandle QUANTIZE, MATVEC_Q8_0, GEMM, PACK_Q4_0, MATVEC_Q4_0_PACKED,
+    private static final MethodHandle QUANTIZE, PREPARE_U8, MATVEC_Q8_0, GEMM, PACK_Q4_0, MATVEC_Q4_0_PACKED,
             MATVEC_Q2_K, MATVEC_Q3_K, MATVEC_Q4_K, MATVEC_Q5_K, MATVEC_Q6_K;
     private static final String STATUS;
 
     static {
-        MethodHandle quantize = null, q8 = null, gemm = null, pack = null, q4p = null;
+        MethodHandle quantize = null, prepare = null, q8 = null, gemm = null, pack = null, q4p = null;
         MethodHandle q2k = null, q3k = null, q4k = null, q5k = null, q6k = null;
         String status;
         Path lib = libraryPath();
@@ -50,6 +50,8 @@ final class NativeCpu {
                     Linker.Option critical = Linker.Option.critical(true);
                     quantize = linker.downcallHandle(syms.findOrThrow("gbx_cpu_quantize_q8"),
                             FunctionDescriptor.ofVoid(ADDR, INT, ADDR, ADDR, ADDR), critical);
+                    prepare = linker.downcallHandle(syms.findOrThrow("gbx_cpu_prepare_u8"),
+                            FunctionDescriptor.ofVoid(ADDR, LONG, ADDR, ADDR), critical);
                     q8 = linker.downcallHandle(syms.findOrThrow("gbx_cpu_matvec_q8_0"),
                             FunctionDescriptor.ofVoid(ADDR, LONG, INT, INT, INT, ADDR, ADDR, ADDR), critical);
                     gemm = linker.downcallHandle(syms.findOrThrow("gbx_cpu_gemm"),
@@ -69,11 +71,12 @@ final class NativeCpu {
                     status = "on (" + lib + ")";
                 }
             } catch (Throwable t) {
-                quantize = q8 = gemm = pack = q4p = q2k = q3k = q4k = q5k = q6k = null;
+                quantize = prepare = q8 = gemm = pack = q4p = q2k = q3k = q4k = q5k = q6k = null;
                 status = "failed to load " + lib + ": " + t;
             }
         }
         QUANTIZE = quantize;
+        PREPARE_U8 = prepare;
         MATVEC_Q8_0 = q8;
         GEMM = gemm;
         PACK_Q4_0 = pack;
@@ -125,7 +128,7 @@ final class NativeCpu {
     /** Types whose prefill products (several tokens) run here. */
     static boolean handlesPrefill(GGMLType t) {
         return available() && switch (t) {
-            case Q8_0, Q4_0, Q4_K, Q5_K -> true;
+            case Q8_0, Q4_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K -> true;
             default -> false;
         };
     }
@@ -217,19 +220,32 @@ final class NativeCpu {
 
     /**
      * Prefill product {@code out[t * rows + r] = dot(row r of W, token t of x)} for {@code n}
-     * tokens of a Q8_0, Q4_0, Q4_K or Q5_K matrix: x is quantized once per call (token rows over the workers),
-     * then the workers take tiles of 16 weight rows, each run over all n tokens.
+     * tokens of a Q8_0, Q4_0 or K-quant matrix: x is quantized once per call (token rows over the workers),
+     * then the workers take tiles of 16 weight rows, each run over all n tokens. The 16-value
+     * sub-block types (Q2_K, Q3_K, Q6_K) take x as unsigned bytes (x + 128) with sums over 16
+     * values instead (gbx_cpu_prepare_u8, in the same pass).
      */
     static void matmul(WeightMatrix w, float[] x, int n, float[] out) {
         int rows = w.rows(), cols = w.cols(), nb = cols / 32;
         byte[] q = new byte[n * cols];
         float[] d = new float[n * nb];
         int[] s = new int[n * nb];
+        boolean unsigned = switch (w.type()) {
+            case Q2_K, Q3_K, Q6_K -> true;
+            default -> false;
+        };
+        byte[] u = unsigned ? new byte[n * cols] : null;
+        int[] s16 = unsigned ? new int[n * cols / 16] : null;
         MemorySegment xs = MemorySegment.ofArray(x), qs = MemorySegment.ofArray(q), ds = MemorySegment.ofArray(d), ss = MemorySegment.ofArray(s);
+        MemorySegment us = unsigned ? MemorySegment.ofArray(u) : null, s16s = unsigned ? MemorySegment.ofArray(s16) : null;
         Parallel.forRange(n, Math.max(1, 16384 / cols), (t0, t1) -> {
             try {
                 QUANTIZE.invokeExact(xs.asSlice(4L * t0 * cols), (t1 - t0) * cols, qs.asSlice((long) t0 * cols),
                         ds.asSlice(4L * t0 * nb), ss.asSlice(4L * t0 * nb));
+                if (unsigned) {
+                    PREPARE_U8.invokeExact(qs.asSlice((long) t0 * cols), (long) (t1 - t0) * cols, us.asSlice((long) t0 * cols),
+                            s16s.asSlice(4L * t0 * (cols / 16)));
+                }
             } catch (Throwable t) {
                 throw new IllegalStateException("native quantize failed", t);
             }
@@ -242,14 +258,18 @@ final class NativeCpu {
             case Q4_0 -> 1;
             case Q4_K -> 2;
             case Q5_K -> 3;
+            case Q6_K -> 4;
+            case Q3_K -> 5;
+            case Q2_K -> 6;
             default -> throw new IllegalArgumentException("no native prefill kernel for " + w.type());
         };
         MemorySegment wq = type == 1 ? packedQ4(w) : w.data(), ys = MemorySegment.ofArray(out);
         long rb = w.rowBytes();
+        MemorySegment xq = unsigned ? us : qs, xsum = unsigned ? s16s : ss;
         Parallel.forRange((rows + TILE_ROWS - 1) / TILE_ROWS, 1, (t0, t1) -> {
             int rc;
             try {
-                rc = (int) GEMM.invokeExact(type, wq, rb, rows, cols, t0, t1, n, qs, ds, ss, ys);
+                rc = (int) GEMM.invokeExact(type, wq, rb, rows, cols, t0, t1, n, xq, ds, xsum, ys);
             } catch (Throwable t) {
                 throw new IllegalStateException("native prefill product failed", t);
             }

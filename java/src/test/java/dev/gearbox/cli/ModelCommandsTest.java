@@ -44,6 +44,25 @@ class ModelCommandsTest {
     }
 
     @Test
+    void benchPutsDecodeBandwidthNextToTheMachinesMeasuredBandwidth(@org.junit.jupiter.api.io.TempDir Path dir) throws IOException {
+        System.setProperty("gearbox.cache.home", dir.toString());
+        try {
+            new dev.gearbox.profile.MachineCeilings(20e9, 1e11, 2, "2026-12-04T23:00:00Z").save();
+            CliRun r = CliRun.run("bench", "-m", model(), "-p", "0", "-n", "4", "-r", "1", "-t", "1", "--no-warmup");
+            assertThat(r.exitCode()).as(r.err()).isZero();
+            assertThat(r.out()).containsPattern("decode bandwidth \\(tg4\\): \\d+\\.\\d GB/s = .* weights per token x \\d+\\.\\d\\d t/s; "
+                    + "machine 20\\.0 GB/s \\(profile --calibrate-machine, 2 threads, 2026-12-04T23:00:00Z\\): \\d+\\.\\d%");
+            CliRun j = CliRun.run("bench", "-m", model(), "-p", "0", "-n", "4", "-r", "1", "-t", "1", "--no-warmup", "--json");
+            JsonNode o = JSON.readTree(j.out()).get(0);
+            assertThat(o.get("machine_bandwidth_bytes_per_s").asDouble()).isEqualTo(20e9);
+            assertThat(o.get("decode_bandwidth_bytes_per_s").asDouble())
+                    .isCloseTo(o.get("decode_weight_bytes_per_token").asLong() * o.get("avg_ts").asDouble(), org.assertj.core.data.Percentage.withPercentage(1e-6));
+        } finally {
+            System.clearProperty("gearbox.cache.home");
+        }
+    }
+
+    @Test
     void generateJsonGreedyMatchesLlamaCpp() throws IOException {
         Path m = SharedData.stories260K();
         JsonNode ref = SharedData.referenceJson("once-upon-a-time.gen64.json");

@@ -12,7 +12,7 @@ import java.util.Random;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The native kernels (Q8_0/Q4_0 and K-quant decode matvecs, the Q8_0/Q4_0/Q4_K/Q5_K prefill product)
+ * The native kernels (Q8_0/Q4_0 and K-quant decode matvecs, the Q8_0/Q4_0/K-quant prefill products)
  * against a float64 dequantize-then-dot reference. They quantize x to 8 bits per 32-value block
  * (step d = max|x|/127), so each product may be off by |w|·d/2: the tolerance is that bound summed
  * over the row, plus float rounding.
@@ -87,6 +87,18 @@ class NativeCpuTest {
         } finally {
             Parallel.setThreads(before);
         }
+    }
+
+    /**
+     * The prefill products of the 16-value sub-block types (Q2_K, Q3_K, Q6_K: int8 tiles with the
+     * halves scaled in int32 and unsigned activations), checked as the test above checks the others.
+     */
+    @ParameterizedTest(name = "{0} {1}x{2} n={3} threads {4}")
+    @CsvSource({"Q6_K, 1, 256, 2, 1", "Q6_K, 17, 512, 5, 2", "Q6_K, 37, 768, 7, 2", "Q6_K, 100, 2048, 13, 1",
+        "Q3_K, 1, 256, 3, 1", "Q3_K, 17, 512, 5, 2", "Q3_K, 37, 768, 7, 2", "Q3_K, 100, 2048, 13, 1",
+        "Q2_K, 1, 256, 2, 1", "Q2_K, 17, 512, 5, 2", "Q2_K, 37, 768, 7, 2", "Q2_K, 100, 2048, 13, 1"})
+    void sixteenValueSubBlockPrefillMatchesReferenceAndTheDecodeKernel(GGMLType type, int rows, int cols, int n, int threads) {
+        prefillMatchesReferenceAndTheDecodeKernel(type, rows, cols, n, threads);
     }
 
     /** got[go + r] against the float64 product of row r and x[xo, xo + cols), for every row. */
